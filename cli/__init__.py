@@ -1,0 +1,1 @@
+"""idem-fix command line."""

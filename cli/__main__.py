@@ -1,0 +1,3 @@
+from idem_fix.cli.main import main
+
+main()

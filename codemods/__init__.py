@@ -1,0 +1,1 @@
+"""idem-fix rules: one module per rule, registered on import."""

@@ -1,0 +1,1 @@
+"""The shared engine: files, project index, reachability, edits."""
