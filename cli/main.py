@@ -1,2 +1,122 @@
-def main():
-    print("idem-fix")
+"""The `idem-fix` command line.
+
+Exit codes, as ruff and black use them: 0 done (or nothing to do), 1 `--check` found something to
+change or a file could not be rewritten, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from idem_fix.codemods.engine.config import Config, ConfigError
+from idem_fix.codemods.engine.edits import write_atomic
+from idem_fix.codemods.engine.rules import Options, Rule, all_rules
+from idem_fix.codemods.engine.runner import analyse, rewrite
+
+from . import output
+
+app = typer.Typer(
+    name="idem-fix",
+    help=(
+        "Find and fix Celery tasks that are not safe to run twice.\n\n"
+        "With task_acks_late=True a task whose worker dies is delivered again, so every task must be "
+        "idempotent. idem-fix finds the code tasks reach (across modules) and rewrites what would "
+        "repeat a side effect."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Scope(str, enum.Enum):
+    reachable = "reachable"
+    all = "all"
+
+
+def _select_rules(names: List[str]) -> List[Rule]:
+    known = all_rules()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        output.error(f"unknown rule: {', '.join(unknown)}. Rules: {', '.join(known)}")
+        raise typer.Exit(2)
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def _config(paths: List[Path]) -> Config:
+    try:
+        return Config.find(paths[0] if paths[0].is_dir() else paths[0].parent)
+    except ConfigError as error:
+        output.error(str(error))
+        raise typer.Exit(2)
+
+
+@app.command()
+def apply(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to fix (default: the current folder)."),
+    rule: List[str] = typer.Option(..., "--rule", "-r", help="A rule to apply; repeat for several (see `idem-fix rules`)."),
+    dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print a unified diff of the changes; write nothing."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change (for CI and pre-commit)."),
+    scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
+) -> None:
+    """Rewrite risky code with one or more rules.
+
+    Plain `apply` writes the files (atomically, each one verified to compile) and prints what it
+    rewrote, what it skipped and why. `--dry-run` shows the diff instead; `--check` exits 1 when a
+    rule would change something.
+    """
+    paths = paths or [Path(".")]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        output.error(f"no such file or folder: {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+    rules = _select_rules(rule)
+    run = analyse(paths, rules, Options(scope=scope.value), _config(paths))
+    changes = rewrite(run, rules)
+    for problem in run.errors:
+        output.warn(str(problem))
+    failed = [c for c in changes if c.error]
+    changed = [c for c in changes if c.changed]
+    if dry_run:
+        for change in changed:
+            output.diff(change.diff())
+    elif not check:
+        for change in changed:
+            try:
+                write_atomic(change.path, change.new)
+            except OSError as error:
+                change.error = f"cannot write: {error.strerror or error}"
+                failed.append(change)
+    changed = [c for c in changed if not c.error]
+    output.summary(run, changed, failed, written=not (dry_run or check))
+    if failed or (check and changed):
+        raise typer.Exit(1)
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List the rules: name, fix safety and what each one does."""
+    output.rules_table(all_rules().values())
+
+
+@app.command()
+def explain(name: str = typer.Argument(..., help="A rule name, as `idem-fix rules` lists them.")) -> None:
+    """Explain one rule: what it does, why, an example, and how safe its fix is."""
+    known = all_rules()
+    if name not in known:
+        output.error(f"unknown rule: {name}. Rules: {', '.join(known)}")
+        raise typer.Exit(2)
+    output.explain(known[name])
+
+
+def main() -> None:
+    app(prog_name="idem-fix")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

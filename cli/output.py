@@ -1,0 +1,88 @@
+"""What the commands print: diffs on stdout, everything addressed to the person on stderr."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    stderr.print(f"[bold red]error:[/] {escape(message)}")
+
+
+def warn(message: str) -> None:
+    stderr.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def diff(text: str) -> None:
+    if not stdout.is_terminal:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    for line in text.splitlines():
+        style = ""
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        stdout.print(Text(line, style=style))
+
+
+def summary(run, changed, failed, written: bool) -> None:
+    applied = {(c.path, getattr(plan, "line", 0)) for c in changed for plans in c.applied.values() for plan in plans}
+    fixes = [f for f in run.findings if f.status == "fix"]
+    rewritten = sum(len(plans) for c in changed for plans in c.applied.values())
+    for finding in run.findings:
+        source = run.project.source_of(finding.module).path
+        if finding.status == "fix" and (source, finding.line) in applied:
+            label = "[green]rewrote[/]" if written else "[green]would rewrite[/]"
+        elif finding.status == "fix":
+            label = "[red]not rewritten[/] (file could not be changed)"
+        elif finding.status == "manual":
+            label = "[yellow]skipped[/]"
+        else:
+            label = "[dim]left alone[/]"
+        stderr.print(f"{escape(finding.path)}:{finding.line}: {label} {escape(finding.message)}")
+    for change in failed:
+        error(f"{change.path}: {change.error}")
+    manual = sum(1 for f in run.findings if f.status == "manual")
+    safe = sum(1 for f in run.findings if f.status == "ok")
+    verb = "Rewrote" if written else "Would rewrite"
+    stderr.print(
+        f"{verb} {rewritten} site{'s' * (rewritten != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}; "
+        f"{manual} skipped (need a person), {safe} left alone (already safe)"
+        + (f"; {len(fixes) - rewritten} could not be applied" if len(fixes) > rewritten else "")
+        + (f"; {len(run.errors)} file{'s' * (len(run.errors) != 1)} could not be read" if run.errors else "")
+        + "."
+    )
+
+
+def rules_table(rules) -> None:
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("rule")
+    table.add_column("fix safety")
+    table.add_column("what it does")
+    for rule in rules:
+        table.add_row(rule.name, rule.fix_safety, rule.summary)
+    stdout.print(table)
+
+
+def explain(rule) -> None:
+    doc = rule.doc
+    stdout.print(f"[bold]{rule.name}[/]  (fix safety: {rule.fix_safety})\n")
+    for title, text in (("What it does", doc.what), ("Why", doc.why)):
+        stdout.print(f"[bold]{title}[/]\n{escape(text)}\n")
+    stdout.print(f"[bold]Example[/]\n    {escape(doc.example)}\n")
+    stdout.print(f"[bold]Use instead[/]\n    {escape(doc.use_instead)}\n")
+    stdout.print(f"[bold]Fix safety[/]\n{escape(doc.fix_safety)}")

@@ -1,0 +1,102 @@
+"""Plain data extracted from one module: what the index and the rules reason about.
+
+Everything here is picklable and free of `ast` nodes, so summaries can cross process
+boundaries and be cached by content hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Decorator:
+    target: str  # dotted callee as written: "shared_task", "app.task", "celery.shared_task"
+    called: bool  # written with parentheses: @shared_task(...)
+    options: dict[str, object] = field(default_factory=dict)  # literal keyword options: bind=True
+
+
+@dataclass
+class Kwarg:
+    name: str | None  # None for a **splat
+    source: str
+    kind: str  # "literal" | "volatile" | "loop" | "other"
+    why: str = ""  # for volatile values: the call that makes them differ between runs
+
+
+@dataclass
+class CreateSite:
+    """A `<receiver>.create(...)` call that may be a Django ORM create."""
+
+    line: int
+    column: int  # in characters, as libcst counts them
+    end_line: int
+    method: str  # "create" | "acreate"
+    receiver: str  # dotted expression before the manager: "Payout", "models.Payout", "self.order"
+    manager: str  # "objects", "lines", ...
+    kwargs: list[Kwarg]
+    positional: bool  # has positional or *args arguments
+    context: str  # "assign" | "bare" | "index"
+    in_loop: bool
+    guard: str = ""  # why the create is already safe, if it is
+    suppressed: frozenset[str] = frozenset()  # rules named in idem-fix: ignore comments ("*" for all)
+
+
+@dataclass
+class Function:
+    name: str
+    qualname: str  # "CreatePayout.execute"
+    line: int
+    end_line: int
+    decorators: list[Decorator]
+    calls: list[str]  # call references, see summarize._call_reference
+    refs: list[str]  # dotted names read in the body that might be task decorators
+    creates: list[CreateSite]
+    is_async: bool = False
+    suppressed: frozenset[str] = frozenset()
+
+
+@dataclass
+class ModelField:
+    name: str
+    kind: str  # "CharField", "ForeignKey", ...
+    target: str = ""  # related model as written, for relations
+    unique: bool = False
+    primary_key: bool = False
+    related_name: str = ""
+
+
+@dataclass
+class Constraint:
+    fields: tuple[str, ...]
+    name: str
+    conditional: bool = False
+    origin: str = "UniqueConstraint"  # or "unique_together"
+
+
+@dataclass
+class Class:
+    name: str
+    qualname: str
+    line: int
+    bases: list[str]
+    methods: dict[str, Function]
+    fields: dict[str, ModelField]
+    constraints: list[Constraint]
+    managers: list[str]
+    abstract: bool = False
+
+
+@dataclass
+class Module:
+    path: str  # absolute path of the file
+    name: str  # dotted module name
+    is_package: bool
+    imports: dict[str, str]  # local name -> dotted target
+    star_imports: list[str]
+    functions: dict[str, Function]
+    classes: dict[str, Class]
+    celery_apps: list[str]  # module-level names bound to Celery(...)
+    registrations: list[tuple[str, str]]  # (decorator-like callee, registered dotted name): app.task(fn)
+    throwaway: str  # a name free in this module, for the unused half of a get_or_create tuple
+    imported_modules: list[str]  # dotted modules this one imports (for lazy loading)

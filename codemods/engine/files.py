@@ -1,0 +1,127 @@
+"""Which files a run looks at: Python files under the given paths, minus what a project never wants touched."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+# Folders that hold other people's code or generated code: never analysed, never rewritten.
+SKIPPED_DIRS = frozenset(
+    {
+        "node_modules",
+        "migrations",
+        "site-packages",
+        "__pycache__",
+        "venv",
+        "env",
+        "build",
+        "dist",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    root: Path  # the PATH argument (folder) it was found under; module names are relative to it
+
+    @property
+    def display(self) -> str:
+        """The path as users see it in messages: relative to the current directory when possible."""
+        return display_path(self.path)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").is_file()
+
+
+class _IgnoreRules:
+    """.gitignore files met on the way down, each applying to its own folder."""
+
+    def __init__(self) -> None:
+        self._specs: list[tuple[Path, pathspec.PathSpec]] = []
+
+    def load(self, directory: Path) -> None:
+        gitignore = directory / ".gitignore"
+        if gitignore.is_file():
+            try:
+                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                return
+            self._specs.append((directory, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        for base, spec in self._specs:
+            try:
+                relative = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(relative + "/" if is_dir else relative):
+                return True
+        return False
+
+
+def _git_top(start: Path) -> Path | None:
+    for directory in [start, *start.parents]:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def discover(paths: list[Path]) -> list[SourceFile]:
+    """Python files under `paths`, sorted, each once. Files named explicitly are always included."""
+    found: dict[Path, SourceFile] = {}
+    for given in paths:
+        given = given.absolute()
+        if given.is_file():
+            root = given.parent
+            found.setdefault(given, SourceFile(given, _package_root(root)))
+            continue
+        if not given.is_dir():
+            continue
+        rules = _IgnoreRules()
+        top = _git_top(given)
+        if top is not None:
+            for directory in reversed([given, *given.parents]):
+                if directory == top or top in directory.parents:
+                    if directory != given:
+                        rules.load(directory)
+        for file in _walk(given, rules):
+            found.setdefault(file, SourceFile(file, given))
+    return [found[p] for p in sorted(found)]
+
+
+def _package_root(directory: Path) -> Path:
+    """For a file named on its own: the folder above its outermost package, so module names come out right."""
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        directory = directory.parent
+    return directory
+
+
+def _walk(top: Path, rules: _IgnoreRules):
+    rules.load(top)
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name.startswith(".") or entry.name in SKIPPED_DIRS or _is_virtualenv(path):
+                continue
+            if rules.ignored(path, is_dir=True):
+                continue
+            yield from _walk(path, rules)
+        elif entry.name.endswith(".py") and (entry.is_file() or entry.is_symlink()):
+            if not rules.ignored(path, is_dir=False):
+                yield path

@@ -1,0 +1,492 @@
+"""The project index: modules loaded lazily from summaries, names resolved across imports,
+Celery tasks, Django models and the functions reachable from tasks."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import facts
+from .config import Config
+from .files import SourceFile, display_path
+from .summarize import summarize
+
+CELERY_TASK_DECORATORS = frozenset(
+    {
+        "celery.shared_task",
+        "celery.task",
+        "celery.app.shared_task",
+        "celery.decorators.task",
+        "celery.decorators.periodic_task",
+        "celery.task.task",
+        "celery.task.periodic_task",
+        "celery.task.base.task",
+        "celery.task.base.periodic_task",
+    }
+)
+CELERY_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
+DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+# Files worth summarizing before anything asks for them: they may hold tasks or models.
+TASK_MARKERS = (b"task", b"Task")
+MODEL_MARKERS = (b"Field(", b"ForeignKey(")
+_APP_LIKE = ("app", "celery", "celery_app")
+
+
+@dataclass(frozen=True)
+class Symbol:
+    kind: str  # "module" | "function" | "class" | "app" | "external" | "unknown"
+    module: str = ""
+    name: str = ""  # qualname inside the module, or the dotted name for external / unknown
+
+
+@dataclass(frozen=True)
+class FunctionKey:
+    module: str
+    qualname: str
+
+
+@dataclass
+class Task:
+    key: FunctionKey
+    name: str  # what Celery calls it: module.function (or the class name for class-based tasks)
+    path: str
+    line: int
+    how: str  # the decorator or registration that makes it a task
+
+
+@dataclass
+class Model:
+    module: str
+    name: str
+    app_label: str
+    fields: dict[str, facts.ModelField]
+    constraints: list[facts.Constraint]
+    managers: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.app_label}.{self.name}" if self.app_label else self.name
+
+
+@dataclass
+class ParseError:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class Reach:
+    task: Task
+    via: FunctionKey | None  # the caller it was reached from (None for the task itself)
+
+
+@dataclass
+class _File:
+    source: SourceFile
+    data: bytes
+    module_name: str
+    is_package: bool
+
+
+@dataclass
+class Project:
+    files: list[SourceFile]
+    config: Config = field(default_factory=Config)
+    load_everything: bool = False
+
+    def __post_init__(self) -> None:
+        self.errors: list[ParseError] = []
+        self.modules: dict[str, facts.Module] = {}
+        self._files: dict[str, _File] = {}
+        self._failed: set[str] = set()
+        self._by_suffix: dict[str, list[str]] | None = None
+        self._resolving: set[tuple[str, str]] = set()
+        self._read_files()
+        for name, file in list(self._files.items()):
+            if self.load_everything or any(m in file.data for m in TASK_MARKERS + MODEL_MARKERS):
+                self.module(name)
+        self.tasks = self._find_tasks()
+        self.reach = self._reachability()
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _read_files(self) -> None:
+        for source in self.files:
+            try:
+                data = source.path.read_bytes()
+            except OSError as error:
+                self.errors.append(ParseError(source.display, 0, f"cannot read: {error.strerror or error}"))
+                continue
+            name, is_package = _module_name(source.path)
+            if name in self._files:  # same dotted name twice (folders without __init__.py)
+                name = ".".join(source.path.relative_to(source.root).with_suffix("").parts)
+            self._files[name] = _File(source, data, name, is_package)
+
+    def module(self, name: str) -> facts.Module | None:
+        if name in self.modules:
+            return self.modules[name]
+        if name in self._failed:
+            return None
+        file = self._files.get(name) or self._files.get(self._by_suffix_lookup(name) or "")
+        if file is None:
+            return None
+        if file.module_name in self.modules:
+            return self.modules[file.module_name]
+        try:
+            summary = summarize(file.data, str(file.source.path), file.module_name, file.is_package)
+        except SyntaxError as error:
+            self._failed.add(file.module_name)
+            self.errors.append(ParseError(file.source.display, error.lineno or 0, f"SyntaxError: {error.msg}; skipped"))
+            return None
+        except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:
+            self._failed.add(file.module_name)
+            self.errors.append(ParseError(file.source.display, 0, f"cannot parse ({type(error).__name__}: {error}); skipped"))
+            return None
+        self.modules[file.module_name] = summary
+        return summary
+
+    def _by_suffix_lookup(self, name: str) -> str | None:
+        """`backend.payments.models` for an import of `payments.models` (or the other way round)."""
+        if self._by_suffix is None:
+            self._by_suffix = collections.defaultdict(list)
+            for known in self._files:
+                parts = known.split(".")
+                for i in range(1, len(parts)):
+                    self._by_suffix[".".join(parts[i:])].append(known)
+        candidates = self._by_suffix.get(name, [])
+        if len(candidates) == 1:
+            return candidates[0]
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            if ".".join(parts[i:]) in self._files and len(parts) - i > 1:
+                return ".".join(parts[i:])
+        return None
+
+    def has_module(self, name: str) -> bool:
+        return name in self._files or self._by_suffix_lookup(name) is not None
+
+    def source_of(self, module: str) -> SourceFile:
+        return self._files[module].source
+
+    def display(self, module: str) -> str:
+        return display_path(self._files[module].source.path)
+
+    # --- names --------------------------------------------------------------------------------
+
+    def resolve(self, module: str, dotted: str) -> Symbol:
+        head, *rest = dotted.split(".")
+        symbol = self._resolve_name(module, head)
+        for attr in rest:
+            symbol = self._member(symbol, attr)
+        return symbol
+
+    def _resolve_name(self, module: str, name: str) -> Symbol:
+        summary = self.module(module)
+        if summary is None:
+            return Symbol("unknown", module, name)
+        if name in summary.functions:
+            return Symbol("function", summary.name, name)
+        if name in summary.classes:
+            return Symbol("class", summary.name, name)
+        if name in summary.celery_apps:
+            return Symbol("app", summary.name, name)
+        if name in summary.imports:
+            key = (summary.name, name)
+            if key in self._resolving:  # an import cycle
+                return Symbol("unknown", summary.name, name)
+            self._resolving.add(key)
+            try:
+                return self._resolve_qualified(summary.imports[name])
+            finally:
+                self._resolving.discard(key)
+        for star in summary.star_imports:
+            if self.has_module(star):
+                found = self._resolve_name(self._canonical(star), name)
+                if found.kind != "unknown":
+                    return found
+        if self.has_module(f"{summary.name}.{name}") and summary.is_package:
+            return Symbol("module", self._canonical(f"{summary.name}.{name}"))
+        return Symbol("unknown", summary.name, name)
+
+    def _canonical(self, module: str) -> str:
+        return module if module in self._files else (self._by_suffix_lookup(module) or module)
+
+    def _resolve_qualified(self, dotted: str) -> Symbol:
+        if self.has_module(dotted):
+            return Symbol("module", self._canonical(dotted))
+        parts = dotted.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:i])
+            if self.has_module(prefix):
+                symbol = self._resolve_name(self._canonical(prefix), parts[i])
+                for attr in parts[i + 1 :]:
+                    symbol = self._member(symbol, attr)
+                if symbol.kind == "unknown":
+                    return Symbol("external", name=dotted)
+                return symbol
+        return Symbol("external", name=dotted)
+
+    def _member(self, symbol: Symbol, attr: str) -> Symbol:
+        if symbol.kind == "module":
+            return self._resolve_name(symbol.module, attr)
+        if symbol.kind == "class":
+            for owner in self.mro(symbol.module, symbol.name):
+                cls = self.cls(owner)
+                if cls and attr in cls.methods:
+                    return Symbol("function", owner.module, f"{owner.qualname}.{attr}")
+            return Symbol("unknown", symbol.module, f"{symbol.name}.{attr}")
+        if symbol.kind == "external":
+            return Symbol("external", name=f"{symbol.name}.{attr}")
+        if symbol.kind == "app":
+            return Symbol("external", name=f"<celery app>.{attr}")
+        return Symbol("unknown", symbol.module, f"{symbol.name}.{attr}")
+
+    # --- functions and classes ----------------------------------------------------------------
+
+    def function(self, key: FunctionKey) -> facts.Function | None:
+        summary = self.module(key.module)
+        if summary is None:
+            return None
+        name, _, method = key.qualname.partition(".")
+        if not method:
+            return summary.functions.get(name)
+        cls = summary.classes.get(name)
+        return cls.methods.get(method) if cls else None
+
+    def cls(self, key: FunctionKey) -> facts.Class | None:
+        summary = self.module(key.module)
+        return summary.classes.get(key.qualname) if summary else None
+
+    def mro(self, module: str, name: str) -> list[FunctionKey]:
+        """The class and its project base classes, depth first, each once."""
+        order: list[FunctionKey] = []
+        pending = [FunctionKey(module, name)]
+        while pending:
+            key = pending.pop(0)
+            if key in order:
+                continue
+            cls = self.cls(key)
+            if cls is None:
+                continue
+            order.append(key)
+            for base in cls.bases:
+                symbol = self.resolve(key.module, base)
+                if symbol.kind == "class":
+                    pending.append(FunctionKey(symbol.module, symbol.name))
+        return order
+
+    def external_bases(self, module: str, name: str) -> set[str]:
+        """Dotted names of the non-project classes anywhere in the class's ancestry."""
+        found: set[str] = set()
+        for key in self.mro(module, name):
+            for base in self.cls(key).bases:
+                symbol = self.resolve(key.module, base)
+                if symbol.kind in {"external", "unknown"}:
+                    found.add(symbol.name)
+                elif symbol.kind == "app":
+                    found.add(f"<celery app>.{base.rsplit('.', 1)[-1]}")
+        return found
+
+    def all_functions(self):
+        """(FunctionKey, Function) for every function and method of every loaded module."""
+        for summary in list(self.modules.values()):
+            for function in summary.functions.values():
+                yield FunctionKey(summary.name, function.qualname), function
+            for cls in summary.classes.values():
+                for method in cls.methods.values():
+                    yield FunctionKey(summary.name, method.qualname), method
+
+    # --- Celery tasks -------------------------------------------------------------------------
+
+    def is_task_decorator(self, module: str, target: str, seen: frozenset = frozenset()) -> bool:
+        symbol = self.resolve(module, target)
+        written_last = target.rsplit(".", 1)[-1]
+        if symbol.kind == "external":
+            if symbol.name in CELERY_TASK_DECORATORS or symbol.name == "<celery app>.task":
+                return True
+            head = target.split(".")[0]
+            if written_last == "task" and "." in target and (head in _APP_LIKE or head.endswith("_app")):
+                return True
+        if target in self.config.task_decorators or symbol.name in self.config.task_decorators:
+            return True
+        if symbol.kind == "function" and symbol not in seen:
+            return self._is_task_wrapper(symbol, seen | {symbol})
+        return False
+
+    def _is_task_wrapper(self, symbol: Symbol, seen: frozenset) -> bool:
+        """A project decorator that applies `shared_task` / `app.task` itself, like a `@cron_task`."""
+        function = self.function(FunctionKey(symbol.module, symbol.name))
+        if function is None:
+            return False
+        return any(self.is_task_decorator(symbol.module, ref, seen) for ref in function.refs)
+
+    def _is_task_class(self, module: str, name: str) -> bool:
+        bases = self.external_bases(module, name)
+        return bool(bases & CELERY_TASK_CLASSES) or "<celery app>.Task" in bases
+
+    def _find_tasks(self) -> list[Task]:
+        tasks: dict[FunctionKey, Task] = {}
+        for summary in list(self.modules.values()):
+            for function in summary.functions.values():
+                for decorator in function.decorators:
+                    if self.is_task_decorator(summary.name, decorator.target):
+                        key = FunctionKey(summary.name, function.qualname)
+                        name = str(decorator.options.get("name") or f"{summary.name}.{function.name}")
+                        tasks[key] = Task(key, name, self.display(summary.name), function.line, "@" + decorator.target)
+                        break
+            for cls in summary.classes.values():
+                if "run" in cls.methods and self._is_task_class(summary.name, cls.name):
+                    key = FunctionKey(summary.name, f"{cls.name}.run")
+                    tasks[key] = Task(key, f"{summary.name}.{cls.name}", self.display(summary.name), cls.line, "Task subclass")
+            for callee, registered in summary.registrations:
+                if not (self.is_task_decorator(summary.name, callee) or callee.endswith(".register_task")):
+                    continue
+                symbol = self.resolve(summary.name, registered)
+                if symbol.kind == "class":
+                    symbol = self._member(symbol, "run")
+                if symbol.kind == "function":
+                    key = FunctionKey(symbol.module, symbol.name)
+                    function = self.function(key)
+                    if function and key not in tasks:
+                        name = f"{symbol.module}.{symbol.name.split('.')[0]}"
+                        tasks[key] = Task(key, name, self.display(symbol.module), function.line, f"{callee}({registered})")
+        return sorted(tasks.values(), key=lambda t: (t.path, t.line))
+
+    # --- reachability -------------------------------------------------------------------------
+
+    def _reachability(self) -> dict[FunctionKey, Reach]:
+        reach: dict[FunctionKey, Reach] = {}
+        queue: collections.deque[FunctionKey] = collections.deque()
+        for task in self.tasks:
+            if task.key not in reach:
+                reach[task.key] = Reach(task, None)
+                queue.append(task.key)
+        while queue:
+            key = queue.popleft()
+            function = self.function(key)
+            if function is None:
+                continue
+            for reference in function.calls:
+                for target in self.call_targets(key, reference):
+                    if target not in reach:
+                        reach[target] = Reach(reach[key].task, key)
+                        queue.append(target)
+        return reach
+
+    def call_targets(self, caller: FunctionKey, reference: str) -> list[FunctionKey]:
+        owner = caller.qualname.split(".")[0] if "." in caller.qualname else None
+        if reference.startswith("new:"):
+            cls_name, _, method = reference[4:].rpartition(".")
+            symbol = self.resolve(caller.module, cls_name)
+            if symbol.kind != "class":
+                return []
+            found = self._method_targets(symbol.module, symbol.name, method)
+            return found + self._method_targets(symbol.module, symbol.name, "__init__")
+        head, _, method = reference.partition(".")
+        if head in {"self", "cls"} and owner and method and "." not in method:
+            return self._method_targets(caller.module, owner, method, include_subclasses=True)
+        if head == "super" and owner:
+            mro = self.mro(caller.module, owner)[1:]
+            return [k for base in mro[:1] for k in self._method_targets(base.module, base.qualname, method)]
+        symbol = self.resolve(caller.module, reference)
+        if symbol.kind == "function":
+            return [FunctionKey(symbol.module, symbol.name)]
+        if symbol.kind == "class":
+            return self._method_targets(symbol.module, symbol.name, "__init__")
+        return []
+
+    def _method_targets(self, module: str, cls: str, method: str, include_subclasses: bool = False) -> list[FunctionKey]:
+        targets = []
+        for owner in self.mro(module, cls):
+            found = self.cls(owner)
+            if found and method in found.methods:
+                targets.append(FunctionKey(owner.module, f"{owner.qualname}.{method}"))
+                break
+        if include_subclasses:
+            base = FunctionKey(module, cls)
+            for summary in list(self.modules.values()):
+                for other in summary.classes.values():
+                    key = FunctionKey(summary.name, other.name)
+                    if key != base and method in other.methods and base in self.mro(summary.name, other.name):
+                        targets.append(FunctionKey(summary.name, f"{other.name}.{method}"))
+        return targets
+
+    def reachable(self, key: FunctionKey) -> Reach | None:
+        return self.reach.get(key)
+
+    def reach_path(self, key: FunctionKey) -> list[FunctionKey]:
+        """task -> ... -> key, for messages."""
+        path = [key]
+        while True:
+            step = self.reach.get(path[-1])
+            if step is None or step.via is None or step.via in path:
+                return list(reversed(path))
+            path.append(step.via)
+
+    # --- Django models ------------------------------------------------------------------------
+
+    def model(self, module: str, name: str) -> Model | None:
+        if not self._is_model_class(module, name):
+            return None
+        fields: dict[str, facts.ModelField] = {}
+        constraints: list[facts.Constraint] = []
+        managers: list[str] = []
+        for owner in reversed(self.mro(module, name)):  # bases first, so subclasses override
+            cls = self.cls(owner)
+            fields.update(cls.fields)
+            constraints.extend(c for c in cls.constraints if c not in constraints)
+            managers.extend(cls.managers)
+        return Model(module, name, _app_label(module), fields, constraints, managers)
+
+    def _is_model_class(self, module: str, name: str) -> bool:
+        if not self.cls(FunctionKey(module, name)):
+            return False
+        for base in self.external_bases(module, name):
+            last = base.rsplit(".", 1)[-1]
+            if base in DJANGO_MODEL_BASES or last.endswith("Model") or last in {"AbstractUser", "AbstractBaseUser"}:
+                return True
+        return False
+
+    def related_manager(self, manager: str) -> list[tuple[Model, str]]:
+        """Models reached through `obj.<manager>` (a reverse ForeignKey), with the ForeignKey's field name."""
+        if not hasattr(self, "_related"):
+            self._related: dict[str, list[tuple[Model, str]]] = collections.defaultdict(list)
+            for model in self.all_models():
+                for relation in model.fields.values():
+                    if relation.kind in {"ForeignKey", "ParentalKey"}:
+                        accessor = relation.related_name or f"{model.name.lower()}_set"
+                        self._related[accessor].append((model, relation.name))
+        return self._related.get(manager, [])
+
+    def all_models(self) -> list[Model]:
+        found = []
+        for summary in list(self.modules.values()):
+            for cls in summary.classes.values():
+                model = self.model(summary.name, cls.name)
+                if model is not None:
+                    found.append(model)
+        return found
+
+
+def _module_name(path: Path) -> tuple[str, bool]:
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    return ".".join(reversed(parts)) or path.parent.name, is_package
+
+
+def _app_label(module: str) -> str:
+    parts = module.split(".")
+    if "models" in parts:
+        parts = parts[: parts.index("models")]
+    else:
+        parts = parts[:-1]
+    return parts[-1] if parts else ""

@@ -1,0 +1,52 @@
+"""One run of the engine, shared by every command: find files, index the project, detect, rewrite."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .edits import FileChange, rewrite_file
+from .files import discover
+from .project import ParseError, Project
+from .rules import Finding, Options, Rule
+
+
+@dataclass
+class Run:
+    project: Project
+    findings: list[Finding]
+    changes: list[FileChange] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[ParseError]:
+        return self.project.errors
+
+
+def analyse(paths: list[Path], rules: list[Rule], options: Options, config: Config) -> Run:
+    files = discover(paths)
+    project = Project(files, config, load_everything=options.scope == "all")
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(rule.detect(project, options))
+    findings.sort(key=lambda f: (f.path, f.line, f.rule))
+    return Run(project, findings)
+
+
+def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
+    """New contents for every file with fixable findings, rules applied in the order given."""
+    by_module: dict[str, dict[str, list]] = collections.defaultdict(lambda: collections.defaultdict(list))
+    for finding in run.findings:
+        if finding.plan is not None:
+            by_module[finding.module][finding.rule].append(finding.plan)
+    changes = []
+    for module, plans in sorted(by_module.items(), key=lambda item: str(run.project.source_of(item[0]).path)):
+        path = run.project.source_of(module).path
+        work = [(rule, plans[rule.name]) for rule in rules if plans.get(rule.name)]
+        try:
+            changes.append(rewrite_file(path, work))
+        except OSError as error:
+            changes.append(FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}"))
+    run.changes = changes
+    return changes

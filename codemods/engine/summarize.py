@@ -1,0 +1,637 @@
+"""One module's source -> `facts.Module`, with the stdlib `ast` (fast; libcst is kept for rewriting).
+
+The summary records what later stages need and nothing else: imports, functions with their calls and
+ORM creates (already classified: literal / volatile / loop-bound kwargs, guards, suppressions), classes
+with Django model fields and constraints, Celery apps and task registrations.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+
+from . import facts
+
+TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
+VOLATILE_CALLS = frozenset(
+    {
+        "now", "utcnow", "today", "localtime", "localdate", "time", "time_ns", "monotonic",
+        "perf_counter", "uuid1", "uuid4", "uuid6", "uuid7", "getrandbits", "randbits", "random",
+        "randint", "randrange", "choice", "choices", "sample", "uniform", "token_hex",
+        "token_urlsafe", "token_bytes", "urandom", "get_random_string", "make_random_password",
+        "Now", "ulid", "new_ulid", "shortuuid", "nanoid",
+    }
+)
+VOLATILE_MODULES = frozenset({"random", "secrets", "uuid"})
+QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", "exclude"})
+_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
+_UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+
+
+def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> facts.Module:
+    """Raises SyntaxError (with lineno) or ValueError for source that does not parse."""
+    tree = ast.parse(source, filename=path)
+    text = _decode(source)
+    return _Summarizer(tree, text, path, module_name, is_package).run()
+
+
+def _decode(source: bytes) -> str:
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    return source.decode(encoding, errors="replace")
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _suppressions(text: str) -> dict[int, frozenset[str]]:
+    if "idem-fix:" not in text:
+        return {}
+    found: dict[int, frozenset[str]] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            match = _SUPPRESSION.search(token.string)
+            if match:
+                rules = match.group(1)
+                names = {r.strip() for r in rules.split(",") if r.strip()} if rules else {"*"}
+                found[token.start[0]] = frozenset(names)
+    return found
+
+
+class _Summarizer:
+    def __init__(self, tree: ast.Module, text: str, path: str, module_name: str, is_package: bool):
+        self.tree = tree
+        self.text = text
+        self.lines = text.splitlines()
+        self.path = path
+        self.module_name = module_name
+        self.is_package = is_package
+        self.suppressions = _suppressions(text)
+        self.imports: dict[str, str] = {}
+        self.star_imports: list[str] = []
+        self.imported_modules: list[str] = []
+
+    def run(self) -> facts.Module:
+        functions: dict[str, facts.Function] = {}
+        classes: dict[str, facts.Class] = {}
+        celery_apps: list[str] = []
+        registrations: list[tuple[str, str]] = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._record_import(node)
+        for stmt in self._module_statements(self.tree.body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions[stmt.name] = self._function(stmt, stmt.name)
+            elif isinstance(stmt, ast.ClassDef):
+                classes[stmt.name] = self._class(stmt)
+            elif isinstance(stmt, (ast.Assign, ast.Expr)):
+                value = stmt.value
+                if isinstance(value, ast.Call):
+                    callee = dotted(value.func) or ""
+                    if callee.rsplit(".", 1)[-1] == "Celery" and isinstance(stmt, ast.Assign):
+                        celery_apps += [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+                    registered = self._registration(value, callee)
+                    if registered:
+                        registrations.append((callee, registered))
+        return facts.Module(
+            path=self.path,
+            name=self.module_name,
+            is_package=self.is_package,
+            imports=self.imports,
+            star_imports=self.star_imports,
+            functions=functions,
+            classes=classes,
+            celery_apps=celery_apps,
+            registrations=registrations,
+            throwaway=self._free_name(),
+            imported_modules=self.imported_modules,
+        )
+
+    # --- module level -------------------------------------------------------------------------
+
+    def _module_statements(self, body):
+        """Top-level statements, looking inside `if settings.X:`, try and with blocks."""
+        for stmt in body:
+            if isinstance(stmt, ast.If):
+                yield from self._module_statements(stmt.body)
+                yield from self._module_statements(stmt.orelse)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                yield from self._module_statements(stmt.body)
+                for handler in stmt.handlers:
+                    yield from self._module_statements(handler.body)
+                yield from self._module_statements(stmt.orelse)
+                yield from self._module_statements(stmt.finalbody)
+            elif isinstance(stmt, ast.With):
+                yield from self._module_statements(stmt.body)
+            else:
+                yield stmt
+
+    def _resolve_relative(self, module: str | None, level: int) -> str:
+        if not level:
+            return module or ""
+        package = self.module_name if self.is_package else self.module_name.rpartition(".")[0]
+        for _ in range(level - 1):
+            package = package.rpartition(".")[0]
+        return f"{package}.{module}" if module and package else (module or package)
+
+    def _record_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    self.imports[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".")[0]
+                    self.imports.setdefault(root, root)
+                self.imported_modules.append(alias.name)
+            return
+        base = self._resolve_relative(node.module, node.level)
+        self.imported_modules.append(base)
+        for alias in node.names:
+            if alias.name == "*":
+                self.star_imports.append(base)
+                continue
+            target = f"{base}.{alias.name}" if base else alias.name
+            self.imports[alias.asname or alias.name] = target
+            self.imported_modules.append(target)
+
+    def _registration(self, call: ast.Call, callee: str) -> str | None:
+        """`app.task(fn)`, `shared_task(fn)`, `app.register_task(SyncTask())` at module level."""
+        last = callee.rsplit(".", 1)[-1]
+        if last not in {"task", "shared_task", "register_task"} or len(call.args) != 1:
+            return None
+        arg = call.args[0]
+        if isinstance(arg, ast.Call):
+            arg = arg.func
+        return dotted(arg)
+
+    def _free_name(self) -> str:
+        used = set(self.imports)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.arg):
+                used.add(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                used.add(node.name)
+        for candidate in ("_", "_created", "created"):
+            if candidate not in used:
+                return candidate
+        number = 2
+        while f"_created{number}" in used:
+            number += 1
+        return f"_created{number}"
+
+    # --- classes and Django models ------------------------------------------------------------
+
+    def _class(self, node: ast.ClassDef, prefix: str = "") -> facts.Class:
+        qualname = prefix + node.name
+        methods: dict[str, facts.Function] = {}
+        fields: dict[str, facts.ModelField] = {}
+        constraints: list[facts.Constraint] = []
+        managers: list[str] = []
+        abstract = False
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods[stmt.name] = self._function(stmt, f"{qualname}.{stmt.name}")
+            elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+                abstract, constraints = self._meta(stmt)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if len(targets) != 1 or not isinstance(targets[0], ast.Name) or stmt.value is None:
+                    continue
+                name = targets[0].id
+                value = stmt.value
+                if not isinstance(value, ast.Call):
+                    continue
+                callee = dotted(value.func) or ""
+                kind = callee.rsplit(".", 1)[-1]
+                if kind.endswith("Field") or kind in {"ForeignKey", "ForeignObject", "ParentalKey"}:
+                    fields[name] = self._field(name, kind, value)
+                elif kind.endswith("Manager") or kind == "as_manager" or _is_from_queryset(value):
+                    managers.append(name)
+        for field in fields.values():
+            if field.unique or field.primary_key:
+                constraints.append(facts.Constraint((field.name,), f"{field.name} (unique=True)", origin="unique"))
+        return facts.Class(
+            name=node.name,
+            qualname=qualname,
+            line=node.lineno,
+            bases=[d for d in (dotted(b) for b in node.bases) if d],
+            methods=methods,
+            fields=fields,
+            constraints=constraints,
+            managers=managers,
+            abstract=abstract,
+        )
+
+    def _field(self, name: str, kind: str, call: ast.Call) -> facts.ModelField:
+        options = {k.arg: k.value for k in call.keywords if k.arg}
+        target = call.args[0] if call.args else options.get("to")
+        target_name = ""
+        if isinstance(target, ast.Constant) and isinstance(target.value, str):
+            target_name = target.value
+        elif target is not None:
+            target_name = dotted(target) or ""
+        related = options.get("related_name")
+        return facts.ModelField(
+            name=name,
+            kind=kind,
+            target=target_name if kind in {"ForeignKey", "OneToOneField", "ParentalKey", "ManyToManyField"} else "",
+            unique=_is_true(options.get("unique")) or kind == "OneToOneField",
+            primary_key=_is_true(options.get("primary_key")),
+            related_name=related.value if isinstance(related, ast.Constant) and isinstance(related.value, str) else "",
+        )
+
+    def _meta(self, meta: ast.ClassDef) -> tuple[bool, list[facts.Constraint]]:
+        abstract = False
+        constraints: list[facts.Constraint] = []
+        for stmt in meta.body:
+            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+                continue
+            target = stmt.targets[0]
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "abstract":
+                abstract = _is_true(stmt.value)
+            elif target.id == "unique_together":
+                for group in _unique_together(stmt.value):
+                    constraints.append(facts.Constraint(group, "unique_together " + repr(group), origin="unique_together"))
+            elif target.id == "constraints" and isinstance(stmt.value, (ast.List, ast.Tuple)):
+                for item in stmt.value.elts:
+                    constraint = _unique_constraint(item)
+                    if constraint:
+                        constraints.append(constraint)
+        return abstract, constraints
+
+    # --- functions ----------------------------------------------------------------------------
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> facts.Function:
+        analysis = _FunctionAnalysis(node, self)
+        return facts.Function(
+            name=node.name,
+            qualname=qualname,
+            line=node.lineno,
+            end_line=node.end_lineno or node.lineno,
+            decorators=[_decorator(d) for d in node.decorator_list if _decorator(d)],
+            calls=analysis.calls,
+            refs=analysis.refs,
+            creates=analysis.creates,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            suppressed=self.suppressions.get(node.lineno, frozenset()),
+        )
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ""
+
+    def char_column(self, line: int, byte_offset: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+    def comment_only(self, line: int) -> bool:
+        return 0 < line <= len(self.lines) and self.lines[line - 1].lstrip().startswith("#")
+
+
+def _is_true(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _is_from_queryset(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Call) and (dotted(call.func.func) or "").endswith("from_queryset")
+
+
+def _strings(node) -> tuple[str, ...] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return tuple(e.value for e in node.elts)
+    return None
+
+
+def _unique_together(node) -> list[tuple[str, ...]]:
+    flat = _strings(node)
+    if flat is not None:
+        return [flat] if flat else []
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [group for group in (_strings(e) for e in node.elts) if group]
+    return []
+
+
+def _unique_constraint(node) -> facts.Constraint | None:
+    if not isinstance(node, ast.Call) or (dotted(node.func) or "").rsplit(".", 1)[-1] != "UniqueConstraint":
+        return None
+    options = {k.arg: k.value for k in node.keywords if k.arg}
+    fields = _strings(options.get("fields"))
+    if not fields:
+        return None
+    name = options.get("name")
+    return facts.Constraint(
+        fields=fields,
+        name=name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "",
+        conditional="condition" in options,
+    )
+
+
+def _decorator(node: ast.expr) -> facts.Decorator | None:
+    call = node if isinstance(node, ast.Call) else None
+    target = dotted(call.func if call else node)
+    if not target:
+        return None
+    options: dict[str, object] = {}
+    if call:
+        for keyword in call.keywords:
+            if keyword.arg and isinstance(keyword.value, ast.Constant):
+                options[keyword.arg] = keyword.value.value
+    return facts.Decorator(target=target, called=call is not None, options=options)
+
+
+def _is_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_is_literal(e) for e in node.elts)
+    name = dotted(node)
+    # References to constants: PENDING, Status.PENDING, Payout.Status.PENDING
+    return bool(name) and bool(_UPPER_CONSTANT.match(name.rsplit(".", 1)[-1]))
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_EARLY_EXITS = (ast.Return, ast.Raise, ast.Continue)
+
+
+class _FunctionAnalysis:
+    """Calls, task-decorator references and ORM creates of one function (nested defs included)."""
+
+    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, module: _Summarizer):
+        self.node = node
+        self.module = module
+        self.parents: dict[ast.AST, ast.AST] = {}
+        for parent in ast.walk(node):
+            for child in ast.iter_child_nodes(parent):
+                self.parents[child] = parent
+        self.local_types = self._local_types()
+        self.volatile = self._volatile_names()
+        self.calls: list[str] = []
+        self.refs: list[str] = []
+        self.creates: list[facts.CreateSite] = []
+        for child in (c for statement in node.body for c in ast.walk(statement)):
+            if isinstance(child, ast.Call):
+                reference = self._call_reference(child.func)
+                if reference:
+                    self.calls.append(reference)
+                site = self._create_site(child)
+                if site:
+                    self.creates.append(site)
+            elif isinstance(child, (ast.Name, ast.Attribute)) and not isinstance(self.parents.get(child), ast.Attribute):
+                name = dotted(child)
+                if name and name.rsplit(".", 1)[-1] in TASK_DECORATOR_NAMES:
+                    self.refs.append(name)
+
+    # --- local knowledge ----------------------------------------------------------------------
+
+    def _assignments(self):
+        for child in ast.walk(self.node):
+            if isinstance(child, ast.Assign):
+                yield child.targets, child.value
+            elif isinstance(child, (ast.AnnAssign, ast.AugAssign)) and child.value is not None:
+                yield [child.target], child.value
+            elif isinstance(child, ast.NamedExpr):
+                yield [child.target], child.value
+
+    def _local_types(self) -> dict[str, str]:
+        """`service = CreatePayout(account)` -> {"service": "CreatePayout"}: enough to follow `service.run()`."""
+        types: dict[str, str] = {}
+        for targets, value in self._assignments():
+            if isinstance(value, ast.Await):
+                value = value.value
+            if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Call):
+                callee = dotted(value.func)
+                if callee and callee.rsplit(".", 1)[-1][:1].isupper():
+                    types[targets[0].id] = callee
+        return types
+
+    def _volatile_names(self) -> dict[str, str]:
+        """Local names bound to values that differ between two runs (now(), uuid4(), random ...)."""
+        volatile: dict[str, str] = {}
+        assignments = list(self._assignments())
+        for _ in range(2):  # two passes reach names assigned from other volatile names
+            for targets, value in assignments:
+                reason = self.volatile_reason(value, volatile)
+                if reason:
+                    for target in targets:
+                        for name in _target_names(target):
+                            volatile.setdefault(name, reason)
+        return volatile
+
+    def volatile_reason(self, node: ast.AST, volatile: dict[str, str] | None = None) -> str:
+        volatile = self.volatile if volatile is None else volatile
+        for child in ast.walk(node):
+            if isinstance(child, ast.Call):
+                callee = dotted(child.func) or ""
+                parts = callee.split(".")
+                root = self.module.imports.get(parts[0], parts[0]).split(".")[0]
+                if parts[-1] in VOLATILE_CALLS or root in VOLATILE_MODULES:
+                    return f"{self.module.segment(child) or callee + '()'} differs between runs"
+            elif isinstance(child, ast.Name) and child.id in volatile:
+                return f"{child.id} comes from {volatile[child.id].removesuffix(' differs between runs')}, which differs between runs"
+        return ""
+
+    def _call_reference(self, func: ast.expr) -> str | None:
+        """How a call names its target, for the index to resolve: "f", "mod.f", "self.f", "new:Cls.f"."""
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            inner = func.value
+            if isinstance(inner.func, ast.Name) and inner.func.id == "super":
+                return f"super.{func.attr}"
+            callee = dotted(inner.func)
+            return f"new:{callee}.{func.attr}" if callee else None
+        name = dotted(func)
+        if not name:
+            return None
+        root, _, rest = name.partition(".")
+        if root in self.local_types and rest:
+            return f"new:{self.local_types[root]}.{rest}"
+        return name
+
+    # --- creates ------------------------------------------------------------------------------
+
+    def _create_site(self, call: ast.Call) -> facts.CreateSite | None:
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in {"create", "acreate"}:
+            return None
+        manager_node = func.value
+        if (
+            isinstance(manager_node, ast.Call)
+            and isinstance(manager_node.func, ast.Attribute)
+            and manager_node.func.attr in {"using", "db_manager"}
+        ):
+            manager_node = manager_node.func.value
+        if not isinstance(manager_node, ast.Attribute):
+            return None
+        receiver = dotted(manager_node.value)
+        if not receiver:
+            return None
+        expression: ast.AST = call
+        parent = self.parents.get(call)
+        if isinstance(parent, ast.Await):
+            expression, parent = parent, self.parents.get(parent)
+        if isinstance(parent, ast.Expr):
+            context = "bare"
+        elif (
+            isinstance(parent, ast.Assign)
+            and parent.value is expression
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0], (ast.Name, ast.Attribute, ast.Subscript))
+        ):
+            context = "assign"
+        else:
+            context = "index"
+        ancestors = self._ancestors(call)
+        loop_names = self._loop_names(ancestors)
+        return facts.CreateSite(
+            line=call.lineno,
+            column=self.module.char_column(call.lineno, call.col_offset),
+            end_line=call.end_lineno or call.lineno,
+            method=func.attr,
+            receiver=receiver,
+            manager=manager_node.attr,
+            kwargs=[self._kwarg(k, loop_names) for k in call.keywords],
+            positional=bool(call.args),
+            context=context,
+            in_loop=any(isinstance(a, _LOOPS) for a in ancestors),
+            guard=self._guard(call, ancestors),
+            suppressed=self._suppressed(call, ancestors),
+        )
+
+    def _kwarg(self, keyword: ast.keyword, loop_names: set[str]) -> facts.Kwarg:
+        source = self.module.segment(keyword.value)
+        reason = self.volatile_reason(keyword.value)
+        if reason:
+            return facts.Kwarg(keyword.arg, source, "volatile", reason)
+        if _is_literal(keyword.value):
+            return facts.Kwarg(keyword.arg, source, "literal")
+        if loop_names & _names_in(keyword.value):
+            return facts.Kwarg(keyword.arg, source, "loop")
+        return facts.Kwarg(keyword.arg, source, "other")
+
+    def _ancestors(self, node: ast.AST) -> list[ast.AST]:
+        """From the function down to the node's parent."""
+        chain = []
+        while node is not self.node and node in self.parents:
+            node = self.parents[node]
+            chain.append(node)
+        return list(reversed(chain))
+
+    def _loop_names(self, ancestors: list[ast.AST]) -> set[str]:
+        """Names that change from one iteration to the next: loop targets and what is computed from them."""
+        names: set[str] = set()
+        for ancestor in ancestors:
+            if isinstance(ancestor, (ast.For, ast.AsyncFor)):
+                names |= _target_names(ancestor.target)
+            elif isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                for generator in ancestor.generators:
+                    names |= _target_names(generator.target)
+        if names:
+            loops = [a for a in ancestors if isinstance(a, (ast.For, ast.AsyncFor, ast.While))]
+            for loop in loops:
+                for child in ast.walk(loop):
+                    if isinstance(child, ast.Assign) and names & _names_in(child.value):
+                        for target in child.targets:
+                            names |= _target_names(target)
+        return names
+
+    def _statement_of(self, node: ast.AST, ancestors: list[ast.AST]) -> ast.stmt:
+        for ancestor in reversed([*ancestors, node]):
+            if isinstance(ancestor, ast.stmt):
+                return ancestor
+        return self.node
+
+    def _suppressed(self, call: ast.Call, ancestors: list[ast.AST]) -> frozenset[str]:
+        suppressions = self.module.suppressions
+        if not suppressions:
+            return frozenset()
+        statement = self._statement_of(call, ancestors)
+        lines = set(range(statement.lineno, (call.end_lineno or call.lineno) + 1))
+        if self.module.comment_only(statement.lineno - 1):
+            lines.add(statement.lineno - 1)
+        found: set[str] = set()
+        for line in lines:
+            found |= suppressions.get(line, frozenset())
+        return frozenset(found)
+
+    # --- guards -------------------------------------------------------------------------------
+
+    def _guard(self, node: ast.AST, ancestors: list[ast.AST]) -> str:
+        path = [*ancestors, node]
+        for parent, child in zip(path, path[1:]):
+            if isinstance(parent, ast.Try) and child in parent.body:
+                for handler in parent.handlers:
+                    if handler.type is not None and "IntegrityError" in self.module.segment(handler.type):
+                        return f"inside try/except IntegrityError (line {parent.lineno})"
+            if isinstance(parent, ast.If):
+                test = parent.test
+                negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+                if child in parent.body and negated and self._queries(test.operand):
+                    return f"already guarded by `if {self.module.segment(test)}` (line {parent.lineno})"
+                if child in parent.orelse and not negated and self._queries(test):
+                    return f"already guarded by `if {self.module.segment(test)}` (line {parent.lineno})"
+            for block in _blocks(parent):
+                if child in block:
+                    for earlier in block[: block.index(child)]:
+                        reason = self._early_return_guard(earlier)
+                        if reason:
+                            return reason
+        return ""
+
+    def _queries(self, test: ast.AST) -> bool:
+        return any(
+            isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS
+            for c in ast.walk(test)
+        )
+
+    def _early_return_guard(self, statement: ast.stmt) -> str:
+        """`if payout.paid_at: return` or `if Payout.objects.filter(...).exists(): return` before the create."""
+        if not isinstance(statement, ast.If) or not statement.body or not isinstance(statement.body[-1], _EARLY_EXITS):
+            return ""
+        test = statement.test
+        reads_state = self._queries(test) or any(
+            isinstance(c, ast.Attribute)
+            and isinstance(c.value, ast.Name)
+            and c.value.id not in self.module.imports
+            and c.value.id != "settings"
+            for c in ast.walk(test)
+        )
+        if not reads_state:
+            return ""
+        return f"behind the early-return state check `if {self.module.segment(test)}` (line {statement.lineno})"
+
+
+def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    blocks = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(node, name, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            blocks.append(value)
+    return blocks

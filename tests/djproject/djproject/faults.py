@@ -1,0 +1,18 @@
+"""Fault injection: make a task die halfway, after its side effect, as a killed worker would.
+
+Tasks call `crash_point("after_create")` right after the side effect. When the environment
+variable IDEMFIX_CRASH names that point, it raises InjectedCrash. With task_acks_late the broker
+then redelivers the task, and the second run must not repeat the side effect.
+"""
+import os
+
+CRASH_ENV = "IDEMFIX_CRASH"
+
+
+class InjectedCrash(RuntimeError):
+    """Raised at an armed crash point; stands for a worker killed mid-task."""
+
+
+def crash_point(name: str) -> None:
+    if name in os.environ.get(CRASH_ENV, "").split(","):
+        raise InjectedCrash(f"injected crash at {name}")
