@@ -45,15 +45,16 @@ def summary(run, changed, failed, written: bool) -> None:
     rewritten = sum(len(plans) for c in changed for plans in c.applied.values())
     for finding in run.findings:
         source = run.project.source_of(finding.module).path
+        message = escape(finding.message)
         if finding.status == "fix" and (source, finding.line) in applied:
-            label = "[green]rewrote[/]" if written else "[green]would rewrite[/]"
+            text = f"[green]{'rewrote' if written else 'would rewrite'}[/] {message}"
         elif finding.status == "fix":
-            label = "[red]not rewritten[/] (file could not be changed)"
+            text = f"[red]not rewritten, the file could not be changed:[/] {message}"
         elif finding.status == "manual":
-            label = "[yellow]skipped[/]"
+            text = f"[yellow]{message}[/]"
         else:
-            label = "[dim]left alone[/]"
-        stderr.print(f"{escape(finding.path)}:{finding.line}: {label} {escape(finding.message)}")
+            text = f"[dim]{message}[/]"
+        stderr.print(f"{escape(finding.path)}:{finding.line}: {text}")
     for change in failed:
         error(f"{change.path}: {change.error}")
     manual = sum(1 for f in run.findings if f.status == "manual")

@@ -68,7 +68,7 @@ class CreateToGetOrCreate(Rule):
             return self._finding(project, module, site, risk if status != "ok" else "low", message, status, plan)
 
         if suppressed(NAME, site.suppressed, function.suppressed):
-            return report(f"{call} left alone: suppressed by an idem-fix: ignore comment", "ok")
+            return report(f"{call} left alone: suppressed by an `# idem-fix: ignore` comment", "ok")
         if site.guard:
             return report(f"{call} left alone: {site.guard}", "ok")
         if APPEND_ONLY.search(model.name) and not project.config.lookup_for(model.label, model.name):
@@ -83,7 +83,8 @@ class CreateToGetOrCreate(Rule):
             return report(f"{call} not rewritten: {identity}", "manual")
         plan = Plan(site.line, site.column, site.method, identity.kwargs, site.context, module.throwaway)
         moved = [k.name or f"**{k.source.lstrip('*')}" for k in site.kwargs if k.name not in identity.kwargs]
-        message = f"{call} -> get_or_create() keyed on {', '.join(identity.kwargs) or '(the related object only)'} ({identity.source})"
+        keys = [*(f"{f} (implied by {site.receiver}.{site.manager})" for f in implicit), *identity.kwargs]
+        message = f"{call} -> get_or_create() keyed on {', '.join(keys)} ({identity.source})"
         if moved:
             message += f"; defaults: {', '.join(moved)}"
         if identity.note:
@@ -231,13 +232,10 @@ class _Rewrite(PositionedTransformer):
             return updated
         self.applied.append(plan)
         new_method = "aget_or_create" if plan.method == "acreate" else "get_or_create"
-        arguments = call_arguments_text(updated, plan.identity)
-        parsed = cst.parse_expression(f"f({arguments})")
-        rewritten = updated.with_changes(
-            func=updated.func.with_changes(attr=cst.Name(new_method)),
-            args=parsed.args,
-            whitespace_before_args=parsed.whitespace_before_args,
-        )
+        rewritten = updated.with_changes(func=updated.func.with_changes(attr=cst.Name(new_method)))
+        if any(arg.keyword is None or arg.keyword.value not in plan.identity for arg in updated.args):
+            parsed = cst.parse_expression(f"f({call_arguments_text(updated, plan.identity, shift=len(new_method) - len(plan.method))})")
+            rewritten = rewritten.with_changes(args=parsed.args, whitespace_before_args=parsed.whitespace_before_args)
         if plan.context == "index" and plan.method == "create":
             return _first_of(rewritten)
         return rewritten

@@ -179,9 +179,10 @@ class _Summarizer:
         return dotted(arg)
 
     def _free_name(self) -> str:
+        """`_` unless the module gives it a meaning (gettext); a name assigned and never read is free."""
         used = set(self.imports)
         for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name):
+            if isinstance(node, ast.Name) and not (node.id == "_" and isinstance(node.ctx, ast.Store)):
                 used.add(node.id)
             elif isinstance(node, ast.arg):
                 used.add(node.arg)

@@ -47,9 +47,10 @@ def _after(arg: cst.Arg):
     return arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
 
 
-def call_arguments_text(call: cst.Call, identity: tuple[str, ...]) -> str:
+def call_arguments_text(call: cst.Call, identity: tuple[str, ...], shift: int = 0) -> str:
     """The argument list of `call` with the kwargs named in `identity` kept and every other argument
-    moved into `defaults={...}`, laid out as the call was (one line, or one argument per line)."""
+    moved into `defaults={...}`, laid out as the call was (one line, or one argument per line).
+    `shift`: how many characters longer the callee's name becomes, for arguments aligned under it."""
     separators = [call.whitespace_before_args, *(_after(arg) for arg in call.args)]
     kept: list[_Item] = []
     moved: list[_Item] = []
@@ -68,7 +69,9 @@ def call_arguments_text(call: cst.Call, identity: tuple[str, ...]) -> str:
         return _one_per_line(kept, moved, indent, _indent(closing) or "", _trailing(call.whitespace_before_args), _own_lines(closing) if call.args else [])
     continuation = next((i for i in map(_indent, separators[1:-1]) if i is not None), None)
     if continuation is not None:
-        return _hanging(kept, moved, continuation, code_of(closing) if isinstance(closing, cst.ParenthesizedWhitespace) else "")
+        if len(continuation) > 4:  # aligned with the opening bracket, which moves with the longer name
+            continuation += " " * shift
+        return _hanging(kept, moved, continuation, _indent(closing))
     return ", ".join([item.text for item in kept] + ([_inline_dict(moved)] if moved else []))
 
 
@@ -98,17 +101,16 @@ def _one_per_line(kept, moved, indent: str, closing: str, opening_comment: str, 
     return "".join(out)
 
 
-def _hanging(kept, moved, continuation: str, closing: str) -> str:
-    """`create(a=1,\\n           b=2)`: items stay aligned under the first one."""
+def _hanging(kept, moved, continuation: str, closing_indent: str | None) -> str:
+    """`create(a=1,\n           b=2)`: items stay aligned under the first one; moved comments follow `defaults`."""
     items = kept + ([_Item(_inline_dict(moved), "".join(i.comment for i in moved))] if moved else [])
     out = []
     for position, item in enumerate(items):
-        last = position == len(items) - 1
-        out.append(item.text + ("" if last else ","))
-        if item.comment or not last:
-            out.append(item.comment)
-        if not last:
+        if position:
             out.append(f"\n{continuation}")
+        out.append(item.text + ("," if position < len(items) - 1 else "") + item.comment)
     if items and items[-1].comment:
-        out.append(f"\n{continuation}")
-    return "".join(out) + (closing if not (items and items[-1].comment) else "")
+        out.append(f"\n{continuation if closing_indent is None else closing_indent}")
+    elif closing_indent is not None:
+        out.append(f"\n{closing_indent}")
+    return "".join(out)
