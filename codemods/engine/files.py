@@ -58,7 +58,7 @@ class _IgnoreRules:
                 lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 return
-            self._specs.append((directory, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for base, spec in self._specs:
@@ -101,8 +101,15 @@ def discover(paths: list[Path]) -> list[SourceFile]:
     return [found[p] for p in sorted(found)]
 
 
+def context_root(path: Path) -> Path:
+    """The folder a run reads for context around `path`: the one above its outermost package, so that
+    `idem-fix apply payments/tasks.py` still sees payments/models.py and the other apps."""
+    path = path.absolute()
+    return _package_root(path if path.is_dir() else path.parent)
+
+
 def _package_root(directory: Path) -> Path:
-    """For a file named on its own: the folder above its outermost package, so module names come out right."""
+    """The folder above the outermost package containing `directory` (itself when it is no package)."""
     while (directory / "__init__.py").is_file() and directory.parent != directory:
         directory = directory.parent
     return directory

@@ -74,6 +74,7 @@ class ParseError:
     path: str
     line: int
     message: str
+    absolute: Path | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -107,9 +108,12 @@ class Project:
         self._by_suffix: dict[str, list[str]] | None = None
         self._resolving: set[tuple[str, str]] = set()
         self._read_files()
-        for name, file in list(self._files.items()):
-            if self.load_everything or any(m in file.data for m in TASK_MARKERS + MODEL_MARKERS):
-                self.module(name)
+        markers = TASK_MARKERS + MODEL_MARKERS + tuple(
+            d.rsplit(".", 1)[-1].encode() for d in self.config.task_decorators
+        )
+        self._load_matching(markers)
+        # Project decorators that make tasks (`@cron`) may be used in files that never say "task".
+        self._load_matching(tuple(b"@" + name.encode() for name in self._task_wrapper_names()))
         self.tasks = self._find_tasks()
         self.reach = self._reachability()
 
@@ -120,12 +124,25 @@ class Project:
             try:
                 data = source.path.read_bytes()
             except OSError as error:
-                self.errors.append(ParseError(source.display, 0, f"cannot read: {error.strerror or error}"))
+                self.errors.append(ParseError(source.display, 0, f"cannot read: {error.strerror or error}", source.path))
                 continue
             name, is_package = _module_name(source.path)
             if name in self._files:  # same dotted name twice (folders without __init__.py)
                 name = ".".join(source.path.relative_to(source.root).with_suffix("").parts)
             self._files[name] = _File(source, data, name, is_package)
+
+    def _load_matching(self, markers: tuple[bytes, ...]) -> None:
+        for name, file in list(self._files.items()):
+            if name not in self.modules and (self.load_everything or any(m in file.data for m in markers)):
+                self.module(name)
+
+    def _task_wrapper_names(self) -> set[str]:
+        names = set()
+        for summary in list(self.modules.values()):
+            for function in summary.functions.values():
+                if function.refs and self._is_task_wrapper(Symbol("function", summary.name, function.name), frozenset()):
+                    names.add(function.name)
+        return names
 
     def module(self, name: str) -> facts.Module | None:
         if name in self.modules:
@@ -141,11 +158,15 @@ class Project:
             summary = summarize(file.data, str(file.source.path), file.module_name, file.is_package)
         except SyntaxError as error:
             self._failed.add(file.module_name)
-            self.errors.append(ParseError(file.source.display, error.lineno or 0, f"SyntaxError: {error.msg}; skipped"))
+            self.errors.append(
+                ParseError(file.source.display, error.lineno or 0, f"SyntaxError: {error.msg}; skipped", file.source.path)
+            )
             return None
         except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:
             self._failed.add(file.module_name)
-            self.errors.append(ParseError(file.source.display, 0, f"cannot parse ({type(error).__name__}: {error}); skipped"))
+            self.errors.append(
+                ParseError(file.source.display, 0, f"cannot parse ({type(error).__name__}: {error}); skipped", file.source.path)
+            )
             return None
         self.modules[file.module_name] = summary
         return summary

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Config
 from .edits import FileChange, rewrite_file
-from .files import discover
+from .files import context_root, discover
 from .project import ParseError, Project
 from .rules import Finding, Options, Rule
 
@@ -25,12 +25,16 @@ class Run:
 
 
 def analyse(paths: list[Path], rules: list[Rule], options: Options, config: Config) -> Run:
-    files = discover(paths)
+    """Index the project around `paths` (see `context_root`); report and rewrite only inside `paths`."""
+    targets = {f.path for f in discover(paths)}
+    context = discover(sorted({context_root(p) for p in paths}))
+    files = sorted({f.path: f for f in [*context, *discover(paths)]}.values(), key=lambda f: f.path)
     project = Project(files, config, load_everything=options.scope == "all")
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(rule.detect(project, options))
+        findings.extend(f for f in rule.detect(project, options) if project.source_of(f.module).path in targets)
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
+    project.errors = [e for e in project.errors if e.absolute in targets]
     return Run(project, findings)
 
 

@@ -1,0 +1,126 @@
+"""The command line as a user meets it: exit codes, dry runs, checks, errors and help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_tree
+from idem_fix.cli.main import app
+
+RULE = "create-to-get-or-create"
+PROJECT = {
+    "models.py": """
+        from django.db import models
+
+        class Payout(models.Model):
+            period = models.CharField(max_length=7, unique=True)
+            amount = models.IntegerField()
+    """,
+    "tasks.py": """
+        from celery import shared_task
+        from models import Payout
+
+        @shared_task
+        def pay(period, amount):
+            Payout.objects.create(period=period, amount=amount)
+    """,
+}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", PROJECT)
+    monkeypatch.chdir(root)
+    return root
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(project):
+    before = (project / "tasks.py").read_bytes()
+    result = invoke("apply", "--rule", RULE, "--dry-run", ".")
+    assert result.exit_code == 0, result.output
+    assert '+    Payout.objects.get_or_create(period=period, defaults={"amount": amount})' in result.stdout
+    assert "--- a/tasks.py" in result.stdout
+    assert (project / "tasks.py").read_bytes() == before
+
+
+def test_check_exits_1_when_something_would_change_and_0_after_apply(project):
+    assert invoke("apply", "--rule", RULE, "--check", ".").exit_code == 1
+    applied = invoke("apply", "--rule", RULE, ".")
+    assert applied.exit_code == 0
+    assert "Rewrote 1 site in 1 file" in applied.output
+    assert "get_or_create(period=period" in (project / "tasks.py").read_text()
+    assert invoke("apply", "--rule", RULE, "--check", ".").exit_code == 0
+
+
+def test_unknown_rule_exits_2_and_lists_the_rules(project):
+    result = invoke("apply", "--rule", "no-such-rule", ".")
+    assert result.exit_code == 2
+    assert "unknown rule: no-such-rule" in result.output
+    assert RULE in result.output
+
+
+def test_missing_path_exits_2(project):
+    result = invoke("apply", "--rule", RULE, "nowhere")
+    assert result.exit_code == 2
+    assert "no such file or folder: nowhere" in result.output
+
+
+def test_a_file_that_does_not_parse_is_reported_with_its_line_and_the_run_goes_on(project):
+    (project / "broken.py").write_text("from celery import shared_task\n\ndef f(:\n    pass\n")
+    result = invoke("apply", "--rule", RULE, ".")
+    assert result.exit_code == 0
+    assert "broken.py:3: SyntaxError" in result.output
+    assert "get_or_create" in (project / "tasks.py").read_text()
+
+
+def test_bad_configuration_exits_2_with_the_file_named(project):
+    (project / "pyproject.toml").write_text('[tool.idem-fix]\nlookups = "Payout"\n')
+    result = invoke("apply", "--rule", RULE, ".")
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.output and "lookups" in result.output
+
+
+def test_rules_lists_every_rule_with_its_fix_safety():
+    result = invoke("rules")
+    assert result.exit_code == 0
+    assert RULE in result.output and "unsafe" in result.output
+
+
+def test_explain_prints_the_rule_doc_and_rejects_unknown_rules():
+    result = invoke("explain", RULE)
+    assert result.exit_code == 0
+    assert "Use instead" in result.output and "get_or_create" in result.output
+    assert invoke("explain", "nope").exit_code == 2
+
+
+@pytest.mark.parametrize("command", [[], ["apply"], ["rules"], ["explain"]])
+def test_every_command_has_help(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_console_script_runs_as_a_module(project):
+    result = subprocess.run(
+        [sys.executable, "-m", "idem_fix.cli", "apply", "--rule", RULE, "--dry-run", "."],
+        capture_output=True, text=True, cwd=project,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "would rewrite" in result.stderr
+
+
+def test_only_given_paths_are_written(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {**PROJECT, "other/tasks.py": PROJECT["tasks.py"]})
+    monkeypatch.chdir(root)
+    before = (root / "other" / "tasks.py").read_bytes()
+    assert invoke("apply", "--rule", RULE, "tasks.py").exit_code == 0
+    assert "get_or_create" in (root / "tasks.py").read_text()
+    assert (root / "other" / "tasks.py").read_bytes() == before

@@ -1,0 +1,190 @@
+"""Reachability: which functions a task reaches, across modules, classes and methods."""
+
+from idem_fix.codemods.engine.project import FunctionKey
+
+
+def reached(project):
+    return sorted(f"{k.module}:{k.qualname}" for k in project.reach)
+
+
+def test_task_to_service_class_to_private_method_across_packages(make_project):
+    project = make_project({
+        "payments/__init__.py": "",
+        "payments/services/__init__.py": "",
+        "payments/services/payouts.py": """
+            from payments.models import Payout
+
+            class CreatePayout:
+                def __init__(self, account):
+                    self.account = account
+
+                def execute(self):
+                    return self._get_or_create_payout()
+
+                def _get_or_create_payout(self):
+                    return Payout.objects.create(account=self.account)
+
+                def unused(self):
+                    pass
+        """,
+        "payments/tasks.py": """
+            from celery import shared_task
+            from .services.payouts import CreatePayout
+
+            @shared_task
+            def pay(account):
+                CreatePayout(account).execute()
+        """,
+    })
+    assert reached(project) == [
+        "payments.services.payouts:CreatePayout.__init__",
+        "payments.services.payouts:CreatePayout._get_or_create_payout",
+        "payments.services.payouts:CreatePayout.execute",
+        "payments.tasks:pay",
+    ]
+    path = project.reach_path(FunctionKey("payments.services.payouts", "CreatePayout._get_or_create_payout"))
+    assert [k.qualname for k in path] == ["pay", "CreatePayout.execute", "CreatePayout._get_or_create_payout"]
+
+
+def test_instance_in_a_local_variable_and_module_attribute_calls(make_project):
+    project = make_project({
+        "svc.py": """
+            class Booker:
+                def book(self):
+                    helper()
+
+            def helper():
+                pass
+        """,
+        "util.py": """
+            def slugify():
+                pass
+        """,
+        "tasks.py": """
+            import util
+            from celery import shared_task
+            from svc import Booker
+
+            @shared_task
+            def run():
+                booker = Booker()
+                booker.book()
+                util.slugify()
+        """,
+    })
+    assert reached(project) == ["svc:Booker.book", "svc:helper", "tasks:run", "util:slugify"]
+
+
+def test_cycles_terminate(make_project):
+    project = make_project({"tasks.py": """
+        from celery import shared_task
+
+        def ping(n):
+            return pong(n - 1)
+
+        def pong(n):
+            return ping(n)
+
+        @shared_task
+        def start():
+            ping(3)
+    """})
+    assert reached(project) == ["tasks:ping", "tasks:pong", "tasks:start"]
+
+
+def test_import_cycle_between_modules_terminates(make_project):
+    project = make_project({
+        "a.py": """
+            from b import g
+            def f():
+                g()
+        """,
+        "b.py": """
+            from a import f
+            def g():
+                f()
+        """,
+        "tasks.py": """
+            from celery import shared_task
+            from a import f
+
+            @shared_task
+            def t():
+                f()
+        """,
+    })
+    assert reached(project) == ["a:f", "b:g", "tasks:t"]
+
+
+def test_inherited_methods_subclass_overrides_and_super(make_project):
+    project = make_project({"tasks.py": """
+        from celery import shared_task
+
+        class Base:
+            def run(self):
+                self.step()
+
+            def step(self):
+                pass
+
+            def finish(self):
+                pass
+
+        class Child(Base):
+            def step(self):
+                super().finish()
+
+        @shared_task
+        def t():
+            Child().run()
+    """})
+    assert reached(project) == ["tasks:Base.finish", "tasks:Base.run", "tasks:Base.step", "tasks:Child.step", "tasks:t"]
+
+
+def test_reexported_names_through_package_init(make_project):
+    project = make_project({
+        "shop/__init__.py": "",
+        "shop/services/__init__.py": "from .orders import place_order\n",
+        "shop/services/orders.py": """
+            def place_order():
+                pass
+        """,
+        "shop/tasks.py": """
+            from celery import shared_task
+            from shop.services import place_order
+
+            @shared_task
+            def t():
+                place_order()
+        """,
+    })
+    assert "shop.services.orders:place_order" in reached(project)
+
+
+def test_code_no_task_calls_is_not_reached(make_project):
+    project = make_project({"views.py": """
+        def view(request):
+            pass
+    """, "tasks.py": """
+        from celery import shared_task
+
+        @shared_task
+        def t():
+            pass
+    """})
+    assert reached(project) == ["tasks:t"]
+
+
+def test_a_module_no_task_file_mentions_is_loaded_on_demand(make_project):
+    project = make_project({
+        "helpers.py": "def deep():\n    pass\n",
+        "tasks.py": """
+            from celery import shared_task
+            from helpers import deep
+
+            @shared_task
+            def t():
+                deep()
+        """,
+    })
+    assert "helpers:deep" in reached(project)

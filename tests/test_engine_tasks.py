@@ -1,0 +1,207 @@
+"""Celery task discovery: every form a real project writes a task in."""
+
+from idem_fix.codemods.engine.config import Config
+
+MODELS = """
+from django.db import models
+"""
+
+
+def task_names(project):
+    return sorted(t.key.qualname for t in project.tasks)
+
+
+def test_shared_task_with_and_without_arguments(make_project):
+    project = make_project({"app/__init__.py": "", "app/tasks.py": """
+        from celery import shared_task
+
+        @shared_task
+        def plain(): pass
+
+        @shared_task(bind=True, max_retries=3)
+        def bound(self): pass
+
+        def not_a_task(): pass
+    """})
+    assert task_names(project) == ["bound", "plain"]
+
+
+def test_import_aliases_and_module_imports(make_project):
+    project = make_project({"tasks.py": """
+        import celery
+        from celery import shared_task as st
+
+        @st
+        def aliased(): pass
+
+        @celery.shared_task()
+        def through_module(): pass
+    """})
+    assert task_names(project) == ["aliased", "through_module"]
+
+
+def test_app_task_on_an_app_defined_elsewhere_under_another_name(make_project):
+    project = make_project({
+        "proj/__init__.py": "",
+        "proj/worker.py": """
+            from celery import Celery
+            queue = Celery("proj")
+        """,
+        "proj/jobs.py": """
+            from proj.worker import queue as q
+
+            @q.task(bind=True)
+            def sync(self): pass
+
+            @q.task
+            def sync_plain(): pass
+        """,
+    })
+    assert task_names(project) == ["sync", "sync_plain"]
+
+
+def test_app_task_on_an_app_from_outside_the_scanned_tree(make_project):
+    project = make_project({"tasks.py": """
+        from myproject.celery import app
+
+        @app.task
+        def work(): pass
+    """})
+    assert task_names(project) == ["work"]
+
+
+def test_old_style_task_and_periodic_task(make_project):
+    project = make_project({"tasks.py": """
+        from celery.decorators import periodic_task
+        from celery.task import task
+
+        @task
+        def old(): pass
+
+        @periodic_task(run_every=60)
+        def every_minute(): pass
+    """})
+    assert task_names(project) == ["every_minute", "old"]
+
+
+def test_a_task_decorator_from_another_library_is_not_a_celery_task(make_project):
+    project = make_project({"flows.py": """
+        from prefect import task
+
+        @task
+        def step(): pass
+    """})
+    assert task_names(project) == []
+
+
+def test_class_based_tasks_through_a_chain_of_project_bases(make_project):
+    project = make_project({
+        "base.py": """
+            from celery import Task
+
+            class BaseTask(Task):
+                abstract = True
+        """,
+        "sync.py": """
+            from base import BaseTask
+
+            class Sync(BaseTask):
+                def run(self, pk):
+                    pass
+
+            class NotATask:
+                def run(self):
+                    pass
+        """,
+    })
+    assert task_names(project) == ["Sync.run"]
+
+
+def test_app_task_registration_of_a_plain_function(make_project):
+    project = make_project({"jobs.py": """
+        from celery import Celery
+        app = Celery()
+
+        def cleanup():
+            pass
+
+        cleanup_task = app.task(cleanup)
+    """})
+    assert task_names(project) == ["cleanup"]
+
+
+def test_tasks_inside_feature_flag_blocks(make_project):
+    project = make_project({"tasks.py": """
+        from django.conf import settings
+        from celery import shared_task
+
+        if settings.BILLING_ENABLED:
+            @shared_task
+            def bill(): pass
+    """})
+    assert task_names(project) == ["bill"]
+
+
+def test_project_wrapper_that_applies_shared_task_is_a_task_decorator(make_project):
+    project = make_project({
+        "utils.py": """
+            from celery import shared_task
+
+            def cron_task(fn):
+                return shared_task(with_lock(fn))
+
+            def with_lock(fn):
+                return fn
+        """,
+        "tasks.py": """
+            from utils import cron_task, with_lock
+
+            @cron_task
+            def nightly(): pass
+
+            @with_lock
+            def not_a_task(): pass
+        """,
+    })
+    assert task_names(project) == ["nightly"]
+
+
+def test_decorators_named_in_config(make_project):
+    project = make_project(
+        {"tasks.py": """
+            from vendor.jobs import locked_job
+
+            @locked_job(key="x")
+            def sync(): pass
+        """},
+        config=Config(task_decorators=["vendor.jobs.locked_job"]),
+    )
+    assert task_names(project) == ["sync"]
+
+
+def test_task_name_option_is_reported(make_project):
+    project = make_project({"tasks.py": """
+        from celery import shared_task
+
+        @shared_task(name="billing.charge")
+        def charge(): pass
+    """})
+    assert [t.name for t in project.tasks] == ["billing.charge"]
+
+
+def test_wrapper_used_in_a_file_that_never_says_task(make_project):
+    project = make_project({
+        "scheduling.py": """
+            from celery import shared_task
+
+            def cron(fn):
+                return shared_task(fn)
+        """,
+        "billing.py": """
+            from scheduling import cron
+
+            @cron
+            def close_month(): pass
+        """,
+    })
+    assert task_names(project) == ["close_month"]
