@@ -28,6 +28,7 @@ VOLATILE_MODULES = frozenset({"random", "secrets", "uuid"})
 QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", "exclude"})
 _SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
 _UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> facts.Module:
@@ -76,7 +77,7 @@ class _Summarizer:
     def __init__(self, tree: ast.Module, text: str, path: str, module_name: str, is_package: bool):
         self.tree = tree
         self.text = text
-        self.lines = text.splitlines()
+        self.lines = _LINE_BREAK.split(text)  # not str.splitlines: it also breaks at form feeds
         self.path = path
         self.module_name = module_name
         self.is_package = is_package
