@@ -43,6 +43,22 @@ class CreateSite:
 
 
 @dataclass
+class Effect:
+    """A call with a side effect (see engine/effects.py for the kinds)."""
+
+    kind: str
+    line: int
+    column: int
+    end_line: int
+    call: str  # the callee as written: "Payout.objects.create", "client.create_booking"
+    receiver: str  # what the method is called on, as written ("" for plain functions)
+    statement: int  # first line of the statement holding it
+    target: str = ""  # the name or attribute its result is assigned to, if any
+    in_loop: bool = False
+    in_atomic: bool = False  # inside `with transaction.atomic()` / `with atomic()`
+
+
+@dataclass
 class Function:
     name: str
     qualname: str  # "CreatePayout.execute"
@@ -52,6 +68,8 @@ class Function:
     calls: list[str]  # call references, see summarize._call_reference
     refs: list[str]  # dotted names read in the body that might be task decorators
     creates: list[CreateSite]
+    effects: list[Effect] = field(default_factory=list)
+    atomic: bool = False  # decorated with @transaction.atomic / @atomic
     is_async: bool = False
     suppressed: frozenset[str] = frozenset()
 

@@ -3,6 +3,7 @@ Celery tasks, Django models and the functions reachable from tasks."""
 
 from __future__ import annotations
 
+import ast
 import collections
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,7 @@ class Project:
         self._failed: set[str] = set()
         self._by_suffix: dict[str, list[str]] | None = None
         self._resolving: set[tuple[str, str]] = set()
+        self._trees: dict[str, ast.Module | None] = {}
         self._read_files()
         markers = TASK_MARKERS + MODEL_MARKERS + tuple(
             d.rsplit(".", 1)[-1].encode() for d in self.config.task_decorators
@@ -187,6 +189,16 @@ class Project:
             if ".".join(parts[i:]) in self._files and len(parts) - i > 1:
                 return ".".join(parts[i:])
         return None
+
+    def tree(self, module: str) -> ast.Module | None:
+        """The module's `ast`, parsed on demand for rules that plan a fix in detail (few files per run)."""
+        if module not in self._trees:
+            file = self._files.get(module)
+            try:
+                self._trees[module] = ast.parse(file.data) if file else None
+            except (SyntaxError, ValueError):
+                self._trees[module] = None
+        return self._trees[module]
 
     def has_module(self, name: str) -> bool:
         return name in self._files or self._by_suffix_lookup(name) is not None

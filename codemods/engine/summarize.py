@@ -12,7 +12,7 @@ import io
 import re
 import tokenize
 
-from . import facts
+from . import effects, facts
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
 VOLATILE_CALLS = frozenset(
@@ -292,6 +292,8 @@ class _Summarizer:
             calls=analysis.calls,
             refs=analysis.refs,
             creates=analysis.creates,
+            effects=analysis.effects,
+            atomic=any(_is_atomic(d) for d in node.decorator_list),
             is_async=isinstance(node, ast.AsyncFunctionDef),
             suppressed=self.suppressions.get(node.lineno, frozenset()),
         )
@@ -399,6 +401,8 @@ class _FunctionAnalysis:
         self.calls: list[str] = []
         self.refs: list[str] = []
         self.creates: list[facts.CreateSite] = []
+        self.effects: list[facts.Effect] = []
+        email_names = {n for n, callee in self.local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         for child in (c for statement in node.body for c in ast.walk(statement)):
             if isinstance(child, ast.Call):
                 reference = self._call_reference(child.func)
@@ -407,6 +411,9 @@ class _FunctionAnalysis:
                 site = self._create_site(child)
                 if site:
                     self.creates.append(site)
+                kind = effects.classify(child, module.imports, module.segment, email_names)
+                if kind:
+                    self.effects.append(self._effect(child, *kind))
             elif isinstance(child, (ast.Name, ast.Attribute)) and not isinstance(self.parents.get(child), ast.Attribute):
                 name = dotted(child)
                 if name and name.rsplit(".", 1)[-1] in TASK_DECORATOR_NAMES:
@@ -476,6 +483,31 @@ class _FunctionAnalysis:
         if root in self.local_types and rest:
             return f"new:{self.local_types[root]}.{rest}"
         return name
+
+    def _effect(self, call: ast.Call, kind: str, receiver: str) -> facts.Effect:
+        ancestors = self._ancestors(call)
+        statement = self._statement_of(call, ancestors)
+        target = ""
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+            if value is call:
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                target = self.module.segment(targets[0])
+        return facts.Effect(
+            kind=kind,
+            line=call.lineno,
+            column=self.module.char_column(call.lineno, call.col_offset),
+            end_line=call.end_lineno or call.lineno,
+            call=self.module.segment(call.func),
+            receiver=receiver,
+            statement=statement.lineno,
+            target=target,
+            in_loop=any(isinstance(a, _LOOPS) for a in ancestors),
+            in_atomic=any(
+                isinstance(a, (ast.With, ast.AsyncWith)) and any(_is_atomic(item.context_expr) for item in a.items)
+                for a in ancestors
+            ),
+        )
 
     # --- creates ------------------------------------------------------------------------------
 
@@ -628,6 +660,14 @@ class _FunctionAnalysis:
         if not reads_state:
             return ""
         return f"behind the early-return state check `if {self.module.segment(test)}` (line {statement.lineno})"
+
+
+def _is_atomic(node: ast.AST) -> bool:
+    """`transaction.atomic`, `atomic`, `transaction.atomic(using=...)`, `db.transaction.atomic()`."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = dotted(node) or ""
+    return name.rsplit(".", 1)[-1] == "atomic"
 
 
 def _blocks(node: ast.AST) -> list[list[ast.stmt]]:

@@ -1,0 +1,121 @@
+"""What a call does to the world, judged from how it is written: the side effects a redelivered task repeats.
+
+Kinds:
+  db_create      Model.objects.create / bulk_create (and async forms), related-manager creates
+  db_upsert      get_or_create / update_or_create: already idempotent
+  db_save        obj.save()
+  db_update      queryset .update()
+  db_delete      .delete()
+  send           email, SMS, push, Slack messages
+  credential     password and credential changes
+  external       calls into an external system: HTTP, payment, cloud and messaging SDKs, project API clients
+  fanout         .delay() / .apply_async() / send_task(): more tasks
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+EXTERNAL_LIBRARIES = frozenset(
+    {
+        "requests", "httpx", "urllib3", "aiohttp", "stripe", "boto3", "botocore", "twilio", "slack_sdk",
+        "sendgrid", "googleapiclient", "google", "paypalrestsdk", "braintree", "mollie", "adyen",
+        "hubspot", "mailchimp3", "salesforce", "simple_salesforce", "zeep", "suds", "ovh",
+    }
+)
+CLIENT_WORDS = frozenset({"client", "clients", "api", "apis", "gateway", "sdk", "wrapper", "connector"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
+SEND_FUNCTIONS = frozenset(
+    {
+        "send_mail", "send_mass_mail", "mail_admins", "mail_managers", "send_html_mail", "send_templated_mail",
+        "send_sms", "send_push", "send_push_notification", "send_notification", "chat_postMessage",
+        "send_each", "send_multicast", "send_each_for_multicast", "send_message", "send_bulk_sms",
+    }
+)
+SEND_HELPER = re.compile(r"^(send_\w*(email|mail|sms|push|slack|message|notification)\w*|notify\w*)$")
+EMAIL_CLASSES = frozenset({"EmailMessage", "EmailMultiAlternatives", "AnymailMessage"})
+CREDENTIAL_METHODS = frozenset({"set_password", "set_unusable_password", "make_password", "update_session_auth_hash", "rotate_token", "reset_password"})
+QUERYSET_HINTS = (".objects", ".filter(", ".exclude(", ".all(", "_set.", ".select_for_update(")
+CREATE_METHODS = {"create": "db_create", "acreate": "db_create", "bulk_create": "db_create", "abulk_create": "db_create",
+                  "get_or_create": "db_upsert", "aget_or_create": "db_upsert", "update_or_create": "db_upsert",
+                  "aupdate_or_create": "db_upsert"}
+NOT_EXTERNAL_METHODS = frozenset({"get_or_create", "update_or_create", "filter", "exclude", "all", "first", "last"})
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[str]) -> tuple[str, str] | None:
+    """(kind, receiver text) for a call with a side effect, else None.
+
+    `text_of` gives a node's source; `email_names` are local names bound to EmailMessage(...) objects.
+    """
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    receiver = func.value if isinstance(func, ast.Attribute) else None
+    receiver_text = text_of(receiver) if receiver is not None else ""
+    root = _root_name(func) or ""
+    library = imports.get(root, root).split(".")[0]
+
+    if name in SEND_FUNCTIONS or SEND_HELPER.match(name):
+        return "send", receiver_text
+    if name == "send" and receiver is not None:
+        if isinstance(receiver, ast.Call) and (_dotted(receiver.func) or "").rsplit(".", 1)[-1] in EMAIL_CLASSES:
+            return "send", receiver_text
+        if isinstance(receiver, ast.Name) and (receiver.id in email_names or receiver.id in {"mail", "post_office"}):
+            return "send", receiver_text
+    if name == "create" and receiver_text.endswith("messages") and (library == "twilio" or _names_a_client(receiver)):
+        return "send", receiver_text
+    if name in CREDENTIAL_METHODS:
+        return "credential", receiver_text
+    if name in {"delay", "apply_async", "send_task"}:
+        return "fanout", receiver_text
+    if library in EXTERNAL_LIBRARIES and root in imports:
+        return "external", receiver_text
+    if receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver):
+        return "external", receiver_text
+    if name in CREATE_METHODS and receiver is not None:
+        return CREATE_METHODS[name], receiver_text
+    if name in {"save", "asave"} and receiver is not None and not call.args:
+        return "db_save", receiver_text
+    if name in {"update", "aupdate"} and any(h in receiver_text + "." for h in QUERYSET_HINTS):
+        return "db_update", receiver_text
+    if name in {"delete", "adelete"} and receiver is not None:
+        return "db_delete", receiver_text
+    return None
+
+
+def _names_a_client(receiver: ast.AST) -> bool:
+    """`keyless_client_wrapper`, `self.api`, `get_ovh_client()`, `PartnerGateway(...)`."""
+    node = receiver
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        if isinstance(node, ast.Attribute):
+            if names_a_client(node.attr):
+                return True
+            node = node.value
+        elif isinstance(node, ast.Name):
+            return names_a_client(node.id)
+        else:
+            return False
+
+
+def names_a_client(identifier: str) -> bool:
+    """Whether a name has a word like client, api or gateway in it (`ovh_client`, `PartnerAPI`, `api`)."""
+    return any(word.lower() in CLIENT_WORDS for word in _WORD.findall(identifier))
