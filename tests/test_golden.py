@@ -79,11 +79,13 @@ def test_golden_case(case: Path, tmp_path: Path, monkeypatch) -> None:
 
 
 def test_every_rule_has_golden_cases_and_docs() -> None:
-    docs = (GOLDEN.parent / "docs" / "rules.md").read_text()
+    docs = GOLDEN.parent / "docs" / "rules"
     for name, rule in all_rules().items():
         cases = [c for c in CASES if c.parent.name == name]
         assert len(cases) >= 12, f"{name}: only {len(cases)} golden cases"
         negative = [c for c in cases if _tree(c / "before") == _tree(c / "after")]
         assert negative, f"{name}: no negative golden case (after/ equal to before/)"
-        assert f"## `{name}`" in docs, f"{name}: no section in docs/rules.md"
+        page = docs / f"{name}.md"
+        assert page.is_file() and f"# `{name}`" in page.read_text(), f"{name}: no page docs/rules/{name}.md"
+        assert f"({name}.md)" in (docs / "README.md").read_text(), f"{name}: not linked from docs/rules/README.md"
         assert rule.doc and rule.doc.what and rule.doc.fix_safety, f"{name}: incomplete doc"

@@ -18,6 +18,8 @@ INSTALLED_APPS = [
     "payments",
     "bookings",
 ]
+# One app per rule's runtime scenario, each owning its models and tasks; listed when present.
+INSTALLED_APPS += [app for app in ("ledger", "partners", "onboarding") if (BASE_DIR / app).is_dir()]
 
 DATABASES = {
     "default": {
