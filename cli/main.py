@@ -39,6 +39,16 @@ class Scope(str, enum.Enum):
     all = "all"
 
 
+class FlagMode(str, enum.Enum):
+    claim_before = "claim-before"
+    mark_after = "mark-after"
+
+
+class FlagStore(str, enum.Enum):
+    field = "field"
+    cache = "cache"
+
+
 def _select_rules(names: List[str]) -> List[Rule]:
     known = all_rules()
     unknown = [n for n in names if n not in known]
@@ -63,6 +73,15 @@ def apply(
     dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print a unified diff of the changes; write nothing."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change (for CI and pre-commit)."),
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
+    flag_mode: FlagMode = typer.Option(
+        FlagMode.claim_before, "--flag-mode",
+        help="sent-flag: claim-before claims the flag atomically before the first side effect (at most once); "
+        "mark-after checks it first and sets it after the send (at least once).",
+    ),
+    flag_store: FlagStore = typer.Option(
+        FlagStore.field, "--flag-store",
+        help="sent-flag: field adds a BooleanField to the model (run makemigrations); cache uses cache.add().",
+    ),
 ) -> None:
     """Rewrite risky code with one or more rules.
 
@@ -76,7 +95,8 @@ def apply(
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
     rules = _select_rules(rule)
-    run = analyse(paths, rules, Options(scope=scope.value), _config(paths))
+    options = Options(scope=scope.value, flag_mode=flag_mode.value, flag_store=flag_store.value)
+    run = analyse(paths, rules, options, _config(paths))
     changes = rewrite(run, rules)
     for problem in run.errors:
         output.warn(str(problem))

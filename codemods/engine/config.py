@@ -22,6 +22,10 @@ class Config:
     lookups: dict[str, list[str]] = field(default_factory=dict)
     # project decorators that make tasks, beyond the ones recognised by themselves
     task_decorators: list[str] = field(default_factory=list)
+    # names of project objects or modules that call external systems, beyond client/api/gateway/sdk/wrapper
+    external_clients: list[str] = field(default_factory=list)
+    # the whole [tool.idem-fix] table, for rule-specific keys
+    section: dict = field(default_factory=dict)
     path: Path | None = None
 
     @classmethod
@@ -46,10 +50,19 @@ class Config:
             isinstance(v, list) and all(isinstance(f, str) for f in v) for v in lookups.values()
         ):
             raise ConfigError(f'{path}: [tool.idem-fix.lookups] maps a model to a list of field names, e.g. "payments.Payout" = ["account", "period"]')
-        decorators = section.get("task-decorators", [])
-        if not isinstance(decorators, list) or not all(isinstance(d, str) for d in decorators):
-            raise ConfigError(f"{path}: [tool.idem-fix] task-decorators is a list of dotted names")
-        return cls(lookups=dict(lookups), task_decorators=list(decorators), path=path)
+        lists = {}
+        for key in ("task-decorators", "external-clients"):
+            value = section.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+                raise ConfigError(f"{path}: [tool.idem-fix] {key} is a list of names, e.g. {key} = [\"payments.gateway\"]")
+            lists[key] = list(value)
+        return cls(
+            lookups=dict(lookups),
+            task_decorators=lists["task-decorators"],
+            external_clients=lists["external-clients"],
+            section=dict(section),
+            path=path,
+        )
 
     def lookup_for(self, label: str, name: str) -> list[str] | None:
         return self.lookups.get(label) or self.lookups.get(name)

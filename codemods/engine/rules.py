@@ -48,6 +48,8 @@ class Finding:
 @dataclass
 class Options:
     scope: str = "reachable"  # or "all"
+    flag_mode: str = "claim-before"  # sent-flag: or "mark-after"
+    flag_store: str = "field"  # sent-flag: or "cache"
 
 
 @dataclass
