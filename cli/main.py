@@ -7,6 +7,7 @@ change or a file could not be rewritten, 2 a usage or configuration error.
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -49,6 +50,12 @@ class FlagStore(str, enum.Enum):
     cache = "cache"
 
 
+NO_CACHE = typer.Option(
+    False, "--no-cache", help="Do not read or write the summary cache (.idem-fix-cache/ in the project folder; safe to delete)."
+)
+JOBS = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Processes for parsing many files (default: the number of cores).")
+
+
 def _select_rules(names: List[str]) -> List[Rule]:
     known = all_rules()
     unknown = [n for n in names if n not in known]
@@ -82,6 +89,8 @@ def apply(
         FlagStore.field, "--flag-store",
         help="sent-flag: field adds a BooleanField to the model (run makemigrations); cache uses cache.add().",
     ),
+    no_cache: bool = NO_CACHE,
+    jobs: int = JOBS,
 ) -> None:
     """Rewrite risky code with one or more rules.
 
@@ -96,7 +105,7 @@ def apply(
         raise typer.Exit(2)
     rules = _select_rules(rule)
     options = Options(scope=scope.value, flag_mode=flag_mode.value, flag_store=flag_store.value)
-    run = analyse(paths, rules, options, _config(paths))
+    run = analyse(paths, rules, options, _config(paths), use_cache=not no_cache, jobs=jobs)
     changes = rewrite(run, rules)
     for problem in run.errors:
         output.warn(str(problem))

@@ -71,20 +71,23 @@ class CreateToGetOrCreate(Rule):
             return report(f"{call} left alone: suppressed by an `# idem-fix: ignore` comment", "ok")
         if site.guard:
             return report(f"{call} left alone: {site.guard}", "ok")
-        if APPEND_ONLY.search(model.name) and not project.config.lookup_for(model.label, model.name):
-            return report(f"{call} left alone: {model.name} looks like an append-only record (one row per run is its job)", "ok")
         if site.positional:
             return report(f"{call} has positional arguments; cannot split it into a lookup and defaults", "manual")
         named = {k.name: k for k in site.kwargs if k.name}
         if "defaults" in named:
             return report(f"{call} passes a `defaults` field, which get_or_create would take as its own argument", "manual")
         identity = _identity(project, model, implicit, site, named)
+        if isinstance(identity, _Identity) and identity.constraint is None and APPEND_ONLY.search(model.name) and not (
+            project.config.lookup_for(model.label, model.name)
+        ):
+            return report(f"{call} left alone: {model.name} looks like an append-only record (one row per run is its job)", "ok")
         if isinstance(identity, str):
             return report(f"{call} not rewritten: {identity}", "manual")
         plan = Plan(site.line, site.column, site.method, identity.kwargs, site.context, module.throwaway)
         moved = [k.name or f"**{k.source.lstrip('*')}" for k in site.kwargs if k.name not in identity.kwargs]
         keys = [*(f"{f} (implied by {site.receiver}.{site.manager})" for f in implicit), *identity.kwargs]
-        message = f"{call} -> get_or_create() keyed on {', '.join(keys)} ({identity.source})"
+        new_method = "aget_or_create" if site.method == "acreate" else "get_or_create"
+        message = f"{call} -> {new_method}() keyed on {', '.join(keys)} ({identity.source})"
         if moved:
             message += f"; defaults: {', '.join(moved)}"
         if identity.note:
@@ -107,7 +110,11 @@ def _resolve_model(project: Project, module: str, site: facts.CreateSite):
         return (model, ()) if model else None
     if symbol.kind in {"module", "function", "external", "app"}:
         return None
-    candidates = project.related_manager(site.manager)
+    if site.receiver_type:  # `client = Client(...)`: a model instance is fetched, not constructed here
+        built = project.resolve(module, site.receiver_type)
+        if built.kind != "class" or project.model(built.module, built.name) is None:
+            return None
+    candidates = [(m, r) for m, r in project.related_manager(site.manager) if _takes_kwargs(m, site)]
     if len(candidates) == 1:
         model, relation = candidates[0]
         return model, (relation,)
@@ -115,6 +122,15 @@ def _resolve_model(project: Project, module: str, site: facts.CreateSite):
         names = ", ".join(sorted({m.label for m, _ in candidates}))
         return f"{site.receiver}.{site.manager}.create(): `{site.manager}` is a related manager of several models ({names}); not rewritten"
     return None
+
+
+def _takes_kwargs(model: Model, site: facts.CreateSite) -> bool:
+    """Every named kwarg is a field of the model: `client.messages.create(to=..., from_=...)` is not a Message."""
+    return all(
+        _field_name(model, k.name) in model.fields or _field_name(model, k.name) == "id"
+        for k in site.kwargs
+        if k.name
+    )
 
 
 def _field_name(model: Model, kwarg: str) -> str:
@@ -144,16 +160,25 @@ def _identity(project: Project, model: Model, implicit: tuple[str, ...], site: f
         constraints.insert(0, facts.Constraint(("id",), "primary key", origin="primary key"))
     skipped_volatile = []
     for constraint in constraints:
-        if all(f in by_field or f in implicit for f in constraint.fields):
-            unstable = [f for f in constraint.fields if f in by_field and by_field[f].kind == "volatile"]
+        needed = [*constraint.fields, *(f for f in constraint.condition_fields if f not in constraint.fields)]
+        if all(f in by_field or f in implicit for f in needed):
+            unstable = [f for f in needed if f in by_field and by_field[f].kind == "volatile"]
             if unstable:
-                skipped_volatile.append(f"{constraint.name or constraint.fields}: {by_field[unstable[0]].why}")
+                skipped_volatile.append(f"{constraint.name or ', '.join(constraint.fields)} ({by_field[unstable[0]].why})")
                 continue
-            kwargs = tuple(by_field[f].name for f in constraint.fields if f in by_field)
+            kwargs = tuple(by_field[f].name for f in needed if f in by_field)
             note = ""
             if constraint.conditional:
-                note = f"{constraint.name} is a conditional UniqueConstraint: it stops duplicates only for rows matching its condition"
+                note = (
+                    f"{constraint.name} is a conditional UniqueConstraint: it stops duplicates only for rows matching "
+                    f"its condition, so the lookup also carries the condition's fields"
+                )
             return _Identity(kwargs, _describe(constraint), constraint, note)
+    if skipped_volatile:
+        return (
+            f"no stable identity for {model.name}: its unique constraint {'; '.join(skipped_volatile)} would get a "
+            f"different value on a second run, and a narrower lookup would merge rows the constraint keeps apart"
+        )
 
     chosen = []
     for kwarg in site.kwargs:
@@ -166,13 +191,15 @@ def _identity(project: Project, model: Model, implicit: tuple[str, ...], site: f
     if not chosen and not implicit:
         runtime = [k.name for k in site.kwargs if k.name and k.kind != "volatile"]
         volatile = [f"{k.name} ({k.why})" for k in site.kwargs if k.kind == "volatile"]
+        splats = [k.source for k in site.kwargs if k.name is None]
         parts = []
         if runtime:
-            parts.append(f"{', '.join(runtime)} are runtime values, not relations or literals")
+            verb = "is a runtime value" if len(runtime) == 1 else "are runtime values"
+            parts.append(f"{', '.join(runtime)} {verb}, not relations or literals")
         if volatile:
             parts.append(f"{'; '.join(volatile)}")
-        if skipped_volatile:
-            parts.append("unique constraint covered only with changing values: " + "; ".join(skipped_volatile))
+        if splats:
+            parts.append(f"{', '.join(splats)} cannot be looked into")
         reasons = "; ".join(parts) or "it passes no field values"
         return (
             f"no stable identity for {model.name} ({reasons}). Add a unique constraint, or set "
@@ -184,7 +211,10 @@ def _identity(project: Project, model: Model, implicit: tuple[str, ...], site: f
             f"{model.name} where the loop makes one per iteration"
         )
     fields = [*implicit, *(_field_name(model, n) for n in chosen)]
-    return _Identity(tuple(chosen), "relations and literal values", note=_race_note(model, implicit, fields))
+    source = "relations and literal values"
+    if any(named[n].kind == "loop" for n in chosen if n in named):
+        source += ", and values that change with each loop iteration"
+    return _Identity(tuple(chosen), source, note=_race_note(model, implicit, fields))
 
 
 def _describe(constraint: facts.Constraint) -> str:
@@ -234,11 +264,17 @@ class _Rewrite(PositionedTransformer):
         new_method = "aget_or_create" if plan.method == "acreate" else "get_or_create"
         rewritten = updated.with_changes(func=updated.func.with_changes(attr=cst.Name(new_method)))
         if any(arg.keyword is None or arg.keyword.value not in plan.identity for arg in updated.args):
-            parsed = cst.parse_expression(f"f({call_arguments_text(updated, plan.identity, shift=len(new_method) - len(plan.method))})")
+            parsed = cst.parse_expression(f"f({call_arguments_text(updated, plan.identity, shift=self._shift(plan))})")
             rewritten = rewritten.with_changes(args=parsed.args, whitespace_before_args=parsed.whitespace_before_args)
         if plan.context == "index" and plan.method == "create":
             return _first_of(rewritten)
         return rewritten
+
+    @staticmethod
+    def _shift(plan: Plan) -> int:
+        """How far the opening bracket moves right: the longer method name, and `, _` before `=`."""
+        longer = len("get_or_create") - len("create")
+        return longer + (len(", ") + len(plan.throwaway) if plan.context == "assign" else 0)
 
     def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
         plan = self._plan_for(original)

@@ -38,6 +38,7 @@ class CreateSite:
     positional: bool  # has positional or *args arguments
     context: str  # "assign" | "bare" | "index"
     in_loop: bool
+    receiver_type: str = ""  # the class the receiver was built from in this function: `client = Client(...)`
     guard: str = ""  # why the create is already safe, if it is
     suppressed: frozenset[str] = frozenset()  # rules named in idem-fix: ignore comments ("*" for all)
 
@@ -90,6 +91,7 @@ class Constraint:
     name: str
     conditional: bool = False
     origin: str = "UniqueConstraint"  # or "unique_together"
+    condition_fields: tuple[str, ...] = ()  # fields a conditional constraint's Q(...) reads
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import facts
 from .config import Config
 from .files import SourceFile, display_path
-from .summarize import summarize
+from .loader import Cache, Entry, Loader
 
 CELERY_TASK_DECORATORS = frozenset(
     {
@@ -28,9 +28,6 @@ CELERY_TASK_DECORATORS = frozenset(
 )
 CELERY_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
 DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
-# Files worth summarizing before anything asks for them: they may hold tasks or models.
-TASK_MARKERS = (b"task", b"Task")
-MODEL_MARKERS = (b"Field(", b"ForeignKey(")
 _APP_LIKE = ("app", "celery", "celery_app")
 
 
@@ -90,9 +87,9 @@ class Reach:
 @dataclass
 class _File:
     source: SourceFile
-    data: bytes
     module_name: str
     is_package: bool
+    entry: Entry | None = None
 
 
 @dataclass
@@ -100,42 +97,52 @@ class Project:
     files: list[SourceFile]
     config: Config = field(default_factory=Config)
     load_everything: bool = False
+    cache_dir: Path | None = None  # None: no cache
+    jobs: int = 1
 
     def __post_init__(self) -> None:
         self.errors: list[ParseError] = []
         self.modules: dict[str, facts.Module] = {}
         self._files: dict[str, _File] = {}
-        self._failed: set[str] = set()
+        self._reported: set[str] = set()
         self._by_suffix: dict[str, list[str]] | None = None
         self._resolving: set[tuple[str, str]] = set()
         self._trees: dict[str, ast.Module | None] = {}
+        self._models_loaded = False
+        self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs)
         self._read_files()
-        markers = TASK_MARKERS + MODEL_MARKERS + tuple(
-            d.rsplit(".", 1)[-1].encode() for d in self.config.task_decorators
-        )
-        self._load_matching(markers)
+        wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
+        self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted))
         # Project decorators that make tasks (`@cron`) may be used in files that never say "task".
-        self._load_matching(tuple(b"@" + name.encode() for name in self._task_wrapper_names()))
+        wrappers = self._task_wrapper_names()
+        self._load_where(lambda e: bool(e.decorators & wrappers))
         self.tasks = self._find_tasks()
         self.reach = self._reachability()
+        self.loader.cache.save()
+
+    @property
+    def stats(self):
+        return self.loader.stats
 
     # --- loading ------------------------------------------------------------------------------
 
     def _read_files(self) -> None:
         for source in self.files:
-            try:
-                data = source.path.read_bytes()
-            except OSError as error:
-                self.errors.append(ParseError(source.display, 0, f"cannot read: {error.strerror or error}", source.path))
-                continue
-            name, is_package = _module_name(source.path)
-            if name in self._files:  # same dotted name twice (folders without __init__.py)
-                name = ".".join(source.path.relative_to(source.root).with_suffix("").parts)
-            self._files[name] = _File(source, data, name, is_package)
+            name, is_package = _module_name(source.path, source.root)
+            self._files[name] = _File(source, name, is_package)
+        by_path = {file.source.path: file for file in self._files.values()}
+        jobs = [(f.source.path, f.module_name, f.is_package) for f in self._files.values()]
+        entries, unreadable = self.loader.load(jobs, summarize_all=self.load_everything)
+        for path, entry in entries.items():
+            by_path[path].entry = entry
+        for path, reason in unreadable.items():
+            file = by_path[path]
+            self.errors.append(ParseError(file.source.display, 0, f"cannot read: {reason}", path))
+            del self._files[file.module_name]
 
-    def _load_matching(self, markers: tuple[bytes, ...]) -> None:
+    def _load_where(self, wanted) -> None:
         for name, file in list(self._files.items()):
-            if name not in self.modules and (self.load_everything or any(m in file.data for m in markers)):
+            if name not in self.modules and file.entry is not None and (file.entry.summarized or wanted(file.entry)):
                 self.module(name)
 
     def _task_wrapper_names(self) -> set[str]:
@@ -149,29 +156,22 @@ class Project:
     def module(self, name: str) -> facts.Module | None:
         if name in self.modules:
             return self.modules[name]
-        if name in self._failed:
-            return None
         file = self._files.get(name) or self._files.get(self._by_suffix_lookup(name) or "")
-        if file is None:
+        if file is None or file.entry is None:
             return None
         if file.module_name in self.modules:
             return self.modules[file.module_name]
-        try:
-            summary = summarize(file.data, str(file.source.path), file.module_name, file.is_package)
-        except SyntaxError as error:
-            self._failed.add(file.module_name)
-            self.errors.append(
-                ParseError(file.source.display, error.lineno or 0, f"SyntaxError: {error.msg}; skipped", file.source.path)
-            )
+        entry = file.entry
+        if not entry.summarized:
+            self.loader.summarize_later(file.source.path, entry)
+        if entry.error is not None:
+            if file.module_name not in self._reported:
+                self._reported.add(file.module_name)
+                line, message = entry.error
+                self.errors.append(ParseError(file.source.display, line, message, file.source.path))
             return None
-        except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:
-            self._failed.add(file.module_name)
-            self.errors.append(
-                ParseError(file.source.display, 0, f"cannot parse ({type(error).__name__}: {error}); skipped", file.source.path)
-            )
-            return None
-        self.modules[file.module_name] = summary
-        return summary
+        self.modules[file.module_name] = entry.summary
+        return entry.summary
 
     def _by_suffix_lookup(self, name: str) -> str | None:
         """`backend.payments.models` for an import of `payments.models` (or the other way round)."""
@@ -195,8 +195,8 @@ class Project:
         if module not in self._trees:
             file = self._files.get(module)
             try:
-                self._trees[module] = ast.parse(file.data) if file else None
-            except (SyntaxError, ValueError):
+                self._trees[module] = ast.parse(file.source.path.read_bytes()) if file else None
+            except (OSError, SyntaxError, ValueError):
                 self._trees[module] = None
         return self._trees[module]
 
@@ -497,6 +497,9 @@ class Project:
         return self._related.get(manager, [])
 
     def all_models(self) -> list[Model]:
+        if not self._models_loaded:  # model files are otherwise loaded only as imports lead to them
+            self._models_loaded = True
+            self._load_where(lambda e: e.has_model_marker)
         found = []
         for summary in list(self.modules.values()):
             for cls in summary.classes.values():
@@ -506,14 +509,18 @@ class Project:
         return found
 
 
-def _module_name(path: Path) -> tuple[str, bool]:
+def _module_name(path: Path, root: Path) -> tuple[str, bool]:
+    """Dotted name from the folder the run reads: folders without __init__.py still name a
+    (namespace) package; imports written from another sys.path entry resolve by suffix."""
     is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.append(directory.name)
-        directory = directory.parent
-    return ".".join(reversed(parts)) or path.parent.name, is_package
+    try:
+        parts = list(path.relative_to(root).parts)
+    except ValueError:
+        parts = [path.name]
+    parts[-1] = parts[-1][: -len(".py")]
+    if is_package:
+        parts.pop()
+    return ".".join(parts) or root.name, is_package
 
 
 def _app_label(module: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import collections
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
 from .edits import FileChange, rewrite_file
 from .files import context_root, discover
+from .loader import CACHE_DIR_NAME
 from .project import ParseError, Project
 from .rules import Finding, Options, Rule
 
@@ -24,12 +26,29 @@ class Run:
         return self.project.errors
 
 
-def analyse(paths: list[Path], rules: list[Rule], options: Options, config: Config) -> Run:
+def cache_dir_for(roots: list[Path]) -> Path:
+    """`.idem-fix-cache` in the folder the run reads (IDEM_FIX_CACHE_DIR overrides it)."""
+    override = os.environ.get("IDEM_FIX_CACHE_DIR")
+    if override:
+        return Path(override)
+    return Path(os.path.commonpath([str(r) for r in roots])) / CACHE_DIR_NAME
+
+
+def analyse(
+    paths: list[Path], rules: list[Rule], options: Options, config: Config, use_cache: bool = True, jobs: int = 1
+) -> Run:
     """Index the project around `paths` (see `context_root`); report and rewrite only inside `paths`."""
     targets = {f.path for f in discover(paths)}
-    context = discover(sorted({context_root(p) for p in paths}))
-    files = sorted({f.path: f for f in [*context, *discover(paths)]}.values(), key=lambda f: f.path)
-    project = Project(files, config, load_everything=options.scope == "all")
+    roots = sorted({context_root(p) for p in paths})
+    context = discover(roots)
+    files = sorted({f.path: f for f in [*discover(paths), *context]}.values(), key=lambda f: f.path)
+    project = Project(
+        files,
+        config,
+        load_everything=options.scope == "all",
+        cache_dir=cache_dir_for(roots) if use_cache else None,
+        jobs=jobs,
+    )
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(f for f in rule.detect(project, options) if project.source_of(f.module).path in targets)

@@ -346,7 +346,19 @@ def _unique_constraint(node) -> facts.Constraint | None:
         fields=fields,
         name=name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "",
         conditional="condition" in options,
+        condition_fields=_q_fields(options.get("condition")),
     )
+
+
+def _q_fields(node) -> tuple[str, ...]:
+    """Field names a `Q(status="open") & ~Q(kind__in=...)` condition reads."""
+    if node is None:
+        return ()
+    names = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.keyword) and child.arg:
+            names.append(child.arg.split("__")[0])
+    return tuple(dict.fromkeys(names))
 
 
 def _decorator(node: ast.expr) -> facts.Decorator | None:
@@ -551,6 +563,7 @@ class _FunctionAnalysis:
             method=func.attr,
             receiver=receiver,
             manager=manager_node.attr,
+            receiver_type=self.local_types.get(receiver.split(".")[0], ""),
             kwargs=[self._kwarg(k, loop_names) for k in call.keywords],
             positional=bool(call.args),
             context=context,

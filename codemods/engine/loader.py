@@ -1,0 +1,202 @@
+"""Reading and summarizing files: a byte prefilter, a process pool for cold runs, and a cache keyed by
+content hash and engine version so that a warm run on an unchanged repo only stats files."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import facts
+from .summarize import summarize
+
+# Files holding these bytes may define tasks; they are summarized up front. Everything else is
+# summarized only when an import or a model lookup leads to it.
+TASK_MARKERS = (b"task", b"Task")
+MODEL_MARKERS = (b"Field(", b"ForeignKey(")
+_DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
+CACHE_DIR_NAME = ".idem-fix-cache"
+_POOL_THRESHOLD = 200  # below this many files to summarize, a pool costs more than it saves
+
+
+def _engine_digest() -> str:
+    """Summaries depend on the code that makes them: any change to it invalidates the cache."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("facts.py", "summarize.py", "effects.py", "loader.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+ENGINE_DIGEST = _engine_digest()
+
+
+@dataclass
+class Entry:
+    """What is known of one file, valid while its size and mtime (or else its content hash) are unchanged."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    module_name: str
+    is_package: bool
+    has_task_marker: bool
+    has_model_marker: bool
+    decorators: frozenset[str]  # last parts of `@name` decorators written in the file
+    summary: facts.Module | None = None
+    error: tuple[int, str] | None = None  # (line, message) when the file does not parse
+    summarized: bool = False
+
+
+@dataclass
+class Stats:
+    summarized: int = 0  # files parsed with ast in this run
+    from_cache: int = 0  # files whose summary came from the cache
+    read: int = 0  # files whose bytes were read
+
+
+def scan(path: Path, module_name: str, is_package: bool, summarize_now: bool, stat: os.stat_result) -> Entry:
+    """Read one file, note its markers, and summarize it when asked (or when it may hold tasks)."""
+    data = path.read_bytes()
+    entry = Entry(
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        digest=hashlib.sha256(data).hexdigest(),
+        module_name=module_name,
+        is_package=is_package,
+        has_task_marker=any(m in data for m in TASK_MARKERS),
+        has_model_marker=any(m in data for m in MODEL_MARKERS),
+        decorators=frozenset(m.rsplit(b".", 1)[-1].decode("ascii", "replace") for m in _DECORATOR.findall(data)),
+    )
+    if summarize_now or entry.has_task_marker:
+        summarize_entry(entry, path, data)
+    return entry
+
+
+def summarize_entry(entry: Entry, path: Path, data: bytes) -> None:
+    entry.summarized = True
+    try:
+        entry.summary = summarize(data, str(path), entry.module_name, entry.is_package)
+    except SyntaxError as error:
+        entry.error = (error.lineno or 0, f"SyntaxError: {error.msg}; skipped")
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:
+        entry.error = (0, f"cannot parse ({type(error).__name__}: {error}); skipped")
+
+
+def _scan_job(job):
+    path, module_name, is_package, summarize_now = job
+    try:
+        stat = path.stat()
+        return path, scan(path, module_name, is_package, summarize_now, stat), None
+    except OSError as error:
+        return path, None, error.strerror or str(error)
+
+
+class Cache:
+    """One pickle per project folder: {path: Entry}. Safe to delete; ignored by git."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory
+        self.entries: dict[str, Entry] = {}
+        self.dirty = False
+        if directory is not None:
+            try:
+                with open(self._file, "rb") as stream:
+                    stored = pickle.load(stream)
+                if stored.get("engine") == ENGINE_DIGEST:
+                    self.entries = stored["entries"]
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError, ValueError, ImportError):
+                self.entries = {}
+
+    @property
+    def _file(self) -> Path:
+        return self.directory / "summaries.pickle"
+
+    def lookup(self, path: Path, stat: os.stat_result, module_name: str, is_package: bool) -> Entry | None:
+        entry = self.entries.get(str(path))
+        if entry is None or entry.size != stat.st_size or entry.mtime_ns != stat.st_mtime_ns:
+            return None
+        if entry.module_name != module_name or entry.is_package != is_package:
+            return None
+        return entry
+
+    def store(self, path: Path, entry: Entry) -> None:
+        self.entries[str(path)] = entry
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.directory is None or not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            marker = self.directory / ".gitignore"
+            if not marker.exists():
+                marker.write_text("# Created by idem-fix: a cache, safe to delete.\n*\n")
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".summaries.")
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump({"engine": ENGINE_DIGEST, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self._file)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+@dataclass
+class Loader:
+    """Entries for a run's files, from the cache where valid, scanned (in parallel when many) otherwise."""
+
+    cache: Cache
+    jobs: int = 1
+    stats: Stats = field(default_factory=Stats)
+
+    def load(self, files: list[tuple[Path, str, bool]], summarize_all: bool) -> tuple[dict[Path, Entry], dict[Path, str]]:
+        entries: dict[Path, Entry] = {}
+        errors: dict[Path, str] = {}
+        pending = []
+        for path, module_name, is_package in files:
+            try:
+                stat = path.stat()
+            except OSError as error:
+                errors[path] = error.strerror or str(error)
+                continue
+            entry = self.cache.lookup(path, stat, module_name, is_package)
+            if entry is not None and (entry.summarized or not (summarize_all or entry.has_task_marker)):
+                entries[path] = entry
+                self.stats.from_cache += entry.summarized
+                continue
+            pending.append((path, module_name, is_package, summarize_all))
+        for path, entry, error in self._scan(pending):
+            if error is not None:
+                errors[path] = error
+                continue
+            entries[path] = entry
+            self.cache.store(path, entry)
+            self.stats.read += 1
+            self.stats.summarized += entry.summarized
+        return entries, errors
+
+    def _scan(self, jobs):
+        if self.jobs > 1 and len(jobs) >= _POOL_THRESHOLD:
+            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+                yield from pool.map(_scan_job, jobs, chunksize=max(1, len(jobs) // (self.jobs * 8)))
+        else:
+            yield from map(_scan_job, jobs)
+
+    def summarize_later(self, path: Path, entry: Entry) -> None:
+        """Summarize a file first skipped by the prefilter, now that an import or lookup needs it."""
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            entry.summarized = True
+            entry.error = (0, f"cannot read: {error.strerror or error}")
+            return
+        summarize_entry(entry, path, data)
+        self.stats.read += 1
+        self.stats.summarized += 1
+        self.cache.store(path, entry)

@@ -1,0 +1,4 @@
+from celery import Celery
+
+app = Celery("newsletter")
+app.config_from_object("django.conf:settings", namespace="CELERY")

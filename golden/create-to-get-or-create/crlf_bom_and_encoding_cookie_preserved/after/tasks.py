@@ -1,0 +1,18 @@
+﻿# -*- coding: utf-8 -*-
+"""Auszahlungen (payouts) — Währung: €."""
+from celery import shared_task
+
+from .models import Account, Payout
+
+
+@shared_task
+def create_payout(account_id, period, amount):
+    account = Account.objects.get(pk=account_id)
+    payout, _ = Payout.objects.get_or_create(
+        account=account,
+        period=period,
+        defaults={
+            "amount": amount,  # in €
+        },
+    )
+    return payout.pk

@@ -1,0 +1,16 @@
+﻿# -*- coding: utf-8 -*-
+"""Auszahlungen (payouts) — Währung: €."""
+from celery import shared_task
+
+from .models import Account, Payout
+
+
+@shared_task
+def create_payout(account_id, period, amount):
+    account = Account.objects.get(pk=account_id)
+    payout = Payout.objects.create(
+        account=account,
+        period=period,
+        amount=amount,  # in €
+    )
+    return payout.pk

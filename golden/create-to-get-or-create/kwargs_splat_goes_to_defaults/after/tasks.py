@@ -1,0 +1,12 @@
+import datetime
+
+from celery import shared_task
+
+from .models import Merchant, Settlement
+
+
+@shared_task
+def record_settlement(merchant_id, batch_date, payload):
+    merchant = Merchant.objects.get(pk=merchant_id)
+    day = datetime.date.fromisoformat(batch_date)
+    Settlement.objects.get_or_create(merchant=merchant, batch_date=day, defaults={**payload})

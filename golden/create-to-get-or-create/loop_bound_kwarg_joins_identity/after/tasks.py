@@ -1,0 +1,14 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import Order, StockHold
+
+
+@shared_task
+def hold_stock(order_id, items):
+    order = Order.objects.get(pk=order_id)
+    expires_at = timezone.now() + timedelta(minutes=30)
+    for item in items:
+        StockHold.objects.get_or_create(order=order, sku=item["sku"], defaults={"expires_at": expires_at})

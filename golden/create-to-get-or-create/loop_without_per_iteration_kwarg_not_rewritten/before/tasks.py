@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from .models import Ticket, TicketOrder
+
+
+@shared_task
+def issue_tickets(order_id):
+    order = TicketOrder.objects.select_related("event").get(pk=order_id)
+    for _ in range(order.quantity):
+        Ticket.objects.create(order=order, event=order.event, tier="general")

@@ -1,0 +1,23 @@
+"""Payout creation, shared by the monthly task and the admin."""
+
+from ..models import Payout
+
+
+class CreatePayout:
+    def __init__(self, account, period):
+        self.account = account
+        self.period = period
+
+    def execute(self):
+        if self.account.balance <= 0:
+            return None
+        return self._create()
+
+    def _create(self):
+        payout = Payout.objects.create(
+            account=self.account,
+            period=self.period,
+            amount=self.account.balance,
+            iban=self.account.iban,
+        )
+        return payout
