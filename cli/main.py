@@ -7,6 +7,7 @@ change or a file could not be rewritten, 2 a usage or configuration error.
 from __future__ import annotations
 
 import enum
+import importlib.metadata
 import os
 import sys
 from pathlib import Path
@@ -17,9 +18,21 @@ import typer
 from idem_fix.codemods.engine.config import Config, ConfigError
 from idem_fix.codemods.engine.edits import write_atomic
 from idem_fix.codemods.engine.rules import Options, Rule, all_rules
-from idem_fix.codemods.engine.runner import analyse, rewrite
+from idem_fix.codemods.engine.audit import build_report
+from idem_fix.codemods.engine.runner import analyse, errors_in_targets, index, rewrite
 
 from . import output
+from . import report as report_formats
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("idem-fix")
+    except importlib.metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+__version__ = _version()
 
 app = typer.Typer(
     name="idem-fix",
@@ -124,6 +137,65 @@ def apply(
     changed = [c for c in changed if not c.error]
     output.summary(run, changed, failed, written=not (dry_run or check))
     if failed or (check and changed):
+        raise typer.Exit(1)
+
+
+class Format(str, enum.Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    sarif = "sarif"
+
+
+class Risk(str, enum.Enum):
+    critical = "critical"
+    high = "high"
+    moderate = "moderate"
+    low = "low"
+
+
+@app.command()
+def audit(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to audit (default: the current folder)."),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="table (terminal), markdown, json or sarif (GitHub code scanning)."),
+    output_file: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    fail_on: Optional[Risk] = typer.Option(None, "--fail-on", help="Exit 1 when a task at or above this risk exists (for CI)."),
+    no_cache: bool = NO_CACHE,
+    jobs: int = JOBS,
+) -> None:
+    """Report every Celery task, what a redelivery would repeat, how risky that is, and which rule fixes it.
+
+    Risk: critical (money, credentials), high (external systems), moderate (notifications, duplicate
+    rows, fan-out), low (safe to repeat). Also checks the Celery settings that decide whether tasks run
+    twice (acks_late, reject_on_worker_lost, prefetch, Redis visibility_timeout).
+    Exit codes: 0 done, 1 --fail-on matched, 2 usage or internal error.
+    """
+    paths = paths or [Path(".")]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        output.error(f"no such file or folder: {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+    config = _config(paths)
+    with output.progress("Reading files") as on_progress:
+        project, _ = index(paths, Options(), config, use_cache=not no_cache, jobs=jobs, on_progress=on_progress)
+    report = build_report(project, list(all_rules().values()), Options(), __version__, len(project.targets))
+    for problem in errors_in_targets(project):
+        output.warn(str(problem))
+    renderers = {Format.json: report_formats.to_json, Format.sarif: report_formats.to_sarif, Format.markdown: report_formats.to_markdown}
+    if format == Format.table:
+        text = None
+        if output_file:
+            with open(output_file, "w", encoding="utf-8") as stream:
+                report_formats.to_table(report, output.file_console(stream))
+        else:
+            report_formats.to_table(report, output.stdout)
+    else:
+        text = renderers[format](report)
+        if output_file:
+            output_file.write_text(text, encoding="utf-8")
+        else:
+            output.write(text)
+    if fail_on is not None and report.at_or_above(fail_on.value):
         raise typer.Exit(1)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -87,3 +89,28 @@ def explain(rule) -> None:
     stdout.print(f"[bold]Example[/]\n    {escape(doc.example)}\n")
     stdout.print(f"[bold]Use instead[/]\n    {escape(doc.use_instead)}\n")
     stdout.print(f"[bold]Fix safety[/]\n{escape(doc.fix_safety)}")
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def file_console(stream) -> Console:
+    return Console(file=stream, highlight=False, soft_wrap=True, width=160, color_system=None)
+
+
+@contextlib.contextmanager
+def progress(description: str):
+    """A progress bar on stderr while files are read; nothing when stderr is not a terminal."""
+    if not stderr.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=stderr, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance

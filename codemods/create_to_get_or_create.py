@@ -15,13 +15,13 @@ import libcst as cst
 
 from .engine import facts
 from .engine.edits import PositionedTransformer
+from .engine.orm import RELATIONS, field_name, resolve_create
 from .engine.project import Model, Project
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
 from .engine.syntax import call_arguments_text
 
 NAME = "create-to-get-or-create"
 APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
-RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class CreateToGetOrCreate(Rule):
         return findings
 
     def _check(self, project: Project, module: facts.Module, function: facts.Function, site: facts.CreateSite):
-        resolved = _resolve_model(project, module.name, site)
+        resolved = resolve_create(project, module.name, site)
         if resolved is None:
             return None  # not a Django model we know: stripe.Charge.create, client.messages.create ...
         if isinstance(resolved, str):
@@ -102,48 +102,8 @@ class CreateToGetOrCreate(Rule):
         return result, transformer.applied
 
 
-def _resolve_model(project: Project, module: str, site: facts.CreateSite):
-    """(Model, implicit lookup fields) for the create's receiver; None when it is not a model; a reason when unsure."""
-    symbol = project.resolve(module, site.receiver)
-    if symbol.kind == "class":
-        model = project.model(symbol.module, symbol.name)
-        return (model, ()) if model else None
-    if symbol.kind in {"module", "function", "external", "app"}:
-        return None
-    if site.receiver_type:  # `client = Client(...)`: a model instance is fetched, not constructed here
-        built = project.resolve(module, site.receiver_type)
-        if built.kind != "class" or project.model(built.module, built.name) is None:
-            return None
-    candidates = [(m, r) for m, r in project.related_manager(site.manager) if _takes_kwargs(m, site)]
-    if len(candidates) == 1:
-        model, relation = candidates[0]
-        return model, (relation,)
-    if len(candidates) > 1:
-        names = ", ".join(sorted({m.label for m, _ in candidates}))
-        return f"{site.receiver}.{site.manager}.create(): `{site.manager}` is a related manager of several models ({names}); not rewritten"
-    return None
-
-
-def _takes_kwargs(model: Model, site: facts.CreateSite) -> bool:
-    """Every named kwarg is a field of the model: `client.messages.create(to=..., from_=...)` is not a Message."""
-    return all(
-        _field_name(model, k.name) in model.fields or _field_name(model, k.name) == "id"
-        for k in site.kwargs
-        if k.name
-    )
-
-
-def _field_name(model: Model, kwarg: str) -> str:
-    """`account_id` names the `account` relation; `pk` the primary key."""
-    if kwarg == "pk":
-        return "id"
-    if kwarg.endswith("_id") and model.fields.get(kwarg[:-3]) and model.fields[kwarg[:-3]].kind in RELATIONS:
-        return kwarg[:-3]
-    return kwarg
-
-
 def _identity(project: Project, model: Model, implicit: tuple[str, ...], site: facts.CreateSite, named: dict[str, facts.Kwarg]):
-    by_field = {_field_name(model, name): kwarg for name, kwarg in named.items()}
+    by_field = {field_name(model, name): kwarg for name, kwarg in named.items()}
     override = project.config.lookup_for(model.label, model.name)
     if override:
         missing = [f for f in override if f not in by_field and f not in implicit]
@@ -184,7 +144,7 @@ def _identity(project: Project, model: Model, implicit: tuple[str, ...], site: f
     for kwarg in site.kwargs:
         if kwarg.name is None or kwarg.kind == "volatile":
             continue
-        field = model.fields.get(_field_name(model, kwarg.name))
+        field = model.fields.get(field_name(model, kwarg.name))
         is_relation = field is not None and field.kind in RELATIONS
         if is_relation or kwarg.kind == "literal" or (kwarg.kind == "loop" and site.in_loop):
             chosen.append(kwarg.name)
@@ -210,7 +170,7 @@ def _identity(project: Project, model: Model, implicit: tuple[str, ...], site: f
             f"inside a loop, and no lookup value changes between iterations: get_or_create would make one "
             f"{model.name} where the loop makes one per iteration"
         )
-    fields = [*implicit, *(_field_name(model, n) for n in chosen)]
+    fields = [*implicit, *(field_name(model, n) for n in chosen)]
     source = "relations and literal values"
     if any(named[n].kind == "loop" for n in chosen if n in named):
         source += ", and values that change with each loop iteration"

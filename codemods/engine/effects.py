@@ -9,6 +9,7 @@ Kinds:
   send           email, SMS, push, Slack messages
   credential     password and credential changes
   external       calls into an external system: HTTP, payment, cloud and messaging SDKs, project API clients
+  external_read  the same for reads (get, list, retrieve, ...): safe to repeat
   fanout         .delay() / .apply_async() / send_task(): more tasks
 """
 
@@ -40,6 +41,8 @@ QUERYSET_HINTS = (".objects", ".filter(", ".exclude(", ".all(", "_set.", ".selec
 CREATE_METHODS = {"create": "db_create", "acreate": "db_create", "bulk_create": "db_create", "abulk_create": "db_create",
                   "get_or_create": "db_upsert", "aget_or_create": "db_upsert", "update_or_create": "db_upsert",
                   "aupdate_or_create": "db_upsert"}
+CLIENT_FACTORIES = frozenset({"client", "resource", "session", "connect", "build", "from_service_account_file"})
+READ_VERB = re.compile(r"^(get|head|options|list|retrieve|fetch|describe|read|search|find|query|lookup|check|validate|verify|count|download)(_|$)")
 NOT_EXTERNAL_METHODS = frozenset({"get_or_create", "update_or_create", "filter", "exclude", "all", "first", "last"})
 
 
@@ -85,10 +88,12 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
         return "credential", receiver_text
     if name in {"delay", "apply_async", "send_task"}:
         return "fanout", receiver_text
-    if library in EXTERNAL_LIBRARIES and root in imports:
-        return "external", receiver_text
-    if receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver):
-        return "external", receiver_text
+    if (library in EXTERNAL_LIBRARIES and root in imports) or (
+        receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver)
+    ):
+        if name[:1].isupper() or name in CLIENT_FACTORIES or (name.startswith("get_") and names_a_client(name)):
+            return None  # building a client is not calling it
+        return ("external_read" if READ_VERB.match(name) else "external"), receiver_text
     if name in CREATE_METHODS and receiver is not None:
         return CREATE_METHODS[name], receiver_text
     if name in {"save", "asave"} and receiver is not None and not call.args:

@@ -108,6 +108,17 @@ class Class:
 
 
 @dataclass
+class Setting:
+    """A Celery setting written in this module: `CELERY_TASK_ACKS_LATE = True`, `app.conf.update(...)`."""
+
+    name: str  # Celery's lowercase name: "task_acks_late", "broker_transport_options"
+    source: str  # the value as written
+    value: object  # the literal value, or None when it is computed
+    line: int
+    written: str  # the name as written: "CELERY_TASK_ACKS_LATE", "app.conf.task_acks_late"
+
+
+@dataclass
 class Module:
     path: str  # absolute path of the file
     name: str  # dotted module name
@@ -120,3 +131,4 @@ class Module:
     registrations: list[tuple[str, str]]  # (decorator-like callee, registered dotted name): app.task(fn)
     throwaway: str  # a name free in this module, for the unused half of a get_or_create tuple
     imported_modules: list[str]  # dotted modules this one imports (for lazy loading)
+    settings: list[Setting] = field(default_factory=list)

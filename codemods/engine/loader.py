@@ -12,6 +12,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import facts
 from .summarize import summarize
@@ -20,6 +21,7 @@ from .summarize import summarize
 # summarized only when an import or a model lookup leads to it.
 TASK_MARKERS = (b"task", b"Task")
 MODEL_MARKERS = (b"Field(", b"ForeignKey(")
+CONFIG_MARKERS = (b"CELERY", b"BROKER_", b".conf")  # Celery settings, read only by the audit
 _DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
 CACHE_DIR_NAME = ".idem-fix-cache"
 _POOL_THRESHOLD = 200  # below this many files to summarize, a pool costs more than it saves
@@ -48,6 +50,7 @@ class Entry:
     is_package: bool
     has_task_marker: bool
     has_model_marker: bool
+    has_config_marker: bool
     decorators: frozenset[str]  # last parts of `@name` decorators written in the file
     summary: facts.Module | None = None
     error: tuple[int, str] | None = None  # (line, message) when the file does not parse
@@ -72,6 +75,7 @@ def scan(path: Path, module_name: str, is_package: bool, summarize_now: bool, st
         is_package=is_package,
         has_task_marker=any(m in data for m in TASK_MARKERS),
         has_model_marker=any(m in data for m in MODEL_MARKERS),
+        has_config_marker=any(m in data for m in CONFIG_MARKERS),
         decorators=frozenset(m.rsplit(b".", 1)[-1].decode("ascii", "replace") for m in _DECORATOR.findall(data)),
     )
     if summarize_now or entry.has_task_marker:
@@ -153,6 +157,7 @@ class Loader:
     cache: Cache
     jobs: int = 1
     stats: Stats = field(default_factory=Stats)
+    on_progress: Callable[[int, int], None] | None = None  # (files done, files to scan)
 
     def load(self, files: list[tuple[Path, str, bool]], summarize_all: bool) -> tuple[dict[Path, Entry], dict[Path, str]]:
         entries: dict[Path, Entry] = {}
@@ -170,7 +175,9 @@ class Loader:
                 self.stats.from_cache += entry.summarized
                 continue
             pending.append((path, module_name, is_package, summarize_all))
-        for path, entry, error in self._scan(pending):
+        for done, (path, entry, error) in enumerate(self._scan(pending), 1):
+            if self.on_progress is not None:
+                self.on_progress(done, len(pending))
             if error is not None:
                 errors[path] = error
                 continue

@@ -99,6 +99,7 @@ class Project:
     load_everything: bool = False
     cache_dir: Path | None = None  # None: no cache
     jobs: int = 1
+    on_progress: object = None  # called with (files done, files to scan) while files are read
 
     def __post_init__(self) -> None:
         self.errors: list[ParseError] = []
@@ -109,7 +110,7 @@ class Project:
         self._resolving: set[tuple[str, str]] = set()
         self._trees: dict[str, ast.Module | None] = {}
         self._models_loaded = False
-        self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs)
+        self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs, on_progress=self.on_progress)
         self._read_files()
         wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
         self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted))
@@ -449,6 +450,27 @@ class Project:
                         targets.append(FunctionKey(summary.name, f"{other.name}.{method}"))
         return targets
 
+    def reachable_from(self, task: Task) -> list[FunctionKey]:
+        """Every function one task reaches, the task first, in breadth-first order."""
+        if not hasattr(self, "_targets_memo"):
+            self._targets_memo: dict[tuple[FunctionKey, str], list[FunctionKey]] = {}
+        order = [task.key]
+        seen = {task.key}
+        queue = collections.deque(order)
+        while queue:
+            key = queue.popleft()
+            function = self.function(key)
+            for reference in function.calls if function else ():
+                memo = (key, reference)
+                if memo not in self._targets_memo:
+                    self._targets_memo[memo] = self.call_targets(key, reference)
+                for target in self._targets_memo[memo]:
+                    if target not in seen:
+                        seen.add(target)
+                        order.append(target)
+                        queue.append(target)
+        return order
+
     def reachable(self, key: FunctionKey) -> Reach | None:
         return self.reach.get(key)
 
@@ -495,6 +517,11 @@ class Project:
                         accessor = relation.related_name or f"{model.name.lower()}_set"
                         self._related[accessor].append((model, relation.name))
         return self._related.get(manager, [])
+
+    def celery_settings(self) -> list[tuple[str, facts.Setting]]:
+        """(module, setting) for every Celery setting written in the project."""
+        self._load_where(lambda e: e.has_config_marker)
+        return [(summary.name, setting) for summary in list(self.modules.values()) for setting in summary.settings]
 
     def all_models(self) -> list[Model]:
         if not self._models_loaded:  # model files are otherwise loaded only as imports lead to them

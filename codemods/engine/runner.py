@@ -23,7 +23,13 @@ class Run:
 
     @property
     def errors(self) -> list[ParseError]:
-        return self.project.errors
+        return errors_in_targets(self.project)
+
+
+def errors_in_targets(project: Project) -> list[ParseError]:
+    """Files that could not be read or parsed, among those the user named (not the context around them)."""
+    targets = getattr(project, "targets", None)
+    return [e for e in project.errors if targets is None or e.absolute in targets]
 
 
 def cache_dir_for(roots: list[Path]) -> Path:
@@ -34,26 +40,32 @@ def cache_dir_for(roots: list[Path]) -> Path:
     return Path(os.path.commonpath([str(r) for r in roots])) / CACHE_DIR_NAME
 
 
-def analyse(
-    paths: list[Path], rules: list[Rule], options: Options, config: Config, use_cache: bool = True, jobs: int = 1
-) -> Run:
-    """Index the project around `paths` (see `context_root`); report and rewrite only inside `paths`."""
+def index(paths: list[Path], options: Options, config: Config, use_cache: bool = True, jobs: int = 1, on_progress=None):
+    """The project around `paths` (see `context_root`), and the files inside `paths` themselves."""
     targets = {f.path for f in discover(paths)}
     roots = sorted({context_root(p) for p in paths})
-    context = discover(roots)
-    files = sorted({f.path: f for f in [*discover(paths), *context]}.values(), key=lambda f: f.path)
+    files = sorted({f.path: f for f in [*discover(paths), *discover(roots)]}.values(), key=lambda f: f.path)
     project = Project(
         files,
         config,
         load_everything=options.scope == "all",
         cache_dir=cache_dir_for(roots) if use_cache else None,
         jobs=jobs,
+        on_progress=on_progress,
     )
+    project.targets = targets
+    return project, targets
+
+
+def analyse(
+    paths: list[Path], rules: list[Rule], options: Options, config: Config, use_cache: bool = True, jobs: int = 1
+) -> Run:
+    """Run the rules over the project around `paths`; keep the findings inside `paths`."""
+    project, targets = index(paths, options, config, use_cache, jobs)
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(f for f in rule.detect(project, options) if project.source_of(f.module).path in targets)
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
-    project.errors = [e for e in project.errors if e.absolute in targets]
     return Run(project, findings)
 
 

@@ -12,7 +12,7 @@ import io
 import re
 import tokenize
 
-from . import effects, facts
+from . import celery_settings, effects, facts
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
 VOLATILE_CALLS = frozenset(
@@ -94,6 +94,7 @@ class _Summarizer:
         for node in ast.walk(self.tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._record_import(node)
+        settings = celery_settings.collect(self._module_statements(self.tree.body), self.segment)
         for stmt in self._module_statements(self.tree.body):
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions[stmt.name] = self._function(stmt, stmt.name)
@@ -120,6 +121,7 @@ class _Summarizer:
             registrations=registrations,
             throwaway=self._free_name(),
             imported_modules=self.imported_modules,
+            settings=settings,
         )
 
     # --- module level -------------------------------------------------------------------------

@@ -23,3 +23,10 @@ def issue_invoice(account_id: int, number: str, total: str, **extra) -> str:
 def store_exchange_rate(currency: str, rate: str) -> None:
     # Only runtime values and a timestamp, and no unique field: idem-fix says why it cannot fix this.
     ExchangeRate.objects.create(currency=currency, rate=rate, fetched_at=timezone.now())
+
+
+@shared_task
+def close_month(account_id: int, period: str, total: str) -> None:
+    number = f"{account_id}-{period}"
+    if not Invoice.objects.filter(number=number).exists():
+        Invoice.objects.create(number=number, account_id=account_id, total=total)

@@ -1,0 +1,241 @@
+"""The audit report in four shapes: a terminal table, a Markdown document, JSON and SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from idem_fix.codemods.engine.audit import Report
+from idem_fix.codemods.engine.rules import RISKS
+
+RISK_STYLE = {"critical": "bold red", "high": "red", "moderate": "yellow", "low": "green"}
+STATUS_STYLE = {"risk": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
+SARIF_LEVEL = {"critical": "error", "high": "error", "moderate": "warning", "low": "note"}
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(
+        {
+            "version": report.version,
+            "tasks": [
+                {
+                    "name": task.name,
+                    "qualname": task.qualname,
+                    "path": task.path,
+                    "line": task.line,
+                    "risk": task.risk,
+                    "findings": [
+                        {
+                            "rule": f.rule,
+                            "path": f.path,
+                            "line": f.line,
+                            "risk": f.risk,
+                            "message": f.message,
+                            "fixable": f.fixable,
+                        }
+                        for f in task.findings
+                    ],
+                }
+                for task in report.tasks
+            ],
+            "config": [
+                {
+                    "setting": c.setting,
+                    "value": c.value,
+                    "path": c.path,
+                    "line": c.line,
+                    "status": c.status,
+                    "message": c.message,
+                }
+                for c in report.config
+            ],
+            "summary": _summary(report),
+        },
+        indent=2,
+    ) + "\n"
+
+
+def _summary(report: Report) -> dict:
+    return {"tasks": len(report.tasks), "files": report.files, **{r: report.count(r) for r in reversed(RISKS)}}
+
+
+def to_table(report: Report, console: Console) -> None:
+    """Tasks by risk, each with the lines that make it risky; then the Celery settings; then counts."""
+    console.print("[bold]Celery tasks: what a redelivery would repeat[/]")
+    for task in report.tasks:
+        console.print(
+            f"[{RISK_STYLE[task.risk]}]{task.risk:<9}[/][bold]{escape(task.name)}[/]  [dim]{escape(task.path)}:{task.line}[/]"
+        )
+        for finding in (f for f in task.findings if f.risk != "low"):
+            fix = f"fix: idem-fix apply --rule {finding.rule}" if finding.fixable else "fix: manual"
+            console.print(
+                f"    [{RISK_STYLE[finding.risk]}]{finding.risk}[/] {escape(finding.path)}:{finding.line}: "
+                f"{escape(finding.message)} [dim]({escape(fix)})[/]"
+            )
+    if report.config:
+        console.print("\n[bold]Celery configuration[/]")
+        for check in report.config:
+            value = escape(str(check.value)) if check.value is not None else "not set"
+            where = f"{escape(check.path)}:{check.line}" if check.path else "default"
+            console.print(
+                f"[{STATUS_STYLE[check.status]}]{check.status:<9}[/]{check.setting} = {value} [dim]({where})[/]: "
+                f"{escape(check.message)}"
+            )
+    summary = _summary(report)
+    console.print(
+        f"\n{summary['tasks']} tasks in {summary['files']} files: "
+        + ", ".join(f"[{RISK_STYLE[r]}]{summary[r]} {r}[/]" for r in reversed(RISKS))
+    )
+
+
+def to_markdown(report: Report) -> str:
+    summary = _summary(report)
+    out = [
+        "# Celery task idempotency audit",
+        "",
+        f"idem-fix {report.version} read {summary['files']} files and found {summary['tasks']} Celery tasks. "
+        "With `task_acks_late` a task whose worker dies is delivered again; this report lists what each task "
+        "would repeat, how much that matters, and how to fix it.",
+        "",
+        "## Summary",
+        "",
+        "| risk | tasks | meaning |",
+        "|---|---|---|",
+        f"| critical | {summary['critical']} | money records or movement, credentials |",
+        f"| high | {summary['high']} | state in external systems |",
+        f"| moderate | {summary['moderate']} | notifications, duplicate rows, fan-out |",
+        f"| low | {summary['low']} | safe to run twice |",
+        "",
+    ]
+    if report.config:
+        out += ["## Celery configuration", "", "| setting | value | where | status | |", "|---|---|---|---|---|"]
+        for check in report.config:
+            where = f"`{check.path}:{check.line}`" if check.path else "default"
+            value = f"`{check.value}`" if check.value is not None else "not set"
+            out.append(f"| `{check.setting}` | {value} | {where} | {check.status} | {_cell(check.message)} |")
+        out.append("")
+    risky = [t for t in report.tasks if t.risk != "low"]
+    for risk in ("critical", "high", "moderate"):
+        tasks = [t for t in risky if t.risk == risk]
+        if not tasks:
+            continue
+        out += [f"## {risk.capitalize()}", ""]
+        for task in tasks:
+            out += [f"### `{task.name}`", "", f"Task at `{task.path}:{task.line}`. Risk: **{task.risk}**.", ""]
+            for finding in (f for f in task.findings if f.risk != "low"):
+                out += [f"- **{finding.risk}** `{finding.path}:{finding.line}`: {finding.message}"]
+                code = _source_line(finding.path, finding.line)
+                if code:
+                    out += ["", "  ```python", f"  {code}", "  ```"]
+                fix = f"`idem-fix apply --rule {finding.rule}`" if finding.fixable else "manual"
+                out += ["", f"  Fix: {fix}" + (f". {finding.advice}" if finding.advice and not finding.fixable else ""), ""]
+    safe = [t for t in report.tasks if t.risk == "low"]
+    if safe:
+        out += ["## Safe to run twice", ""]
+        out += [f"- `{t.name}` (`{t.path}:{t.line}`)" for t in safe]
+        out.append("")
+    if risky:
+        out += ["## Priority list", ""]
+        for number, task in enumerate(risky, 1):
+            rules = sorted({f.rule for f in task.findings if f.fixable})
+            manual = any(not f.fixable and f.risk != "low" for f in task.findings)
+            how = ", ".join(f"`{r}`" for r in rules) + (" and manual work" if manual and rules else "manual work" if manual else "")
+            out.append(f"{number}. **{task.risk}** `{task.name}`: {how}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _source_line(path: str, line: int) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            for number, text in enumerate(stream, 1):
+                if number == line:
+                    return text.strip()
+    except OSError:
+        return ""
+    return ""
+
+
+def to_sarif(report: Report) -> str:
+    rules: dict[str, dict] = {}
+    results = []
+    seen = set()
+    for task in report.tasks:
+        for finding in task.findings:
+            if finding.risk == "low":
+                continue
+            rule_id = finding.rule if finding.fixable else f"manual/{finding.kind or 'side-effect'}"
+            key = (rule_id, finding.path, finding.line, finding.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            if rule_id not in rules:
+                rules[rule_id] = {
+                    "id": rule_id,
+                    "name": rule_id.replace("/", "-"),
+                    "shortDescription": {"text": _rule_text(rule_id)},
+                    "defaultConfiguration": {"level": SARIF_LEVEL[finding.risk]},
+                }
+            results.append(
+                {
+                    "ruleId": rule_id,
+                    "ruleIndex": list(rules).index(rule_id),
+                    "level": SARIF_LEVEL[finding.risk],
+                    "message": {"text": f"{finding.message} (task {task.name}, risk {finding.risk})"},
+                    "locations": [_location(finding.path, finding.line)],
+                    "properties": {"risk": finding.risk, "task": task.name, "fixable": finding.fixable},
+                }
+            )
+    for check in report.config:
+        if check.status in {"warning", "risk"} and check.path:
+            rule_id = "celery-config"
+            rules.setdefault(rule_id, {
+                "id": rule_id,
+                "name": rule_id,
+                "shortDescription": {"text": "Celery setting that decides whether tasks run twice"},
+                "defaultConfiguration": {"level": "warning"},
+            })
+            results.append({
+                "ruleId": rule_id,
+                "ruleIndex": list(rules).index(rule_id),
+                "level": "error" if check.status == "risk" else "warning",
+                "message": {"text": f"{check.setting}: {check.message}"},
+                "locations": [_location(check.path, check.line)],
+            })
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "idem-fix",
+                        "version": report.version,
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _rule_text(rule_id: str) -> str:
+    if rule_id.startswith("manual/"):
+        return f"Side effect a redelivered Celery task repeats ({rule_id.split('/', 1)[1]}); needs a manual fix"
+    return f"Side effect a redelivered Celery task repeats; fixed by `idem-fix apply --rule {rule_id}`"
+
+
+def _location(path: str, line: int) -> dict:
+    uri = Path(path).as_posix() if not os.path.isabs(path) else Path(path).as_uri()
+    return {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": max(line, 1)}}}

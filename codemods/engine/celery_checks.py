@@ -1,0 +1,119 @@
+"""Is this Celery configuration at-least-once, and what does that mean for the tasks?
+
+Reads the settings a project writes (Django `CELERY_*` names, `app.conf` assignments and updates) and
+explains each one that decides whether a task can run twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .project import Project
+
+DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds: Redis and SQS redeliver unacked messages after this
+
+
+@dataclass
+class ConfigCheck:
+    setting: str
+    value: object  # as written, or None when the project does not set it
+    path: str
+    line: int
+    status: str  # "ok" | "info" | "warning" | "risk"
+    message: str
+
+
+def check_config(project: Project) -> list[ConfigCheck]:
+    found = {}
+    for module, setting in project.celery_settings():
+        found.setdefault(setting.name, (module, setting))
+
+    def value(name):
+        return found[name][1].value if name in found else None
+
+    def check(name, status, message, default=None):
+        if name in found:
+            module, setting = found[name]
+            return ConfigCheck(name, setting.source, project.display(module), setting.line, status, message)
+        return ConfigCheck(name, default, "", 0, status, message)
+
+    checks = []
+    acks_late = value("task_acks_late") is True
+    if acks_late:
+        checks.append(check("task_acks_late", "warning",
+            "on: a task is acknowledged after it runs, so a task whose worker dies runs again; every task "
+            "must be safe to run twice"))
+    else:
+        checks.append(check("task_acks_late", "info",
+            "off (Celery's default): a task is acknowledged when a worker receives it, so a worker killed "
+            "mid-task loses it; fix the tasks above before turning it on", default=False))
+
+    reject = value("task_reject_on_worker_lost") is True
+    if acks_late and not reject:
+        checks.append(check("task_reject_on_worker_lost", "warning",
+            "off: with acks_late, a task whose worker process is killed is still acknowledged (WorkerLostError) "
+            "and not run again; turn it on for at-least-once delivery", default=False))
+    elif reject:
+        checks.append(check("task_reject_on_worker_lost", "info" if acks_late else "warning",
+            "on: a task whose worker is killed is delivered again" + (
+                "" if acks_late else ", but only with task_acks_late on")))
+
+    if "task_acks_on_failure_or_timeout" in found and value("task_acks_on_failure_or_timeout") is False:
+        checks.append(check("task_acks_on_failure_or_timeout", "warning",
+            "off: tasks that raise or time out are delivered again too, so they must be idempotent as well"))
+    elif acks_late:
+        checks.append(check("task_acks_on_failure_or_timeout", "ok",
+            "on (default): a task that raises or times out is acknowledged, not retried by the broker", default=True))
+
+    prefetch = value("worker_prefetch_multiplier")
+    if acks_late and (prefetch is None or (isinstance(prefetch, int) and prefetch > 1)):
+        checks.append(check("worker_prefetch_multiplier", "info",
+            f"{prefetch or 4}: each worker process reserves up to {prefetch or 4} messages; when it dies all of "
+            "them are delivered again; 1 suits long tasks", default=4))
+
+    checks.extend(_visibility(project, found, check))
+    return checks
+
+
+def _visibility(project: Project, found, check) -> list[ConfigCheck]:
+    if "broker_url" not in found:
+        return []
+    _, broker = found["broker_url"]
+    uses_redis = "redis" in str(broker.value if broker.value is not None else broker.source).lower()
+    uses_sqs = "sqs" in str(broker.value if broker.value is not None else broker.source).lower()
+    if not (uses_redis or uses_sqs):
+        return []
+    options = found.get("broker_transport_options")
+    timeout = DEFAULT_VISIBILITY_TIMEOUT
+    if options and isinstance(options[1].value, dict) and isinstance(options[1].value.get("visibility_timeout"), (int, float)):
+        timeout = options[1].value["visibility_timeout"]
+    longest, where = _longest_time_limit(project, found)
+    broker_name = "Redis" if uses_redis else "SQS"
+    if longest is None:
+        return [check("broker_transport_options", "warning",
+            f"{broker_name} delivers an unacknowledged message again after visibility_timeout = {timeout:g} s"
+            f"{' (the default)' if not options else ''}; no task sets a time limit, so any task still running then "
+            "runs a second time in parallel: set task_time_limit below it", default=None)]
+    if longest >= timeout:
+        return [check("broker_transport_options", "risk",
+            f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''} but {where} may run "
+            f"{longest:g} s: {broker_name} delivers it again while it still runs; raise the timeout above the "
+            "longest time limit", default=None)]
+    return [check("broker_transport_options", "ok",
+        f"visibility_timeout = {timeout:g} s is above the longest time limit ({longest:g} s, {where})", default=None)]
+
+
+def _longest_time_limit(project: Project, found) -> tuple[float | None, str]:
+    longest, where = None, ""
+    for name in ("task_time_limit", "task_soft_time_limit"):
+        limit = found.get(name)
+        if limit and isinstance(limit[1].value, (int, float)) and (longest is None or limit[1].value > longest):
+            longest, where = limit[1].value, name
+    for task in project.tasks:
+        function = project.function(task.key)
+        for decorator in function.decorators if function else ():
+            for option in ("time_limit", "soft_time_limit"):
+                limit = decorator.options.get(option)
+                if isinstance(limit, (int, float)) and (longest is None or limit > longest):
+                    longest, where = limit, f"task {task.name} ({option})"
+    return longest, where

@@ -1,0 +1,48 @@
+"""Django ORM knowledge shared by rules and the audit: which model a create call makes rows of."""
+
+from __future__ import annotations
+
+from . import facts
+from .project import Model, Project
+
+RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey"}
+
+
+def resolve_create(project: Project, module: str, site: facts.CreateSite):
+    """(Model, implicit lookup fields) for the create's receiver; None when it is not a model; a reason when unsure."""
+    symbol = project.resolve(module, site.receiver)
+    if symbol.kind == "class":
+        model = project.model(symbol.module, symbol.name)
+        return (model, ()) if model else None
+    if symbol.kind in {"module", "function", "external", "app"}:
+        return None
+    if site.receiver_type:  # `client = Client(...)`: a model instance is fetched, not constructed here
+        built = project.resolve(module, site.receiver_type)
+        if built.kind != "class" or project.model(built.module, built.name) is None:
+            return None
+    candidates = [(m, r) for m, r in project.related_manager(site.manager) if takes_kwargs(m, site)]
+    if len(candidates) == 1:
+        model, relation = candidates[0]
+        return model, (relation,)
+    if len(candidates) > 1:
+        names = ", ".join(sorted({m.label for m, _ in candidates}))
+        return f"{site.receiver}.{site.manager}.create(): `{site.manager}` is a related manager of several models ({names}); not rewritten"
+    return None
+
+
+def takes_kwargs(model: Model, site: facts.CreateSite) -> bool:
+    """Every named kwarg is a field of the model: `client.messages.create(to=..., from_=...)` is not a Message."""
+    return all(
+        field_name(model, k.name) in model.fields or field_name(model, k.name) == "id"
+        for k in site.kwargs
+        if k.name
+    )
+
+
+def field_name(model: Model, kwarg: str) -> str:
+    """`account_id` names the `account` relation; `pk` the primary key."""
+    if kwarg == "pk":
+        return "id"
+    if kwarg.endswith("_id") and model.fields.get(kwarg[:-3]) and model.fields[kwarg[:-3]].kind in RELATIONS:
+        return kwarg[:-3]
+    return kwarg

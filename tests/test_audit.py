@@ -1,0 +1,167 @@
+"""`idem-fix audit`: the report a team reads before turning on acks_late.
+
+The bundled example project recreates the kinds of task a real hand audit sorted: a welcome email
+with a password reset, payouts created in a service class, smart-lock access codes, partner bookings
+stored after the API call, mail redirections, onboarding emails, Slack alerts, cleanup deletes, syncs
+with update_or_create, and invoices already guarded by an exists() check.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_tree
+from idem_fix.cli.main import app
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
+EXPECTED_RISK = {
+    "accounts.tasks.send_host_welcome_email": "critical",  # password reset, then the email
+    "payments.tasks.run_monthly_payout": "critical",  # payout created in a service class
+    "payments.tasks.issue_invoice": "critical",  # money record
+    "integrations.tasks.create_lock_access_code": "high",  # access code on a smart lock
+    "integrations.tasks.book_with_partner": "high",  # partner booking stored after the call
+    "integrations.tasks.create_mail_redirection": "high",  # mail redirection at the provider
+    "bookings.tasks.reserve_room": "moderate",  # duplicate non-financial row
+    "bookings.tasks.issue_access_code": "moderate",
+    "notifications.tasks.send_onboarding_email": "moderate",  # notification
+    "notifications.tasks.alert_ops_on_slack": "moderate",  # Slack alert
+    "payments.tasks.store_exchange_rate": "moderate",
+    "bookings.tasks.cancel_stale_reservations": "low",  # delete
+    "notifications.tasks.purge_cancelled_reservations": "low",  # delete
+    "integrations.tasks.sync_access_codes": "low",  # update_or_create from the source of truth
+    "payments.tasks.close_month": "low",  # invoice behind an exists() guard
+}
+
+
+def audit(*args, cwd: Path, monkeypatch):
+    monkeypatch.chdir(cwd)
+    return CliRunner().invoke(app, ["audit", "--no-cache", *args])
+
+
+@pytest.fixture
+def report(monkeypatch):
+    result = audit("--format", "json", "examples/shop", cwd=EXAMPLE.parent.parent, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_task_is_found_with_the_risk_a_person_would_give_it(report):
+    assert {t["name"]: t["risk"] for t in report["tasks"]} == EXPECTED_RISK
+
+
+def test_findings_name_the_line_the_side_effect_and_the_fix(report):
+    tasks = {t["name"]: t for t in report["tasks"]}
+    payout = tasks["payments.tasks.run_monthly_payout"]
+    [create] = [f for f in payout["findings"] if f["risk"] == "critical"]
+    assert create["path"] == "examples/shop/payments/services/payouts.py"
+    assert create["rule"] == "create-to-get-or-create" and create["fixable"] is True
+    assert "Payout.objects.create()" in create["message"]
+    welcome = tasks["accounts.tasks.send_host_welcome_email"]
+    assert any("set_password" in f["message"] and f["risk"] == "critical" for f in welcome["findings"])
+    guarded = tasks["payments.tasks.close_month"]
+    assert all(f["risk"] == "low" for f in guarded["findings"])
+    assert any("already guarded" in f["message"] for f in guarded["findings"])
+
+
+def test_json_matches_the_documented_schema(report):
+    assert set(report) == {"version", "tasks", "config", "summary"}
+    for task in report["tasks"]:
+        assert set(task) == {"name", "qualname", "path", "line", "risk", "findings"}
+        assert not Path(task["path"]).is_absolute()
+        for finding in task["findings"]:
+            assert set(finding) == {"rule", "path", "line", "risk", "message", "fixable"}
+    for check in report["config"]:
+        assert set(check) == {"setting", "value", "path", "line", "status", "message"}
+    summary = report["summary"]
+    assert summary["tasks"] == len(EXPECTED_RISK)
+    assert summary["critical"] == 3 and summary["high"] == 3 and summary["moderate"] == 5 and summary["low"] == 4
+    assert summary["files"] > 10
+
+
+def test_celery_configuration_is_read_from_django_settings(report):
+    config = {c["setting"]: c for c in report["config"]}
+    assert config["task_acks_late"]["value"] == "True"
+    assert config["task_acks_late"]["path"] == "examples/shop/shop/settings.py"
+    assert config["broker_transport_options"]["status"] == "warning"
+    assert "3600" in config["broker_transport_options"]["message"]
+
+
+def test_visibility_timeout_shorter_than_a_task_time_limit_is_a_risk(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            app = Celery("proj")
+            app.conf.update(task_acks_late=True, broker_transport_options={"visibility_timeout": 600})
+            app.conf.broker_url = "redis://localhost:6379/0"
+        """,
+        "proj/tasks.py": """
+            from proj.celery import app
+
+            @app.task(time_limit=1800)
+            def export(): pass
+        """,
+    })
+    result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
+    config = {c["setting"]: c for c in json.loads(result.stdout)["config"]}
+    assert config["broker_transport_options"]["status"] == "risk"
+    assert "1800" in config["broker_transport_options"]["message"]
+    assert config["task_reject_on_worker_lost"]["status"] == "warning"
+    assert config["task_acks_late"]["path"] == "proj/celery.py"
+
+
+def test_old_uppercase_setting_names_count(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {"settings.py": "CELERY_ACKS_LATE = True\nCELERYD_PREFETCH_MULTIPLIER = 1\n",
+                                        "tasks.py": "from celery import shared_task\n\n@shared_task\ndef t(): pass\n"})
+    result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
+    config = {c["setting"]: c for c in json.loads(result.stdout)["config"]}
+    assert config["task_acks_late"]["value"] == "True"
+    assert "worker_prefetch_multiplier" not in config  # 1 is what at-least-once wants
+
+
+def test_markdown_reads_like_a_hand_written_audit(monkeypatch):
+    result = audit("--format", "markdown", "examples/shop", cwd=EXAMPLE.parent.parent, monkeypatch=monkeypatch)
+    text = result.stdout
+    for heading in ("# Celery task idempotency audit", "## Summary", "## Celery configuration", "## Critical",
+                    "## High", "## Moderate", "## Safe to run twice", "## Priority list"):
+        assert heading in text
+    assert "### `payments.tasks.run_monthly_payout`" in text
+    assert "return Payout.objects.create(" in text  # the code itself
+    assert "idem-fix apply --rule create-to-get-or-create" in text
+    assert text.index("## Critical") < text.index("## High") < text.index("## Moderate")
+
+
+def test_fail_on_exits_1_at_or_above_the_level(tmp_path, monkeypatch):
+    cwd = EXAMPLE.parent.parent
+    assert audit("--fail-on", "critical", "examples/shop", cwd=cwd, monkeypatch=monkeypatch).exit_code == 1
+    root = write_tree(tmp_path / "p", {"tasks.py": """
+        from celery import shared_task
+        from django.core.mail import send_mail
+
+        @shared_task
+        def notify(): send_mail("s", "b", "f", ["t"])
+    """})
+    assert audit("--fail-on", "high", ".", cwd=root, monkeypatch=monkeypatch).exit_code == 0
+    assert audit("--fail-on", "moderate", ".", cwd=root, monkeypatch=monkeypatch).exit_code == 1
+    assert audit("--fail-on", "urgent", ".", cwd=root, monkeypatch=monkeypatch).exit_code == 2
+
+
+def test_output_file_and_no_progress_bar_off_a_terminal(tmp_path, monkeypatch):
+    target = tmp_path / "audit.md"
+    result = audit("--format", "markdown", "--output", str(target), "examples/shop", cwd=EXAMPLE.parent.parent,
+                   monkeypatch=monkeypatch)
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "Reading files" not in result.output
+    assert target.read_text().startswith("# Celery task idempotency audit")
+
+
+def test_table_is_the_default(monkeypatch):
+    result = audit("examples/shop", cwd=EXAMPLE.parent.parent, monkeypatch=monkeypatch)
+    assert result.exit_code == 0
+    assert "payments.tasks.run_monthly_payout" in result.stdout
+    assert "15 tasks in" in result.stdout
