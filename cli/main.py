@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import importlib.metadata
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -128,12 +129,20 @@ def apply(
         for change in changed:
             output.diff(change.diff())
     elif not check:
-        for change in changed:
-            try:
-                write_atomic(change.path, change.new)
-            except OSError as error:
-                change.error = f"cannot write: {error.strerror or error}"
-                failed.append(change)
+        try:
+            for change in changed:
+                try:
+                    write_atomic(change.path, change.new)
+                except OSError as error:
+                    change.error = f"cannot write: {error.strerror or error}"
+                    failed.append(change)
+        except KeyboardInterrupt:
+            written = sum(1 for c in changed if c.path.read_bytes() == c.new)
+            output.error(
+                f"interrupted: {written} of {len(changed)} files written; every file is either as it was or "
+                "fully rewritten. Run the same command again to finish."
+            )
+            raise typer.Exit(130)
     changed = [c for c in changed if not c.error]
     output.summary(run, changed, failed, written=not (dry_run or check))
     if failed or (check and changed):
@@ -215,7 +224,17 @@ def explain(name: str = typer.Argument(..., help="A rule name, as `idem-fix rule
     output.explain(known[name])
 
 
+from . import pr  # noqa: E402  (`idem-fix pr`, in cli/pr.py)
+app.command("pr")(pr.pr)
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM stops a run the way Ctrl-C does, so that no temporary file is left behind."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="idem-fix")
 
 

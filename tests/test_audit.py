@@ -165,3 +165,23 @@ def test_table_is_the_default(monkeypatch):
     assert result.exit_code == 0
     assert "payments.tasks.run_monthly_payout" in result.stdout
     assert "15 tasks in" in result.stdout
+
+
+def test_sarif_is_valid_sarif_2_1_0_for_code_scanning(monkeypatch):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    result = audit("--format", "sarif", "examples/shop", cwd=EXAMPLE.parent.parent, monkeypatch=monkeypatch)
+    log = json.loads(result.stdout)
+    jsonschema.Draft7Validator(schema).validate(log)
+    [run] = log["runs"]
+    results = run["results"]
+    assert {r["level"] for r in results} <= {"error", "warning", "note"}
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert all(rule_ids[r["ruleIndex"]] == r["ruleId"] for r in results)
+    payout = [r for r in results if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+              == "examples/shop/payments/services/payouts.py"]
+    assert payout and payout[0]["level"] == "error" and payout[0]["ruleId"] == "create-to-get-or-create"
+    assert any(r["ruleId"] == "celery-config" for r in results)
+    broken = dict(log, version="9")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(schema).validate(broken)

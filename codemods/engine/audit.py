@@ -135,8 +135,7 @@ def _merge(finding: AuditFinding, rule_finding: Finding) -> None:
         finding.advice = ""
         return
     finding.rule = rule_finding.rule if rule_finding.status == "fix" else "manual"
-    finding.fixable = rule_finding.status == "fix"
-    finding.risk = _highest([finding.risk, rule_finding.risk])
+    finding.fixable = rule_finding.status == "fix"  # the risk stays the audit's: one scale for every effect
     detail = rule_finding.message
     finding.advice = f"`idem-fix apply --rule {rule_finding.rule}`: {detail}" if finding.fixable else detail
 

@@ -4,10 +4,13 @@ shown as a diff, written atomically."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import io
 import os
+import signal
 import tempfile
+import threading
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,22 +82,38 @@ def verify(source: bytes, path: Path) -> str:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder and rename it over the original:
-    readers see the old file or the new one, never half of one. Permissions are kept."""
-    mode = path.stat().st_mode
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".idem-fix", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
+    readers see the old file or the new one, never half of one. Permissions are kept. Ctrl-C and
+    SIGTERM wait until the file is done, so an interrupted run leaves no temporary file behind."""
+    with _signals_deferred():
+        mode = path.stat().st_mode
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".idem-fix", dir=path.parent)
         try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, mode & 0o7777)
+            os.replace(temporary, path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT and SIGTERM (delivered when the block ends) where the platform allows it."""
+    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if not blockable:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class PositionedTransformer(cst.CSTTransformer):
@@ -109,4 +128,5 @@ class PositionedTransformer(cst.CSTTransformer):
     @classmethod
     def run(cls, module: cst.Module, *args) -> tuple[cst.Module, "PositionedTransformer"]:
         transformer = cls(*args)
-        return MetadataWrapper(module).visit(transformer), transformer
+        # No defensive copy: each file's tree is parsed for this run and never reused.
+        return MetadataWrapper(module, unsafe_skip_copy=True).visit(transformer), transformer

@@ -27,6 +27,7 @@ SKIPPED_DIRS = frozenset(
 class SourceFile:
     path: Path  # absolute
     root: Path  # the PATH argument (folder) it was found under; module names are relative to it
+    problem: str = ""  # why it is reported and skipped instead of read (a symlink out of the project)
 
     @property
     def display(self) -> str:
@@ -84,8 +85,8 @@ def discover(paths: list[Path]) -> list[SourceFile]:
     for given in paths:
         given = given.absolute()
         if given.is_file():
-            root = given.parent
-            found.setdefault(given, SourceFile(given, _package_root(root)))
+            root = _package_root(given.parent)
+            found.setdefault(given, SourceFile(given, root, _symlink_problem(given, root)))
             continue
         if not given.is_dir():
             continue
@@ -97,8 +98,21 @@ def discover(paths: list[Path]) -> list[SourceFile]:
                     if directory != given:
                         rules.load(directory)
         for file in _walk(given, rules):
-            found.setdefault(file, SourceFile(file, given))
+            found.setdefault(file, SourceFile(file, given, _symlink_problem(file, given)))
     return [found[p] for p in sorted(found)]
+
+
+def _symlink_problem(path: Path, root: Path) -> str:
+    """Links are never followed out of the folder being worked on: a write there would change
+    a file the user did not name."""
+    if not path.is_symlink():
+        return ""
+    target = path.resolve()
+    if not target.exists():
+        return "broken symbolic link; skipped"
+    if root.resolve() not in target.parents:
+        return f"symbolic link to {target}, outside {display_path(root)}; skipped"
+    return "symbolic link (its target is read under its own name); skipped"
 
 
 def context_root(path: Path) -> Path:

@@ -24,6 +24,7 @@ MODEL_MARKERS = (b"Field(", b"ForeignKey(")
 CONFIG_MARKERS = (b"CELERY", b"BROKER_", b".conf")  # Celery settings, read only by the audit
 _DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
 CACHE_DIR_NAME = ".idem-fix-cache"
+MAX_BYTES = 5_000_000
 _POOL_THRESHOLD = 200  # below this many files to summarize, a pool costs more than it saves
 
 
@@ -78,9 +79,27 @@ def scan(path: Path, module_name: str, is_package: bool, summarize_now: bool, st
         has_config_marker=any(m in data for m in CONFIG_MARKERS),
         decorators=frozenset(m.rsplit(b".", 1)[-1].decode("ascii", "replace") for m in _DECORATOR.findall(data)),
     )
-    if summarize_now or entry.has_task_marker:
+    problem = _unreadable(data, stat.st_size)
+    if problem:
+        entry.error = (0, problem)
+    elif summarize_now or entry.has_task_marker:
         summarize_entry(entry, path, data)
     return entry
+
+
+def _unreadable(data: bytes, size: int) -> str:
+    """Files no rule should touch, found without parsing: binary, undecodable, or too big to be hand-written."""
+    if size > MAX_BYTES:
+        return f"{size / 1e6:.1f} MB, larger than {MAX_BYTES // 1_000_000} MB (generated code?); skipped"
+    if b"\0" in data:
+        return "binary file (NUL bytes); skipped"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        head = b"\n".join(data.split(b"\n", 2)[:2])
+        if not re.search(rb"coding[:=]", head):
+            return f"not UTF-8 (byte {data[error.start]:#x} at offset {error.start}) and no encoding cookie; skipped"
+    return ""
 
 
 def summarize_entry(entry: Entry, path: Path, data: bytes) -> None:
@@ -170,7 +189,7 @@ class Loader:
                 errors[path] = error.strerror or str(error)
                 continue
             entry = self.cache.lookup(path, stat, module_name, is_package)
-            if entry is not None and (entry.summarized or not (summarize_all or entry.has_task_marker)):
+            if entry is not None and (entry.summarized or entry.error or not (summarize_all or entry.has_task_marker)):
                 entries[path] = entry
                 self.stats.from_cache += entry.summarized
                 continue
@@ -197,6 +216,8 @@ class Loader:
 
     def summarize_later(self, path: Path, entry: Entry) -> None:
         """Summarize a file first skipped by the prefilter, now that an import or lookup needs it."""
+        if entry.error is not None:
+            return
         try:
             data = path.read_bytes()
         except OSError as error:

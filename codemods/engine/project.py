@@ -75,7 +75,7 @@ class ParseError:
     absolute: Path | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
 @dataclass
@@ -129,6 +129,9 @@ class Project:
 
     def _read_files(self) -> None:
         for source in self.files:
+            if source.problem:
+                self.errors.append(ParseError(source.display, 0, source.problem, source.path))
+                continue
             name, is_package = _module_name(source.path, source.root)
             self._files[name] = _File(source, name, is_package)
         by_path = {file.source.path: file for file in self._files.values()}
@@ -136,6 +139,9 @@ class Project:
         entries, unreadable = self.loader.load(jobs, summarize_all=self.load_everything)
         for path, entry in entries.items():
             by_path[path].entry = entry
+            if entry.error is not None and not entry.summarized:  # found while reading: binary, encoding, size
+                self.errors.append(ParseError(by_path[path].source.display, entry.error[0], entry.error[1], path))
+                self._reported.add(by_path[path].module_name)
         for path, reason in unreadable.items():
             file = by_path[path]
             self.errors.append(ParseError(file.source.display, 0, f"cannot read: {reason}", path))

@@ -78,6 +78,7 @@ class _Summarizer:
         self.tree = tree
         self.text = text
         self.lines = _LINE_BREAK.split(text)  # not str.splitlines: it also breaks at form feeds
+        self._encoded: list[bytes] | None = None
         self.path = path
         self.module_name = module_name
         self.is_package = is_package
@@ -301,7 +302,19 @@ class _Summarizer:
         )
 
     def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.text, node) or ""
+        """The source of a node (ast.get_source_segment splits the whole file on every call)."""
+        if self._encoded is None:
+            self._encoded = [line.encode("utf-8") for line in self.lines]
+        try:
+            first, last = node.lineno - 1, node.end_lineno - 1
+            start, end = node.col_offset, node.end_col_offset
+        except AttributeError:
+            return ""
+        if first == last:
+            return self._encoded[first][start:end].decode("utf-8", "replace")
+        middle = self._encoded[first + 1 : last]
+        parts = [self._encoded[first][start:], *middle, self._encoded[last][:end]]
+        return b"\n".join(parts).decode("utf-8", "replace")
 
     def char_column(self, line: int, byte_offset: int) -> int:
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
