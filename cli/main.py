@@ -23,6 +23,7 @@ from idem_fix.codemods.engine.audit import build_report
 from idem_fix.codemods.engine.runner import analyse, errors_in_targets, index, rewrite
 
 from . import output
+from .options import FlagMode, FlagStore, Scope
 from . import report as report_formats
 
 
@@ -47,21 +48,6 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Scope(str, enum.Enum):
-    reachable = "reachable"
-    all = "all"
-
-
-class FlagMode(str, enum.Enum):
-    claim_before = "claim-before"
-    mark_after = "mark-after"
-
-
-class FlagStore(str, enum.Enum):
-    field = "field"
-    cache = "cache"
 
 
 NO_CACHE = typer.Option(

@@ -1,0 +1,227 @@
+"""`idem-fix pr`: turn a reviewed dry run into a branch, one commit per rule, and a pull request.
+
+The git work, the body and the API calls live in `pull_request`; this module reads the options,
+checks them before any work starts (usage errors exit 2), and prints what happened.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import git
+import typer
+from rich.markup import escape
+
+from idem_fix.codemods.engine.rules import Options, Rule, all_rules
+
+from . import output
+from .options import FlagMode, FlagStore, Scope
+from . import pull_request as prs
+
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN")
+
+
+class Forge(str, enum.Enum):
+    github = "github"
+    gitlab = "gitlab"
+
+
+def _say(message: str) -> None:
+    output.stderr.print(escape(message))
+
+
+def pr(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to fix (default: the current folder)."),
+    rule: List[str] = typer.Option(..., "--rule", "-r", help="A rule to apply; repeat for several, one commit each, in this order."),
+    branch: Optional[str] = typer.Option(None, "--branch", "-b", help="The branch to create (default: idem-fix/<rule>+<rule>)."),
+    base: Optional[str] = typer.Option(None, "--base", help="The commit or branch to start from, and the pull request's target (default: HEAD, the branch you are on)."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Go on when files the rules change have uncommitted changes (they stay out of the pull request)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing branch of the same name (locally, and on the remote with --push)."),
+    black: Optional[bool] = typer.Option(None, "--black/--no-black", help="Format the rewritten lines with black --line-ranges (default: when pyproject.toml has a tool.black table)."),
+    body_file: Optional[Path] = typer.Option(None, "--body-file", help="Write the pull request body (Markdown) to this file instead of printing it."),
+    title: Optional[str] = typer.Option(None, "--title", help="The pull request title (default: made from the tasks and rules)."),
+    push: bool = typer.Option(False, "--push", help="Push the branch to --remote."),
+    remote: str = typer.Option("origin", "--remote", help="The remote to push to."),
+    open_: Optional[Forge] = typer.Option(None, "--open", help="Open the pull request (github) or merge request (gitlab) through its API; implies --push. Token from GITHUB_TOKEN / GITLAB_TOKEN."),
+    api_url: Optional[str] = typer.Option(None, "--api-url", help="API base URL, for GitHub Enterprise or a self-hosted GitLab (also IDEM_FIX_GITHUB_API_URL / IDEM_FIX_GITLAB_API_URL)."),
+    repo_slug: Optional[str] = typer.Option(None, "--repo", help="OWNER/NAME (GitLab: group/project) on the forge (default: from the remote's URL)."),
+    draft: bool = typer.Option(False, "--draft", help="Open it as a draft."),
+    scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
+    flag_mode: FlagMode = typer.Option(FlagMode.claim_before, "--flag-mode", help="sent-flag: claim-before or mark-after (see `idem-fix explain sent-flag`)."),
+    flag_store: FlagStore = typer.Option(FlagStore.field, "--flag-store", help="sent-flag: field (a BooleanField; needs a migration) or cache."),
+) -> None:
+    """Make a branch with one commit per rule and a pull request that explains it.
+
+    The rules run in a temporary git worktree of --base: your branch, index and work tree are never touched, and on any failure nothing is created.
+
+    The title and body (Markdown) list each changed task with its risk and the reason, a diff excerpt, what still needs a person and how to verify. --push pushes the branch; --open github|gitlab opens the pull request.
+
+    Exit codes: 0 done or nothing to change, 1 a failure or a refusal (uncommitted changes, an existing branch), 2 a usage error.
+    """
+    secrets = [prs.Secret(os.environ.get(name)) for name in TOKEN_VARIABLES]
+    try:
+        _pr(**locals())
+    except typer.Exit:
+        raise
+    except prs.PullRequestError as error:
+        output.error(prs.redact(str(error), secrets))
+        raise typer.Exit(error.code)
+    except git.GitCommandError as error:
+        output.error(prs.redact(f"git {_subcommand(error)} failed: {prs.git_error(error)}", secrets))
+        raise typer.Exit(1)
+    except Exception as error:  # no traceback: a frame's locals could show a token
+        output.error(prs.redact(f"{type(error).__name__}: {error}", secrets))
+        raise typer.Exit(1)
+
+
+def _subcommand(error: git.GitCommandError) -> str:
+    words = [str(w) for w in (error.command if isinstance(error.command, (list, tuple)) else str(error.command).split())]
+    skip = False
+    for word in words[1:]:
+        if skip:
+            skip = False
+        elif word == "-c":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return ""
+
+
+def _select_rules(names: List[str]) -> List[Rule]:
+    known = all_rules()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise prs.PullRequestError(f"unknown rule: {', '.join(unknown)}. Rules: {', '.join(known)}", 2)
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def _pr(
+    paths, rule, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_, api_url,
+    repo_slug, draft, scope, flag_mode, flag_store, secrets,
+) -> None:
+    # 1. Everything that can be checked before any work: usage errors exit 2.
+    paths = paths or [Path(".")]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise prs.PullRequestError(f"no such file or folder: {', '.join(map(str, missing))}", 2)
+    rules = _select_rules(rule)
+    target = prs.locate(paths)
+    with target.repo as repo:  # closes its git processes
+        _run(
+            target, repo, rules, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_,
+            api_url, repo_slug, draft, scope, flag_mode, flag_store,
+        )
+
+
+def _run(
+    target, repo, rules, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_,
+    api_url, repo_slug, draft, scope, flag_mode, flag_store,
+) -> None:
+    base_sha = prs.resolve_base(repo, base)
+    current = prs.current_branch(repo)
+    name = branch or "idem-fix/" + "+".join(r.name for r in rules)
+    prs.check_branch_name(repo, name)
+    if name == current:
+        raise prs.PullRequestError(f"{name} is the branch you are on, and idem-fix pr never commits to it: pass another --branch", 2)
+    push = push or open_ is not None
+    if push and remote not in prs.remote_names(repo):
+        known = ", ".join(prs.remote_names(repo)) or "none"
+        raise prs.PullRequestError(f"no remote named {remote} (remotes: {known}): pass --remote", 2)
+    forge = open_.value if open_ else ""
+    pr_base = prs.target_branch(repo, base)
+    if open_:
+        if not pr_base:
+            raise prs.PullRequestError("cannot tell which branch the pull request should target: pass --base BRANCH", 2)
+        repo_slug = repo_slug or prs.repo_slug(prs.remote_url(repo, remote))
+        if not repo_slug or "/" not in repo_slug.strip("/"):
+            raise prs.PullRequestError(f"cannot tell the {forge} repository from remote {remote}'s URL: pass --repo OWNER/NAME", 2)
+        repo_slug = repo_slug.strip("/")
+        default = prs.GITHUB_API if forge == "github" else prs.GITLAB_API
+        api = prs.check_api_url(api_url or os.environ.get(f"IDEM_FIX_{forge.upper()}_API_URL") or default)
+    base_label = base or current or "HEAD"
+    base_text = base_sha[:7] if base_sha.startswith(base_label) else f"{base_label} ({base_sha[:7]})"
+
+    # 2. The commits, in a temporary worktree: nothing the user has is touched.
+    options = Options(scope=scope.value, flag_mode=flag_mode.value, flag_store=flag_store.value)
+    built = prs.build(target, base_sha, rules, options, black)
+    for warning in built.warnings:
+        output.warn(warning)
+    if not built.commits:
+        left = len(built.manual)
+        _say(
+            f"Nothing to change: {', '.join(r.name for r in rules)} found nothing to rewrite in {base_text}; "
+            "no branch created."
+            + (f" {left} risky site{'s' * (left != 1)} need{'s' * (left == 1)} a person: see `idem-fix apply --dry-run`." if left else "")
+        )
+        return
+
+    # 3. Refusals, before the branch exists: uncommitted work in the files, a branch in the way.
+    dirty = prs.dirty(repo, built.touched)
+    if dirty and not allow_dirty:
+        raise prs.PullRequestError(
+            f"uncommitted changes in files the pull request changes: {', '.join(dirty)}. The branch starts from "
+            f"{base_text} and would not include them: commit or stash them, or pass --allow-dirty. "
+            "Nothing was created."
+        )
+    existing = prs.branch_commit(repo, name)
+    if existing is not None and existing.tree.hexsha == built.tree:
+        head = existing.hexsha
+        _say(f"Branch {name} already holds these changes ({head[:7]}); left as it is.")
+    elif existing is not None and not force:
+        raise prs.PullRequestError(
+            f"branch {name} already exists ({existing.hexsha[:7]}) with other content: pass --force to replace it, "
+            "or --branch NAME. Nothing was created."
+        )
+    else:
+        prs.set_branch(repo, name, built.head, force=existing is not None)
+        head = built.head
+        verb = "Replaced" if existing is not None else "Created"
+        _say(f"{verb} branch {name} from {base_text}, {len(built.commits)} commit{'s' * (len(built.commits) != 1)}:")
+        for commit in built.commits:
+            _say(f"  {commit.sha[:7]} {commit.subject}")
+        for skipped in built.unchanged:
+            _say(f"  ({skipped}: nothing to change)")
+    if dirty:
+        _say(f"Left out (uncommitted, --allow-dirty): {', '.join(dirty)}")
+    where = f"You are still on {current}" if current else "HEAD is still detached"
+    _say(f"{where}; your index and work tree are unchanged.")
+
+    # 4. The title and body, then push and open.
+    pr_title = title or prs.title_of(built)
+    body = prs.render_body(built, rules, target.paths, base_text)
+    if body_file is not None:
+        try:
+            body_file.write_text(body, encoding="utf-8")
+        except OSError as error:
+            raise prs.PullRequestError(f"cannot write {body_file}: {error.strerror or error}") from None
+        _say(f"Wrote the pull request body to {body_file}.")
+    if push:
+        try:
+            prs.push(repo, remote, name, force)
+        except git.GitCommandError as error:
+            raise prs.PullRequestError(
+                f"branch {name} is ready locally ({head[:7]}), but pushing it to {remote} failed: {prs.git_error(error)}"
+            ) from None
+        _say(f"Pushed {name} to {remote}.")
+    if open_:
+        token_names = ("GITHUB_TOKEN", "GH_TOKEN") if forge == "github" else ("GITLAB_TOKEN",)
+        token = prs.Secret(next((os.environ[n] for n in token_names if os.environ.get(n)), ""))
+        if not token:
+            if body_file is None:
+                typer.echo(f"# {pr_title}\n\n{body}", nl=False)
+            file = str(body_file) if body_file is not None else "pr-body.md"
+            _say(f"{token_names[0]} is not set, so the {'pull' if forge == 'github' else 'merge'} request was not opened. Open it with:")
+            _say("  " + prs.gh_command(pr_title, name, pr_base, file, forge, repo_slug))
+            if body_file is None:
+                _say("(with the body printed above saved as pr-body.md)")
+            return
+        open_request = prs.open_github if forge == "github" else prs.open_gitlab
+        url = open_request(api, repo_slug, token, pr_title, body, name, pr_base, draft)
+        _say(f"Opened the {'pull' if forge == 'github' else 'merge'} request:")
+        typer.echo(url or "(the API did not return its address)")
+        return
+    if body_file is None:
+        typer.echo(f"# {pr_title}\n\n{body}", nl=False)
