@@ -130,8 +130,8 @@ def apply(
             )
             raise typer.Exit(130)
     changed = [c for c in changed if not c.error]
-    output.summary(run, changed, failed, written=not (dry_run or check))
-    if failed or (check and changed):
+    unapplied = output.summary(run, changed, failed, written=not (dry_run or check))
+    if failed or unapplied or (check and changed):
         raise typer.Exit(1)
 
 

@@ -41,7 +41,8 @@ def diff(text: str) -> None:
         stdout.print(Text(line, style=style))
 
 
-def summary(run, changed, failed, written: bool) -> None:
+def summary(run, changed, failed, written: bool) -> int:
+    """Print a line per finding and the totals; return how many fixes could not be applied."""
     applied = {(c.path, getattr(plan, "line", 0)) for c in changed for plans in c.applied.values() for plan in plans}
     fixes = [f for f in run.findings if f.status == "fix"]
     rewritten = sum(len(plans) for c in changed for plans in c.applied.values())
@@ -69,6 +70,7 @@ def summary(run, changed, failed, written: bool) -> None:
         + (f"; {len(run.errors)} file{'s' * (len(run.errors) != 1)} could not be read" if run.errors else "")
         + "."
     )
+    return max(0, len(fixes) - rewritten)
 
 
 def rules_table(rules) -> None:

@@ -49,9 +49,10 @@ def _encoding(data: bytes) -> str:
         return "utf-8"
 
 
-def rewrite_file(path: Path, work: list[tuple[object, list]]) -> FileChange:
-    """Apply each (rule, plans) in turn to the file; the result is verified to parse and compile."""
-    old = path.read_bytes()
+def rewrite_file(path: Path, work: list[tuple[object, list]], source: bytes | None = None) -> FileChange:
+    """Apply each (rule, plans) in turn to the file (or to `source`, its current content); the result
+    is verified to parse and compile."""
+    old = path.read_bytes() if source is None else source
     change = FileChange(path, old, old)
     try:
         module = cst.parse_module(old)

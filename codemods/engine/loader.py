@@ -65,9 +65,11 @@ class Stats:
     read: int = 0  # files whose bytes were read
 
 
-def scan(path: Path, module_name: str, is_package: bool, summarize_now: bool, stat: os.stat_result) -> Entry:
+def scan(
+    path: Path, module_name: str, is_package: bool, summarize_now: bool, stat: os.stat_result, data: bytes | None = None
+) -> Entry:
     """Read one file, note its markers, and summarize it when asked (or when it may hold tasks)."""
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     entry = Entry(
         size=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
@@ -175,6 +177,7 @@ class Loader:
 
     cache: Cache
     jobs: int = 1
+    overlay: dict[Path, bytes] = field(default_factory=dict)  # contents not on disk yet (an earlier rule's output)
     stats: Stats = field(default_factory=Stats)
     on_progress: Callable[[int, int], None] | None = None  # (files done, files to scan)
 
@@ -187,6 +190,10 @@ class Loader:
                 stat = path.stat()
             except OSError as error:
                 errors[path] = error.strerror or str(error)
+                continue
+            if path in self.overlay:
+                entries[path] = scan(path, module_name, is_package, summarize_all, stat, self.overlay[path])
+                self.stats.summarized += entries[path].summarized
                 continue
             entry = self.cache.lookup(path, stat, module_name, is_package)
             if entry is not None and (entry.summarized or entry.error or not (summarize_all or entry.has_task_marker)):
@@ -219,7 +226,7 @@ class Loader:
         if entry.error is not None:
             return
         try:
-            data = path.read_bytes()
+            data = self.overlay[path] if path in self.overlay else path.read_bytes()
         except OSError as error:
             entry.summarized = True
             entry.error = (0, f"cannot read: {error.strerror or error}")
@@ -227,4 +234,5 @@ class Loader:
         summarize_entry(entry, path, data)
         self.stats.read += 1
         self.stats.summarized += 1
-        self.cache.store(path, entry)
+        if path not in self.overlay:
+            self.cache.store(path, entry)

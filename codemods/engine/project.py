@@ -100,6 +100,7 @@ class Project:
     cache_dir: Path | None = None  # None: no cache
     jobs: int = 1
     on_progress: object = None  # called with (files done, files to scan) while files are read
+    overlay: dict = field(default_factory=dict)  # path -> bytes not on disk yet (an earlier rule's output)
 
     def __post_init__(self) -> None:
         self.errors: list[ParseError] = []
@@ -110,7 +111,7 @@ class Project:
         self._resolving: set[tuple[str, str]] = set()
         self._trees: dict[str, ast.Module | None] = {}
         self._models_loaded = False
-        self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs, on_progress=self.on_progress)
+        self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
         self._read_files()
         wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
         self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted))
@@ -197,12 +198,17 @@ class Project:
                 return ".".join(parts[i:])
         return None
 
+    def source_bytes(self, module: str) -> bytes:
+        """The module's current source: an earlier rule's output in this run, else the file."""
+        path = self._files[module].source.path
+        return self.overlay[path] if path in self.overlay else path.read_bytes()
+
     def tree(self, module: str) -> ast.Module | None:
         """The module's `ast`, parsed on demand for rules that plan a fix in detail (few files per run)."""
         if module not in self._trees:
             file = self._files.get(module)
             try:
-                self._trees[module] = ast.parse(file.source.path.read_bytes()) if file else None
+                self._trees[module] = ast.parse(self.source_bytes(module)) if file else None
             except (OSError, SyntaxError, ValueError):
                 self._trees[module] = None
         return self._trees[module]

@@ -20,6 +20,8 @@ class Run:
     project: Project
     findings: list[Finding]
     changes: list[FileChange] = field(default_factory=list)
+    again: object = None  # re-index the same paths over new contents: (overlay) -> Project
+    options: Options = field(default_factory=Options)
 
     @property
     def errors(self) -> list[ParseError]:
@@ -40,7 +42,10 @@ def cache_dir_for(roots: list[Path]) -> Path:
     return Path(os.path.commonpath([str(r) for r in roots])) / CACHE_DIR_NAME
 
 
-def index(paths: list[Path], options: Options, config: Config, use_cache: bool = True, jobs: int = 1, on_progress=None):
+def index(
+    paths: list[Path], options: Options, config: Config, use_cache: bool = True, jobs: int = 1, on_progress=None,
+    overlay: dict | None = None,
+):
     """The project around `paths` (see `context_root`), and the files inside `paths` themselves."""
     targets = {f.path for f in discover(paths)}
     roots = sorted({context_root(p) for p in paths})
@@ -52,6 +57,7 @@ def index(paths: list[Path], options: Options, config: Config, use_cache: bool =
         cache_dir=cache_dir_for(roots) if use_cache else None,
         jobs=jobs,
         on_progress=on_progress,
+        overlay=overlay or {},
     )
     project.targets = targets
     return project, targets
@@ -64,24 +70,50 @@ def analyse(
     project, targets = index(paths, options, config, use_cache, jobs)
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(f for f in rule.detect(project, options) if project.source_of(f.module).path in targets)
+        findings.extend(_detect(rule, project, options))
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
-    return Run(project, findings)
+    return Run(
+        project,
+        findings,
+        again=lambda overlay: index(paths, options, config, use_cache, jobs, overlay=overlay)[0],
+        options=options,
+    )
+
+
+def _detect(rule: Rule, project: Project, options: Options) -> list[Finding]:
+    return [f for f in rule.detect(project, options) if project.source_of(f.module).path in project.targets]
 
 
 def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
-    """New contents for every file with fixable findings, rules applied in the order given."""
-    by_module: dict[str, dict[str, list]] = collections.defaultdict(lambda: collections.defaultdict(list))
-    for finding in run.findings:
-        if finding.plan is not None:
-            by_module[finding.module][finding.rule].append(finding.plan)
-    changes = []
-    for module, plans in sorted(by_module.items(), key=lambda item: str(run.project.source_of(item[0]).path)):
-        path = run.project.source_of(module).path
-        work = [(rule, plans[rule.name]) for rule in rules if plans.get(rule.name)]
-        try:
-            changes.append(rewrite_file(path, work))
-        except OSError as error:
-            changes.append(FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}"))
-    run.changes = changes
-    return changes
+    """New contents for every file with fixable findings. Rules run one after the other, each on the
+    previous one's output (re-indexed, so its positions are right); with one rule that is one pass."""
+    overlay: dict[Path, bytes] = {}
+    changes: dict[Path, FileChange] = {}
+    findings = list(run.findings)
+    project = run.project
+    for number, rule in enumerate(rules):
+        if number and overlay:
+            project = run.again(overlay)
+            findings = [f for f in findings if f.rule != rule.name] + _detect(rule, project, run.options)
+        by_module: dict[str, list] = collections.defaultdict(list)
+        for finding in findings:
+            if finding.rule == rule.name and finding.plan is not None:
+                by_module[finding.module].append(finding.plan)
+        for module, plans in sorted(by_module.items(), key=lambda item: str(project.source_of(item[0]).path)):
+            path = project.source_of(module).path
+            try:
+                change = rewrite_file(path, [(rule, plans)], overlay.get(path))
+            except OSError as error:
+                change = FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}")
+            total = changes.setdefault(path, FileChange(path, change.old, change.old))
+            if change.error:
+                total.error = total.error or change.error
+                continue
+            total.new = change.new
+            total.applied.update(change.applied)
+            if change.new != change.old:
+                overlay[path] = change.new
+    findings.sort(key=lambda f: (f.path, f.line, f.rule))
+    run.findings = findings
+    run.changes = [changes[p] for p in sorted(changes)]
+    return run.changes

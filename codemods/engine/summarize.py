@@ -25,6 +25,14 @@ VOLATILE_CALLS = frozenset(
     }
 )
 VOLATILE_MODULES = frozenset({"random", "secrets", "uuid"})
+# Calls whose result is made from their arguments: a changing argument makes a changing result.
+VALUE_TRANSFORMS = frozenset(
+    {
+        "str", "int", "float", "repr", "format", "hex", "bytes", "join", "strftime", "isoformat", "date",
+        "timestamp", "hexdigest", "digest", "lower", "upper", "replace", "encode", "decode", "strip", "zfill",
+        "slugify", "sha256", "md5", "sha1", "b64encode", "urlsafe_b64encode", "dumps", "quote", "round",
+    }
+)
 QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", "exclude"})
 _SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
 _UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
@@ -471,29 +479,57 @@ class _FunctionAnalysis:
 
     def _volatile_names(self) -> dict[str, str]:
         """Local names bound to values that differ between two runs (now(), uuid4(), random ...)."""
-        volatile: dict[str, str] = {}
+        volatile: dict[str, str] = {}  # name -> the changing call it comes from
         assignments = list(self._assignments())
         for _ in range(2):  # two passes reach names assigned from other volatile names
             for targets, value in assignments:
-                reason = self.volatile_reason(value, volatile)
-                if reason:
+                cause, _ = self._volatile_cause(value, volatile)
+                if cause:
                     for target in targets:
                         for name in _target_names(target):
-                            volatile.setdefault(name, reason)
+                            volatile.setdefault(name, cause)
         return volatile
 
     def volatile_reason(self, node: ast.AST, volatile: dict[str, str] | None = None) -> str:
-        volatile = self.volatile if volatile is None else volatile
-        for child in ast.walk(node):
-            if isinstance(child, ast.Call):
-                callee = dotted(child.func) or ""
-                parts = callee.split(".")
-                root = self.module.imports.get(parts[0], parts[0]).split(".")[0]
-                if parts[-1] in VOLATILE_CALLS or root in VOLATILE_MODULES:
-                    return f"{self.module.segment(child) or callee + '()'} differs between runs"
-            elif isinstance(child, ast.Name) and child.id in volatile:
-                return f"{child.id} comes from {volatile[child.id].removesuffix(' differs between runs')}, which differs between runs"
-        return ""
+        """Why the value of `node` differs between two runs, or "" (see `_volatile_cause`)."""
+        cause, via = self._volatile_cause(node, self.volatile if volatile is None else volatile)
+        if not cause:
+            return ""
+        return f"{via} comes from {cause}, which differs between runs" if via else f"{cause} differs between runs"
+
+    def _volatile_cause(self, node: ast.AST, volatile: dict[str, str]) -> tuple[str, str]:
+        """(the changing call, the local name it came through) when `node`'s value flows from one.
+
+        The value must flow from the call: `uuid4().hex[:8]`, `f"PO-{now():%Y}"`, `str(token)`. An
+        object made by a call that merely receives one (`Wallet.objects.create(opened_at=now())`) is
+        the same row on both runs, so it does not count."""
+        if isinstance(node, ast.Name):
+            return (volatile[node.id], node.id) if node.id in volatile else ("", "")
+        if isinstance(node, ast.Call):
+            callee = dotted(node.func) or ""
+            parts = callee.split(".")
+            root = self.module.imports.get(parts[0], parts[0]).split(".")[0]
+            if parts[-1] in VOLATILE_CALLS or root in VOLATILE_MODULES:
+                return self.module.segment(node) or f"{callee}()", ""
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else callee
+            operands = [node.func.value] if isinstance(node.func, ast.Attribute) else []
+            if name in VALUE_TRANSFORMS:
+                operands += [*node.args, *(k.value for k in node.keywords)]
+            return self._first_cause(operands, volatile)
+        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred, ast.FormattedValue, ast.Await)):
+            return self._volatile_cause(node.value, volatile)
+        if isinstance(node, ast.UnaryOp):
+            return self._volatile_cause(node.operand, volatile)
+        if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.BoolOp, ast.IfExp, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Compare)):
+            return self._first_cause([c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)], volatile)
+        return "", ""
+
+    def _first_cause(self, nodes, volatile: dict[str, str]) -> tuple[str, str]:
+        for node in nodes:
+            found = self._volatile_cause(node, volatile)
+            if found[0]:
+                return found
+        return "", ""
 
     def _call_reference(self, func: ast.expr) -> str | None:
         """How a call names its target, for the index to resolve: "f", "mod.f", "self.f", "new:Cls.f"."""
