@@ -80,14 +80,14 @@ def apply(
     dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print a unified diff of the changes; write nothing."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change (for CI and pre-commit)."),
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
-    flag_mode: FlagMode = typer.Option(
-        FlagMode.claim_before, "--flag-mode",
-        help="sent-flag: claim-before claims the flag atomically before the first side effect (at most once); "
+    flag_mode: Optional[FlagMode] = typer.Option(
+        None, "--flag-mode",
+        help="sent-flag (default: pyproject.toml, else claim-before): claim-before claims the flag atomically before the first side effect (at most once); "
         "mark-after checks it first and sets it after the send (at least once).",
     ),
-    flag_store: FlagStore = typer.Option(
-        FlagStore.field, "--flag-store",
-        help="sent-flag: field adds a BooleanField to the model (run makemigrations); cache uses cache.add().",
+    flag_store: Optional[FlagStore] = typer.Option(
+        None, "--flag-store",
+        help="sent-flag (default: pyproject.toml, else field): field adds a BooleanField to the model (run makemigrations); cache uses cache.add().",
     ),
     no_cache: bool = NO_CACHE,
     jobs: int = JOBS,
@@ -104,7 +104,11 @@ def apply(
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
     rules = _select_rules(rule)
-    options = Options(scope=scope.value, flag_mode=flag_mode.value, flag_store=flag_store.value)
+    options = Options(
+        scope=scope.value,
+        flag_mode=flag_mode.value if flag_mode else None,
+        flag_store=flag_store.value if flag_store else None,
+    )
     run = analyse(paths, rules, options, _config(paths), use_cache=not no_cache, jobs=jobs)
     changes = rewrite(run, rules)
     for problem in run.errors:

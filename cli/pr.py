@@ -50,8 +50,8 @@ def pr(
     repo_slug: Optional[str] = typer.Option(None, "--repo", help="OWNER/NAME (GitLab: group/project) on the forge (default: from the remote's URL)."),
     draft: bool = typer.Option(False, "--draft", help="Open it as a draft."),
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
-    flag_mode: FlagMode = typer.Option(FlagMode.claim_before, "--flag-mode", help="sent-flag: claim-before or mark-after (see `idem-fix explain sent-flag`)."),
-    flag_store: FlagStore = typer.Option(FlagStore.field, "--flag-store", help="sent-flag: field (a BooleanField; needs a migration) or cache."),
+    flag_mode: Optional[FlagMode] = typer.Option(None, "--flag-mode", help="sent-flag: claim-before or mark-after (default: pyproject, else claim-before; see `idem-fix explain sent-flag`)."),
+    flag_store: Optional[FlagStore] = typer.Option(None, "--flag-store", help="sent-flag: field (a BooleanField; needs a migration) or cache (default: pyproject, else field)."),
 ) -> None:
     """Make a branch with one commit per rule and a pull request that explains it.
 
@@ -145,7 +145,11 @@ def _run(
     base_text = base_sha[:7] if base_sha.startswith(base_label) else f"{base_label} ({base_sha[:7]})"
 
     # 2. The commits, in a temporary worktree: nothing the user has is touched.
-    options = Options(scope=scope.value, flag_mode=flag_mode.value, flag_store=flag_store.value)
+    options = Options(
+        scope=scope.value,
+        flag_mode=flag_mode.value if flag_mode else None,
+        flag_store=flag_store.value if flag_store else None,
+    )
     built = prs.build(target, base_sha, rules, options, black)
     for warning in built.warnings:
         output.warn(warning)

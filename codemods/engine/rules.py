@@ -48,8 +48,8 @@ class Finding:
 @dataclass
 class Options:
     scope: str = "reachable"  # or "all"
-    flag_mode: str = "claim-before"  # sent-flag: or "mark-after"
-    flag_store: str = "field"  # sent-flag: or "cache"
+    flag_mode: str | None = None  # sent-flag: "claim-before" or "mark-after"; None: pyproject, else claim-before
+    flag_store: str | None = None  # sent-flag: "field" or "cache"; None: pyproject, else field
 
 
 @dataclass
@@ -68,6 +68,9 @@ class Rule:
     fix_safety: str  # "safe" | "unsafe" | "display-only", as ruff rates fixes
     default_risk: str
     doc: Doc = field(repr=False, default=None)
+    # The files a fix touches belong together (a field added in models.py, its claim in tasks.py):
+    # when one of them cannot be rewritten, none is.
+    all_or_nothing: bool = False
 
     def detect(self, project: Project, options: Options) -> list[Finding]:
         raise NotImplementedError

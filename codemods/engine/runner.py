@@ -99,20 +99,27 @@ def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
         for finding in findings:
             if finding.rule == rule.name and finding.plan is not None:
                 by_module[finding.module].append(finding.plan)
+        results = []
         for module, plans in sorted(by_module.items(), key=lambda item: str(project.source_of(item[0]).path)):
             path = project.source_of(module).path
             try:
-                change = rewrite_file(path, [(rule, plans)], overlay.get(path))
+                results.append(rewrite_file(path, [(rule, plans)], overlay.get(path)))
             except OSError as error:
-                change = FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}")
-            total = changes.setdefault(path, FileChange(path, change.old, change.old))
+                results.append(FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}"))
+        broken = [c for c in results if c.error]
+        for change in results:
+            total = changes.setdefault(change.path, FileChange(change.path, change.old, change.old))
             if change.error:
                 total.error = total.error or change.error
-                continue
-            total.new = change.new
-            total.applied.update(change.applied)
-            if change.new != change.old:
-                overlay[path] = change.new
+            elif broken and rule.all_or_nothing:
+                total.error = total.error or (
+                    f"{rule.name} left this file unchanged because {broken[0].path.name} could not be rewritten"
+                )
+            else:
+                total.new = change.new
+                total.applied.update(change.applied)
+                if change.new != change.old:
+                    overlay[change.path] = change.new
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
     run.findings = findings
     run.changes = [changes[p] for p in sorted(changes)]

@@ -1,0 +1,9 @@
+# -*- coding: utf-8 -*-
+from django.db import models
+
+
+class Host(models.Model):
+	email = models.EmailField()  # where the welcome goes
+
+	def __str__(self):
+		return self.email

@@ -1,0 +1,188 @@
+"""Proof by running: `sent-flag` makes the welcome task send one email, with a password that works.
+
+tests/djproject/onboarding/tasks.py:send_host_welcome_email resets the host's password, then emails
+it. Delivered twice (a redelivery), the unpatched task sends two emails and the first one's password
+no longer works. Patched, the second delivery claims nothing and returns before the reset: one email,
+and its password is the user's password. A crash right after the send, then a redelivery, must give
+the same result.
+
+Each mode of the rule is applied to its own copy: claim-before with a field (the default, then
+`makemigrations onboarding` for the new field), mark-after (from `[tool.idem-fix]` in a pyproject.toml
+written into the copy) and the cache store (`--flag-store cache` on the command line). A crash
+*between* the reset and the send shows the trade-off the docs describe: claim-before loses that
+message (at most once), mark-after sends it on the redelivery (at least once).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from runtime_helpers import TIMEOUT, apply_rules, changed_files, copy_project, deliver, run_scenario
+
+RULE = "sent-flag"
+SIGNUP_PASSWORD = "chosen-at-signup"
+CRASH_AT = {"clean": None, "crash_after_send": "after_send", "crash_after_reset": "after_reset"}
+FIRST_OUTCOME = {"clean": "ok", "crash_after_send": "crash", "crash_after_reset": "crash"}
+
+
+def scenario_welcome(deliveries: list[str]) -> dict:
+    """In the driver process: deliver the welcome task once per entry of `deliveries`.
+
+    Returns the delivery outcomes, how many emails the locmem backend holds, to whom, and for each
+    email whether the password it carries is the user's password now.
+    """
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+
+    from onboarding import tasks
+    from onboarding.models import Host
+
+    user = get_user_model().objects.create_user("hana", email="hana@example.com", password=SIGNUP_PASSWORD)
+    host = Host.objects.create(user=user, display_name="Hana")
+    outcomes = [deliver(tasks.send_host_welcome_email, host.pk, crash_at=CRASH_AT[d]) for d in deliveries]
+    user.refresh_from_db()
+    outbox = list(getattr(mail, "outbox", []))
+    passwords = [re.search(r"your password: (\S+)", message.body).group(1) for message in outbox]
+    return {
+        "outcomes": outcomes,
+        "emails": len(outbox),
+        "to": sorted({address for message in outbox for address in message.to}),
+        "works": [user.check_password(p) for p in passwords],
+        "signup_password_works": user.check_password(SIGNUP_PASSWORD),
+    }
+
+
+def _env(db) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "IDEMFIX_CRASH"}}
+    env["IDEMFIX_DB_PATH"] = str(db)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _makemigrations(project, tmp_path) -> str:
+    """The rule added a field: make its migration in the copy, as the rule's message tells users to."""
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "onboarding"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=_env(tmp_path / "makemigrations.sqlite3"),
+    )
+    assert proc.returncode == 0, f"makemigrations failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def _patched(tmp_path_factory, name: str, pyproject: str = "", cli_args: tuple[str, ...] = ()):
+    project = copy_project(tmp_path_factory.mktemp(name) / "project")
+    if pyproject:
+        (project / "pyproject.toml").write_text(pyproject)
+    if cli_args:
+        proc = subprocess.run(
+            [sys.executable, "-m", "idem_fix.cli", "apply", "--rule", RULE, *cli_args, "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=_env(project / "unused.sqlite3"),
+        )
+    else:
+        proc = apply_rules(project, RULE)
+    assert proc.returncode == 0, f"apply failed:\n{proc.stdout}\n{proc.stderr}"
+    again = apply_rules(project, RULE) if not cli_args else None
+    if again is not None:
+        assert "Rewrote 0 sites" in again.stderr, f"a second apply changed something:\n{again.stderr}"
+    return project, proc
+
+
+@pytest.fixture(scope="module")
+def unpatched(tmp_path_factory):
+    return copy_project(tmp_path_factory.mktemp("unpatched") / "project")
+
+
+@pytest.fixture(scope="module")
+def claim_before(tmp_path_factory):
+    project, proc = _patched(tmp_path_factory, "claim_before")
+    assert {"onboarding/models.py", "onboarding/tasks.py"} <= set(changed_files(project)), proc.stderr
+    assert "makemigrations onboarding" in proc.stderr
+    migration = _makemigrations(project, tmp_path_factory.mktemp("claim_before_db"))
+    assert "welcome_email_sent" in migration
+    return project
+
+
+@pytest.fixture(scope="module")
+def mark_after(tmp_path_factory):
+    project, proc = _patched(
+        tmp_path_factory, "mark_after", pyproject='[tool.idem-fix]\nsent-flag-mode = "mark-after"\n'
+    )
+    assert {"onboarding/models.py", "onboarding/tasks.py"} <= set(changed_files(project)), proc.stderr
+    assert "if host.welcome_email_sent:" in (project / "onboarding" / "tasks.py").read_text()
+    _makemigrations(project, tmp_path_factory.mktemp("mark_after_db"))
+    return project
+
+
+@pytest.fixture(scope="module")
+def cache_store(tmp_path_factory):
+    project, proc = _patched(tmp_path_factory, "cache_store", cli_args=("--flag-store", "cache"))
+    changed = changed_files(project)
+    assert "onboarding/tasks.py" in changed and "onboarding/models.py" not in changed, proc.stderr  # no field
+    assert "cache.add(" in (project / "onboarding" / "tasks.py").read_text()
+    return project
+
+
+def run(project, deliveries, tmp_path):
+    return run_scenario(project, scenario_welcome, deliveries, db=tmp_path / "db.sqlite3")
+
+
+def test_one_delivery_sends_one_working_password(unpatched, tmp_path):
+    report = run(unpatched, ["clean"], tmp_path)
+    assert report == {
+        "outcomes": ["ok"],
+        "emails": 1,
+        "to": ["hana@example.com"],
+        "works": [True],
+        "signup_password_works": False,
+    }
+
+
+@pytest.mark.parametrize("first", ["clean", "crash_after_send"])
+def test_unpatched_redelivery_sends_two_emails_and_kills_the_first_password(unpatched, tmp_path, first):
+    report = run(unpatched, [first, "clean"], tmp_path)
+    assert report["outcomes"] == [FIRST_OUTCOME[first], "ok"]
+    assert report["emails"] == 2
+    assert report["works"] == [False, True]  # the first email's password is dead
+
+
+@pytest.mark.parametrize("mode", ["claim_before", "mark_after", "cache_store"])
+@pytest.mark.parametrize("first", ["clean", "crash_after_send"])
+def test_patched_redelivery_sends_one_email_whose_password_works(request, tmp_path, mode, first):
+    project = request.getfixturevalue(mode)
+    report = run(project, [first, "clean"], tmp_path)
+    assert report["outcomes"] == [FIRST_OUTCOME[first], "ok"]
+    assert report["emails"] == 1, report
+    assert report["works"] == [True], report
+    assert report["to"] == ["hana@example.com"]
+
+
+def test_claim_before_is_at_most_once_a_crash_before_the_send_loses_the_email(claim_before, tmp_path):
+    """The documented price of claim-before: the claim is taken, the password reset, then the worker dies;
+    the redelivery sees the claim and returns. No email, and the signup password is gone."""
+    report = run(claim_before, ["crash_after_reset", "clean"], tmp_path)
+    assert report["outcomes"] == ["crash", "ok"]
+    assert report["emails"] == 0
+    assert report["signup_password_works"] is False
+
+
+def test_mark_after_is_at_least_once_a_crash_before_the_send_still_sends(mark_after, tmp_path):
+    """mark-after: the flag is set only after the send, so the redelivery resets again and sends; the one
+    email's password is the one that works."""
+    report = run(mark_after, ["crash_after_reset", "clean"], tmp_path)
+    assert report["outcomes"] == ["crash", "ok"]
+    assert report["emails"] == 1
+    assert report["works"] == [True]
