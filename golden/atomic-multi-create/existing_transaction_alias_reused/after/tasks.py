@@ -1,0 +1,13 @@
+from celery import shared_task
+from django.db import transaction as tx
+
+from .models import Customer, Order, OrderLine
+
+
+@shared_task
+def place_order(customer_id, sku):
+    customer = Customer.objects.get(pk=customer_id)
+    with tx.atomic():
+        order = Order.objects.create(customer=customer)
+        OrderLine.objects.create(order=order, sku=sku)
+    tx.on_commit(lambda: print("placed"))

@@ -1,0 +1,17 @@
+# Copyright header stays on top.
+from celery import shared_task
+from django.db import IntegrityError, transaction
+
+from .models import Customer, Order, OrderLine
+
+
+@shared_task
+def place_order(customer_id, sku):
+    customer = Customer.objects.get(pk=customer_id)
+    with transaction.atomic():
+        order = Order.objects.create(customer=customer)
+        OrderLine.objects.create(order=order, sku=sku)
+
+
+def is_duplicate(error):
+    return isinstance(error, IntegrityError)

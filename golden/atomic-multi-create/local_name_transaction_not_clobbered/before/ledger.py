@@ -1,0 +1,12 @@
+from celery import shared_task
+
+from .models import Customer, Order, OrderLine
+
+transaction = "module-level name, not django's"
+
+
+@shared_task
+def book(customer_id, sku):
+    customer = Customer.objects.get(pk=customer_id)
+    order = Order.objects.create(customer=customer, status=transaction)
+    OrderLine.objects.create(order=order, sku=sku)

@@ -1,0 +1,12 @@
+from celery import shared_task
+
+from .models import Customer, Order, OrderLine
+
+
+@shared_task
+def place_order(customer_id, skus):
+    customer = Customer.objects.get(pk=customer_id)
+    order = Order.objects.create(customer=customer)
+    for sku in skus:
+        OrderLine.objects.create(order=order, sku=sku)
+    return order.pk

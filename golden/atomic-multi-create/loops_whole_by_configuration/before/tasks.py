@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from .models import Customer, Order, OrderLine
+
+
+@shared_task
+def import_orders(rows):
+    for row in rows:
+        customer = Customer.objects.get(pk=row["customer"])
+        order = Order.objects.create(customer=customer)
+        OrderLine.objects.create(order=order, sku=row["sku"])

@@ -1,0 +1,27 @@
+from celery import shared_task
+
+from .models import Customer, Order, OrderLine
+
+
+@shared_task
+def place_orders(customer_id, skus):
+    customer = Customer.objects.get(pk=customer_id)
+
+    def place(sku):
+        order = Order.objects.create(customer=customer)
+        OrderLine.objects.create(order=order, sku=sku)
+        return order
+
+    return [place(sku).pk for sku in skus]
+
+
+@shared_task
+def place_order_with_note(customer_id, sku):
+    customer = Customer.objects.get(pk=customer_id)
+    order = Order.objects.create(customer=customer)
+
+    def describe(line):
+        return f"{line.sku} x{line.quantity}"
+
+    line = OrderLine.objects.create(order=order, sku=sku)
+    return describe(line)

@@ -1,0 +1,18 @@
+"""Checkout service."""
+from django.db import transaction
+
+from ..models import Order
+
+
+class Checkout:
+    def __init__(self, customer):
+        self.customer = customer
+
+    def run(self, skus):
+        with transaction.atomic():
+            order = Order.objects.create(customer=self.customer)
+            for sku in skus:
+                order.lines.create(sku=sku)
+            order.status = "PLACED"
+            order.save()
+        return order

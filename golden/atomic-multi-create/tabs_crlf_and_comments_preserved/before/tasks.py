@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+"""Tabs and CRLF."""
+from celery import shared_task
+
+from .models import Customer, Order, OrderLine
+
+
+@shared_task
+def place_order(customer_id, sku):
+	customer = Customer.objects.get(pk=customer_id)
+
+	# the order
+	order = Order.objects.create(
+		customer=customer,  # who
+	)
+
+	# and its line
+	OrderLine.objects.create(order=order, sku=sku)  # what
+	# a comment after the range stays outside
+
+	return order.pk
