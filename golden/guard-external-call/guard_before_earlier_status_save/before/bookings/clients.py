@@ -1,0 +1,3 @@
+from .partner import PartnerClient
+
+partner_client = PartnerClient()

@@ -1,0 +1,3 @@
+class PartnerClient:
+    def create_booking(self, room):
+        raise NotImplementedError

@@ -1,0 +1,6 @@
+class LockAPI:
+    def book(self, lock_id, room):
+        raise NotImplementedError
+
+
+lock_api = LockAPI()

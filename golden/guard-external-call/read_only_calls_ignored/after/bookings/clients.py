@@ -1,0 +1,6 @@
+class PartnerClient:
+    def get_booking(self, ref):
+        raise NotImplementedError
+
+
+partner_client = PartnerClient()

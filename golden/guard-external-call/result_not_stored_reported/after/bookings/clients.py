@@ -1,0 +1,6 @@
+class PartnerClient:
+    def cancel_booking(self, ref):
+        raise NotImplementedError
+
+
+partner_client = PartnerClient()

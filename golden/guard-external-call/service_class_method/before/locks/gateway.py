@@ -1,0 +1,3 @@
+class PartnerGateway:
+    def post(self, path, json):
+        raise NotImplementedError

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from .models import Reservation
+
+
+@shared_task
+def expire_reservations():
+    Reservation.objects.filter(status="PENDING").update(status="EXPIRED")
