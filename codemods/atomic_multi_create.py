@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import io
-import re
 import tokenize
 from dataclasses import dataclass, field
 
@@ -34,7 +33,8 @@ from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import
 from .engine.project import FunctionKey, Project
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
-from .engine.summarize import dotted
+from .engine.source import LINE_BREAK
+from .engine.summarize import dotted, suppressions
 
 NAME = "atomic-multi-create"
 WRITES = frozenset({"db_create", "db_upsert", "db_save", "db_update", "db_delete"})
@@ -49,8 +49,6 @@ DB_ERRORS = frozenset(
     }
 )
 ATOMIC_TARGETS = frozenset({"django.db.transaction.atomic"})
-_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -170,13 +168,13 @@ class _Context:
                 self.sources[module] = None
             else:
                 try:
-                    data = self.project.source_of(module).path.read_bytes()
+                    data = self.project.source_bytes(module)
                     encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
                     text = data.decode(encoding, errors="replace")
                 except (OSError, SyntaxError, LookupError):
                     self.sources[module] = None
                     return None
-                self.sources[module] = _Source(tree, _LINE_BREAK.split(text), summary.imports, _suppressions(text))
+                self.sources[module] = _Source(tree, LINE_BREAK.split(text), summary.imports, suppressions(text))
         return self.sources[module]
 
     def is_atomic(self, node: ast.AST, imports: dict[str, str]) -> bool:
@@ -821,23 +819,6 @@ def _local_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambd
             elif isinstance(node, ast.Global):
                 declared_global |= set(node.names)
     return names - declared_global
-
-
-def _suppressions(text: str) -> dict[int, frozenset[str]]:
-    if "idem-fix:" not in text:
-        return {}
-    found: dict[int, frozenset[str]] = {}
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return {}
-    for token in tokens:
-        if token.type == tokenize.COMMENT:
-            match = _SUPPRESSION.search(token.string)
-            if match:
-                rules = match.group(1)
-                found[token.start[0]] = frozenset({r.strip() for r in rules.split(",") if r.strip()} if rules else {"*"})
-    return found
 
 
 rule = AtomicMultiCreate(

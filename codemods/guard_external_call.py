@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from .engine.source import SourceText
+from .engine.summarize import suppressions
 from .engine import effects, facts
 from .engine.edits import PositionedTransformer
 from .engine.project import FunctionKey, Project
@@ -43,8 +45,6 @@ HARMLESS = frozenset({"db_upsert", "external_read"})  # effect kinds that repeat
 READ_HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ID_WORDS = frozenset({"id", "ids", "ref", "reference", "number", "key", "uuid", "code", "token", "sid", "pk", "external"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
-_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _OPAQUE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -150,7 +150,7 @@ def _blocks(node: ast.AST):
 # --- the source file, for segments, columns and suppression comments ----------------------------
 
 
-class _Source:
+class _Source(SourceText):
     def __init__(self, project: Project, module: str):
         # This run's text of the module (an earlier rule's output in the same apply), which the ast comes from.
         data = project.source_bytes(module)
@@ -158,46 +158,11 @@ class _Source:
             encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
         except SyntaxError:
             encoding = "utf-8"
-        self.text = data.decode(encoding, errors="replace")
-        self.lines = _LINE_BREAK.split(self.text)
-        ends = _LINE_BREAK.findall(self.text)
-        self._encoded = [(line + end).encode("utf-8") for line, end in zip(self.lines, [*ends, ""])]
-        self.suppressions = self._suppressions()
-
-    def segment(self, node: ast.AST) -> str:
-        """What `ast.get_source_segment` gives, without splitting the whole file again for every node."""
-        end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
-        if end_line is None or end_col is None or not hasattr(node, "lineno"):
-            return ""
-        first, last = node.lineno - 1, end_line - 1
-        if last >= len(self._encoded):
-            return ""
-        if first == last:
-            return self._encoded[first][node.col_offset:end_col].decode("utf-8", errors="replace")
-        parts = [self._encoded[first][node.col_offset:], *self._encoded[first + 1 : last], self._encoded[last][:end_col]]
-        return b"".join(parts).decode("utf-8", errors="replace")
+        super().__init__(data.decode(encoding, errors="replace"))
+        self.suppressions = suppressions(self.text)
 
     def column(self, line: int, byte_offset: int) -> int:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
-
-    def comment_only(self, line: int) -> bool:
-        return 0 < line <= len(self.lines) and self.lines[line - 1].lstrip().startswith("#")
-
-    def _suppressions(self) -> dict[int, frozenset[str]]:
-        if "idem-fix:" not in self.text:
-            return {}
-        found = {}
-        try:
-            for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
-                if token.type == tokenize.COMMENT:
-                    match = _SUPPRESSION.search(token.string)
-                    if match:
-                        rules = match.group(1)
-                        found[token.start[0]] = frozenset(r.strip() for r in rules.split(",") if r.strip()) if rules else frozenset({"*"})
-        except (tokenize.TokenError, SyntaxError):
-            return {}
-        return found
+        return self.char_column(line, byte_offset)
 
     def suppressed(self, first: int, last: int) -> bool:
         lines = set(range(first, last + 1))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from .engine.source import SourceText
 from .engine import effects
 from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import
@@ -283,7 +284,7 @@ class _Context:
     def text(self, module: str) -> str | None:
         if module not in self._texts:
             try:
-                data = self.project.source_of(module).path.read_bytes()
+                data = self.project.source_bytes(module)
                 encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
                 self._texts[module] = data.decode(encoding, errors="replace")
             except (OSError, SyntaxError, KeyError):
@@ -348,6 +349,7 @@ class _View:
         self.node = node
         self.imports = imports
         self.text = text
+        self.source = SourceText(text)
         self.parents: dict[ast.AST, ast.AST] = {}
         self.nodes: list[ast.AST] = []  # the body, nested functions and classes left out
         pending: list[ast.AST] = list(node.body)
@@ -383,7 +385,7 @@ class _View:
                     self._index_blocks(statement)
 
     def segment(self, node: ast.AST | None) -> str:
-        return (ast.get_source_segment(self.text, node) or "") if node is not None else ""
+        return self.source.segment(node) if node is not None else ""
 
     def _local_types(self) -> dict[str, str]:
         types = {}

@@ -110,6 +110,9 @@ class Project:
         self._by_suffix: dict[str, list[str]] | None = None
         self._resolving: set[tuple[str, str]] = set()
         self._trees: dict[str, ast.Module | None] = {}
+        self._resolved: dict[tuple[str, str], Symbol] = {}
+        self._mros: dict[FunctionKey, list[FunctionKey]] = {}
+        self._subclass_index: tuple[int, dict] | None = None
         self._models_loaded = False
         self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
         self._read_files()
@@ -225,11 +228,16 @@ class Project:
     # --- names --------------------------------------------------------------------------------
 
     def resolve(self, module: str, dotted: str) -> Symbol:
-        head, *rest = dotted.split(".")
-        symbol = self._resolve_name(module, head)
-        for attr in rest:
-            symbol = self._member(symbol, attr)
-        return symbol
+        key = (module, dotted)
+        found = self._resolved.get(key)
+        if found is None:
+            head, *rest = dotted.split(".")
+            found = self._resolve_name(module, head)
+            for attr in rest:
+                found = self._member(found, attr)
+            if not self._resolving:  # results met inside an import cycle may be partial: keep only whole ones
+                self._resolved[key] = found
+        return found
 
     def _resolve_name(self, module: str, name: str) -> Symbol:
         summary = self.module(module)
@@ -310,6 +318,24 @@ class Project:
 
     def mro(self, module: str, name: str) -> list[FunctionKey]:
         """The class and its project base classes, depth first, each once."""
+        key = FunctionKey(module, name)
+        if key not in self._mros:
+            self._mros[key] = self._compute_mro(module, name)
+        return self._mros[key]
+
+    def _subclasses(self, base: FunctionKey) -> list[FunctionKey]:
+        """Loaded project classes with `base` among their ancestors (rebuilt when more modules load)."""
+        if self._subclass_index is None or self._subclass_index[0] != len(self.modules):
+            index: dict[FunctionKey, list[FunctionKey]] = collections.defaultdict(list)
+            for summary in list(self.modules.values()):
+                for other in summary.classes.values():
+                    key = FunctionKey(summary.name, other.name)
+                    for ancestor in self.mro(summary.name, other.name)[1:]:
+                        index[ancestor].append(key)
+            self._subclass_index = (len(self.modules), index)
+        return self._subclass_index[1].get(base, [])
+
+    def _compute_mro(self, module: str, name: str) -> list[FunctionKey]:
         order: list[FunctionKey] = []
         pending = [FunctionKey(module, name)]
         while pending:
@@ -454,12 +480,10 @@ class Project:
                 targets.append(FunctionKey(owner.module, f"{owner.qualname}.{method}"))
                 break
         if include_subclasses:
-            base = FunctionKey(module, cls)
-            for summary in list(self.modules.values()):
-                for other in summary.classes.values():
-                    key = FunctionKey(summary.name, other.name)
-                    if key != base and method in other.methods and base in self.mro(summary.name, other.name):
-                        targets.append(FunctionKey(summary.name, f"{other.name}.{method}"))
+            for key in self._subclasses(FunctionKey(module, cls)):
+                other = self.cls(key)
+                if other and method in other.methods:
+                    targets.append(FunctionKey(key.module, f"{key.qualname}.{method}"))
         return targets
 
     def reachable_from(self, task: Task) -> list[FunctionKey]:

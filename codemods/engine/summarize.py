@@ -13,6 +13,7 @@ import re
 import tokenize
 
 from . import celery_settings, effects, facts
+from .source import SourceText
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
 VOLATILE_CALLS = frozenset(
@@ -36,7 +37,6 @@ VALUE_TRANSFORMS = frozenset(
 QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", "exclude"})
 _SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
 _UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> facts.Module:
@@ -63,7 +63,7 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _suppressions(text: str) -> dict[int, frozenset[str]]:
+def suppressions(text: str) -> dict[int, frozenset[str]]:
     if "idem-fix:" not in text:
         return {}
     found: dict[int, frozenset[str]] = {}
@@ -85,12 +85,11 @@ class _Summarizer:
     def __init__(self, tree: ast.Module, text: str, path: str, module_name: str, is_package: bool):
         self.tree = tree
         self.text = text
-        self.lines = _LINE_BREAK.split(text)  # not str.splitlines: it also breaks at form feeds
-        self._encoded: list[bytes] | None = None
+        self.source = SourceText(text)
         self.path = path
         self.module_name = module_name
         self.is_package = is_package
-        self.suppressions = _suppressions(text)
+        self.suppressions = suppressions(text)
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.imported_modules: list[str] = []
@@ -310,26 +309,13 @@ class _Summarizer:
         )
 
     def segment(self, node: ast.AST) -> str:
-        """The source of a node (ast.get_source_segment splits the whole file on every call)."""
-        if self._encoded is None:
-            self._encoded = [line.encode("utf-8") for line in self.lines]
-        try:
-            first, last = node.lineno - 1, node.end_lineno - 1
-            start, end = node.col_offset, node.end_col_offset
-        except AttributeError:
-            return ""
-        if first == last:
-            return self._encoded[first][start:end].decode("utf-8", "replace")
-        middle = self._encoded[first + 1 : last]
-        parts = [self._encoded[first][start:], *middle, self._encoded[last][:end]]
-        return b"\n".join(parts).decode("utf-8", "replace")
+        return self.source.segment(node)
 
     def char_column(self, line: int, byte_offset: int) -> int:
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+        return self.source.char_column(line, byte_offset)
 
     def comment_only(self, line: int) -> bool:
-        return 0 < line <= len(self.lines) and self.lines[line - 1].lstrip().startswith("#")
+        return self.source.comment_only(line)
 
 
 def _is_true(node) -> bool:
