@@ -74,8 +74,10 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
     for finding in rule_findings:
         by_site.setdefault((finding.module, finding.line), []).append(finding)
     tasks = [_task_report(project, task, by_site) for task in project.tasks]
+    config = check_config(project)
+    project.loader.cache.save()  # with what the rules and checks made the index load
     tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
-    return Report(version, tasks, check_config(project), files, list(project.errors))
+    return Report(version, tasks, config, files, list(project.errors))
 
 
 def _task_report(project: Project, task: Task, by_site: dict) -> TaskReport:

@@ -71,6 +71,7 @@ def analyse(
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(_detect(rule, project, options))
+    project.loader.cache.save()  # with what the rules made the index load
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
     return Run(
         project,
