@@ -153,3 +153,19 @@ def test_writes_keep_the_mode_and_replace_atomically(tmp_path):
     edits.write_atomic(path, b"new\n")
     assert path.read_text() == "new\n"
     assert (path.stat().st_mode & 0o777) == 0o751
+
+
+def test_an_unreadable_file_is_reported_and_skipped(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {"models.py": MODELS, "tasks.py": TASK, "secret_tasks.py": TASK})
+    real_read = Path.read_bytes
+
+    def read_bytes(path):  # tests run as root, which chmod 000 cannot stop
+        if path.name == "secret_tasks.py":
+            raise PermissionError(13, "Permission denied")
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    result = apply(root, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("secret_tasks.py: cannot read: Permission denied") == 1, result.output
+    assert "get_or_create" in (root / "tasks.py").read_text()

@@ -73,14 +73,17 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
     by_site: dict[tuple[str, int], list[Finding]] = {}
     for finding in rule_findings:
         by_site.setdefault((finding.module, finding.line), []).append(finding)
-    tasks = [_task_report(project, task, by_site) for task in project.tasks]
+    lines_by_module: dict[str, list[int]] = {}
+    for module, line in by_site:
+        lines_by_module.setdefault(module, []).append(line)
+    tasks = [_task_report(project, task, by_site, lines_by_module) for task in project.tasks]
     config = check_config(project)
     project.loader.cache.save()  # with what the rules and checks made the index load
     tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
     return Report(version, tasks, config, files, list(project.errors))
 
 
-def _task_report(project: Project, task: Task, by_site: dict) -> TaskReport:
+def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: dict[str, list[int]]) -> TaskReport:
     findings: list[AuditFinding] = []
     claimed: set[tuple[str, int]] = set()
     for key in project.reachable_from(task):
@@ -96,10 +99,10 @@ def _task_report(project: Project, task: Task, by_site: dict) -> TaskReport:
                 claimed.add(site)
                 _merge(finding, rule_finding)
             findings.append(finding)
-        for (module, line), site_findings in by_site.items():
-            if module == key.module and function.line <= line <= function.end_line and (module, line) not in claimed:
-                claimed.add((module, line))
-                for rule_finding in site_findings:
+        for line in lines_by_module.get(key.module, ()):
+            if function.line <= line <= function.end_line and (key.module, line) not in claimed:
+                claimed.add((key.module, line))
+                for rule_finding in by_site[(key.module, line)]:
                     if rule_finding.status != "ok":
                         findings.append(_from_rule(rule_finding))
     for finding in findings:
