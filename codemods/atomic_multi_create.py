@@ -358,13 +358,22 @@ class _FunctionCheck:
             if isinstance(child, ast.Call):
                 by_position[(child.lineno, self.source.char_column(child.lineno, child.col_offset))] = child
         new_instances = self._new_instances()
+        # `if not Host.objects.filter(pk=..., sent=False).update(sent=True): return` is a claim that
+        # guards what follows (sent-flag writes it), not a write to pair with others.
+        in_tests = {
+            id(call)
+            for node in ast.walk(self.node)
+            if isinstance(node, (ast.If, ast.While))
+            for call in ast.walk(node.test)
+            if isinstance(call, ast.Call)
+        }
         writes, calls = [], {}
         for effect in self.function.effects:
             call = by_position.get((effect.line, effect.column))
             if call is None:
                 continue
             calls[(effect.line, effect.column)] = (effect, call)
-            if effect.kind not in WRITES:
+            if effect.kind not in WRITES or id(call) in in_tests:
                 continue
             create, label = self._classify(effect, new_instances)
             if create is None:
