@@ -1368,12 +1368,12 @@ def _flag_name(task_name: str, model_name: str) -> str:
             if kept[start : start + size] == model_words:
                 kept = kept[:start] + kept[start + size :]
                 break
-    while kept and kept[0] in FILLERS:
+    while kept and (kept[0] in FILLERS or not kept[0][:1].isalpha()):  # a field name starts with a letter
         kept = kept[1:]
     while kept and kept[-1] in FILLERS:
         kept = kept[:-1]
     if not kept:
-        kept = [w for w in words if w not in FILLERS] or ["message"]
+        kept = [w for w in words if w not in FILLERS and w[:1].isalpha()] or ["message"]
     if kept[-1] in {"sent", "notified"}:
         return "_".join(kept)
     return "_".join([*kept, suffix])

@@ -169,3 +169,21 @@ def test_an_unreadable_file_is_reported_and_skipped(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.output.count("secret_tasks.py: cannot read: Permission denied") == 1, result.output
     assert "get_or_create" in (root / "tasks.py").read_text()
+
+
+def test_a_rule_that_crashes_costs_one_file_not_the_run(tmp_path, monkeypatch):
+    from idem_fix.codemods.engine.rules import all_rules
+
+    root = write_tree(tmp_path / "p", {"models.py": MODELS, "tasks.py": TASK})
+    before = (root / "tasks.py").read_bytes()
+    rule = all_rules()[RULE]
+
+    def explode(module, plans):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(rule, "transform", explode)
+    result = apply(root, monkeypatch)
+    assert result.exit_code == 1
+    assert "failed on this file (RuntimeError: boom); left unchanged" in result.output
+    assert "Traceback" not in result.output
+    assert (root / "tasks.py").read_bytes() == before

@@ -60,7 +60,11 @@ def rewrite_file(path: Path, work: list[tuple[object, list]], source: bytes | No
         change.error = f"libcst cannot parse it: {str(error).splitlines()[0]}"
         return change
     for rule, plans in work:
-        module, applied = rule.transform(module, plans)
+        try:
+            module, applied = rule.transform(module, plans)
+        except Exception as error:  # a rule's bug must cost one file, never the run
+            change.error = f"{rule.name} failed on this file ({type(error).__name__}: {error}); left unchanged"
+            return change
         if applied:
             change.applied[rule.name] = applied
     new = module.bytes
