@@ -31,10 +31,11 @@ import libcst as cst
 from .engine import facts
 from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import
+from .engine.names import call_reference, dotted
 from .engine.project import FunctionKey, Project
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
 from .engine.source import LINE_BREAK
-from .engine.summarize import dotted, suppressions
+from .engine.summarize import suppressions
 
 NAME = "atomic-multi-create"
 WRITES = frozenset({"db_create", "db_upsert", "db_save", "db_update", "db_delete"})
@@ -265,7 +266,7 @@ class _Context:
             types = _local_types(node)
             sites = []
             for call in _calls_in(node):
-                reference = _call_reference(call.func, types)
+                reference = call_reference(call.func, types)
                 targets = self.project.call_targets(caller, reference) if reference else []
                 if targets:
                     sites.append((call, targets, self._inside_atomic(call, node, parents, source)))
@@ -749,23 +750,6 @@ def _local_types(function: ast.AST) -> dict[str, str]:
                 if callee and callee.rsplit(".", 1)[-1][:1].isupper():
                     types[child.targets[0].id] = callee
     return types
-
-
-def _call_reference(func: ast.expr, local_types: dict[str, str]) -> str | None:
-    """How the index names a call's target ("f", "mod.f", "self.f", "new:Cls.f"), as the summaries do."""
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-        inner = func.value
-        if isinstance(inner.func, ast.Name) and inner.func.id == "super":
-            return f"super.{func.attr}"
-        callee = dotted(inner.func)
-        return f"new:{callee}.{func.attr}" if callee else None
-    name = dotted(func)
-    if not name:
-        return None
-    root, _, rest = name.partition(".")
-    if root in local_types and rest:
-        return f"new:{local_types[root]}.{rest}"
-    return name
 
 
 def _sub_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .engine.source import SourceText
-from .engine.summarize import suppressions
 from .engine import effects, facts
 from .engine.edits import PositionedTransformer
+from .engine.names import dotted, root_name
 from .engine.project import FunctionKey, Project
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk
+from .engine.source import SourceText
+from .engine.summarize import suppressions
 
 NAME = "guard-external-call"
 
@@ -67,23 +68,6 @@ class Plan:
 
 def _words(identifier: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(identifier)]
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-def _root(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
 
 
 def _chain_names(node: ast.AST) -> list[str]:
@@ -236,7 +220,7 @@ class _Function:
             t.id
             for n in ast.walk(node)
             if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
-            and (_dotted(n.value.func) or "").rsplit(".", 1)[-1] in effects.EMAIL_CLASSES
+            and (dotted(n.value.func) or "").rsplit(".", 1)[-1] in effects.EMAIL_CLASSES
             for t in n.targets if isinstance(t, ast.Name)
         }
         self._external_memo: dict[ast.Call, bool] = {}
@@ -274,7 +258,7 @@ class _Function:
             return True
         if self.classify(call) != "external":
             return False
-        root = _root(call.func) or ""
+        root = root_name(call.func) or ""
         if root in self.module.imports and self.module.imports[root].split(".")[0] in effects.EXTERNAL_LIBRARIES:
             return True
         # A project client: some object along the way is named like one (`partner_client`, `self.api`,
@@ -334,9 +318,9 @@ class _Function:
     def reference(self, func: ast.AST) -> str | None:
         """The call reference as the index writes it (see summarize._call_reference)."""
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-            callee = _dotted(func.value.func)
+            callee = dotted(func.value.func)
             return f"new:{callee}.{func.attr}" if callee else None
-        return _dotted(func)
+        return dotted(func)
 
     def display(self, call: ast.Call) -> str:
         return " ".join(self.source.segment(call.func).split()) + "()"
@@ -393,10 +377,10 @@ class _Function:
             if not carries(value):
                 continue
             for target in targets:
-                if isinstance(target, ast.Attribute) and _dotted(target.value):
-                    if _dotted(target.value).split(".")[0] in flow.tainted:
+                if isinstance(target, ast.Attribute) and dotted(target.value):
+                    if dotted(target.value).split(".")[0] in flow.tainted:
                         continue
-                    flow.stores.append(_Store(_dotted(target.value), target.attr, node, value))
+                    flow.stores.append(_Store(dotted(target.value), target.attr, node, value))
                 elif not isinstance(target, ast.Subscript):
                     flow.tainted |= _store_names(target)
         for store in flow.stores:
@@ -409,7 +393,7 @@ class _Function:
             func = node.func
             if _key(node) < after or not isinstance(func, ast.Attribute) or func.attr not in {"save", "asave"}:
                 continue
-            if _dotted(func.value) != store.obj:
+            if dotted(func.value) != store.obj:
                 continue
             fields = next((k.value for k in node.keywords if k.arg == "update_fields"), None)
             if isinstance(fields, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in fields.elts):
@@ -528,7 +512,7 @@ class _Function:
 
 def _mentions(test: ast.AST, obj: str, attr: str) -> bool:
     for node in ast.walk(test):
-        if isinstance(node, ast.Attribute) and node.attr == attr and _dotted(node.value) == obj:
+        if isinstance(node, ast.Attribute) and node.attr == attr and dotted(node.value) == obj:
             return True
         if isinstance(node, ast.keyword) and node.arg and (node.arg == attr or node.arg.startswith(attr + "__")):
             return True
@@ -539,7 +523,7 @@ def _mentions(test: ast.AST, obj: str, attr: str) -> bool:
 
 def _polarity(test: ast.AST, obj: str, attr: str) -> int:
     """+1: the test is true once obj.attr is set; -1: true while it is unset; 0: cannot tell."""
-    if isinstance(test, ast.Attribute) and test.attr == attr and _dotted(test.value) == obj:
+    if isinstance(test, ast.Attribute) and test.attr == attr and dotted(test.value) == obj:
         return 1
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return -_polarity(test.operand, obj, attr)

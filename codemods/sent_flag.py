@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .engine.source import SourceText
 from .engine import effects
 from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import
+from .engine.names import call_reference, dotted
 from .engine.project import FunctionKey, Model, Project, Task
 from .engine.rules import Doc, Finding, Options, Rule, money_risk, suppressed
-from .engine.summarize import dotted
+from .engine.source import SourceText
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -399,20 +399,7 @@ class _View:
         return types
 
     def reference(self, func: ast.expr) -> str | None:
-        """How the index names a call's target (as `summarize` does): "f", "mod.f", "self.f", "new:Cls.f"."""
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-            inner = func.value
-            if isinstance(inner.func, ast.Name) and inner.func.id == "super":
-                return f"super.{func.attr}"
-            callee = dotted(inner.func)
-            return f"new:{callee}.{func.attr}" if callee else None
-        name = dotted(func)
-        if not name:
-            return None
-        root, _, rest = name.partition(".")
-        if root in self.local_types and rest:
-            return f"new:{self.local_types[root]}.{rest}"
-        return name
+        return call_reference(func, self.local_types)
 
     def kind(self, call: ast.Call) -> tuple[str, str] | None:
         """("send" | "effect", what) for a call that sends or changes something, itself or in what it calls."""

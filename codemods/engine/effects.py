@@ -18,6 +18,8 @@ from __future__ import annotations
 import ast
 import re
 
+from .names import dotted, root_name
+
 EXTERNAL_LIBRARIES = frozenset(
     {
         "requests", "httpx", "urllib3", "aiohttp", "stripe", "boto3", "botocore", "twilio", "slack_sdk",
@@ -46,23 +48,6 @@ READ_VERB = re.compile(r"^(get|head|options|list|retrieve|fetch|describe|read|se
 NOT_EXTERNAL_METHODS = frozenset({"get_or_create", "update_or_create", "filter", "exclude", "all", "first", "last"})
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-def _root_name(node: ast.AST) -> str | None:
-    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
 def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[str]) -> tuple[str, str] | None:
     """(kind, receiver text) for a call with a side effect, else None.
 
@@ -72,13 +57,13 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     receiver = func.value if isinstance(func, ast.Attribute) else None
     receiver_text = text_of(receiver) if receiver is not None else ""
-    root = _root_name(func) or ""
+    root = root_name(func) or ""
     library = imports.get(root, root).split(".")[0]
 
     if name in SEND_FUNCTIONS or SEND_HELPER.match(name):
         return "send", receiver_text
     if name == "send" and receiver is not None:
-        if isinstance(receiver, ast.Call) and (_dotted(receiver.func) or "").rsplit(".", 1)[-1] in EMAIL_CLASSES:
+        if isinstance(receiver, ast.Call) and (dotted(receiver.func) or "").rsplit(".", 1)[-1] in EMAIL_CLASSES:
             return "send", receiver_text
         if isinstance(receiver, ast.Name) and (receiver.id in email_names or receiver.id in {"mail", "post_office"}):
             return "send", receiver_text

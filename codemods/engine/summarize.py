@@ -13,6 +13,7 @@ import re
 import tokenize
 
 from . import celery_settings, effects, facts
+from .names import call_reference, dotted
 from .source import SourceText
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
@@ -49,18 +50,6 @@ def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> f
 def _decode(source: bytes) -> str:
     encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     return source.decode(encoding, errors="replace")
-
-
-def dotted(node: ast.AST) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def suppressions(text: str) -> dict[int, frozenset[str]]:
@@ -426,7 +415,7 @@ class _FunctionAnalysis:
         email_names = {n for n, callee in self.local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         for child in (c for statement in node.body for c in ast.walk(statement)):
             if isinstance(child, ast.Call):
-                reference = self._call_reference(child.func)
+                reference = call_reference(child.func, self.local_types)
                 if reference:
                     self.calls.append(reference)
                 site = self._create_site(child)
@@ -516,22 +505,6 @@ class _FunctionAnalysis:
             if found[0]:
                 return found
         return "", ""
-
-    def _call_reference(self, func: ast.expr) -> str | None:
-        """How a call names its target, for the index to resolve: "f", "mod.f", "self.f", "new:Cls.f"."""
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
-            inner = func.value
-            if isinstance(inner.func, ast.Name) and inner.func.id == "super":
-                return f"super.{func.attr}"
-            callee = dotted(inner.func)
-            return f"new:{callee}.{func.attr}" if callee else None
-        name = dotted(func)
-        if not name:
-            return None
-        root, _, rest = name.partition(".")
-        if root in self.local_types and rest:
-            return f"new:{self.local_types[root]}.{rest}"
-        return name
 
     def _effect(self, call: ast.Call, kind: str, receiver: str) -> facts.Effect:
         ancestors = self._ancestors(call)

@@ -1,0 +1,42 @@
+"""How code names things: dotted names and call targets, read off `ast` nodes."""
+
+from __future__ import annotations
+
+import ast
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def root_name(node: ast.AST) -> str | None:
+    """The name a chain of attributes, calls and subscripts starts from: `client` in `client().x[0].y`."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def call_reference(func: ast.expr, local_types: dict[str, str]) -> str | None:
+    """How a call names its target, for the index to resolve: "f", "mod.f", "self.f", "super.f",
+    "new:Cls.f" (a method of an instance built here: `Cls(...).f()`, or `x = Cls(...)` then `x.f()`)."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        inner = func.value
+        if isinstance(inner.func, ast.Name) and inner.func.id == "super":
+            return f"super.{func.attr}"
+        callee = dotted(inner.func)
+        return f"new:{callee}.{func.attr}" if callee else None
+    name = dotted(func)
+    if not name:
+        return None
+    root, _, rest = name.partition(".")
+    if root in local_types and rest:
+        return f"new:{local_types[root]}.{rest}"
+    return name
