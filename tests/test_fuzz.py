@@ -14,7 +14,9 @@ run hypothesis shrinks it first, keeps it in .hypothesis/ and replays it first o
 
 What is checked, with every registered rule applied in one run (`idem-fix apply --rule A --rule B ...`;
 in the hypothesis tests the rules come in a random order, as the --rule options can give them):
-  - the command does not crash: exit code 0, or 1 with a reason printed; never a traceback;
+  - the command does not crash: exit code 0, or 1 with a reason printed; never a traceback; no rule
+    raises (the engine reports that as "<rule> failed on this file") or writes code that would not
+    compile (reported as "would not compile") when the input compiled;
   - every file it changed still compiles, and it creates or deletes no file;
   - a second apply changes nothing;
   - the files are the same as one apply per rule, one after the other (what `idem-fix pr` commits).
@@ -201,6 +203,10 @@ def check_apply_twice(root: Path, args: list[str] = (), order: list[str] | None 
     assert run.exit_code in (0, 1), f"exit code {run.exit_code}:\n{run.output}"
     if run.exit_code == 1:
         assert "error:" in run.output or "could not" in run.output, f"exit 1 without a reason:\n{run.output}"
+    # A rule that raises costs one file, reported, not the run (edits.rewrite_file): still a rule bug.
+    assert " failed on this file (" not in run.output, f"a rule raised:\n{run.output}"
+    if all(not fs.compiles(data, name) for name, data in before.items() if name.endswith(".py")):
+        assert "would not compile" not in run.output, f"a rule wrote code that does not compile:\n{run.output}"
     after = fs.tree(root)
     problems = fs.problems_after_apply(before, after)
     assert not problems, "\n".join(problems) + f"\n--- output ---\n{run.output}"
