@@ -31,7 +31,7 @@ import libcst as cst
 from .engine import facts
 from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import
-from .engine.names import call_reference, dotted
+from .engine.names import call_reference, dotted, local_types
 from .engine.project import FunctionKey, Project
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
 from .engine.source import LINE_BREAK
@@ -263,7 +263,7 @@ class _Context:
         """(call, its targets, inside an atomic block) for every call in a caller, resolved once."""
         if caller not in self._sites:
             parents = _parents(node)
-            types = _local_types(node)
+            types = local_types(ast.walk(node))
             sites = []
             for call in _calls_in(node):
                 reference = call_reference(call.func, types)
@@ -738,18 +738,6 @@ def _walk_scope(node: ast.AST):
 
 def _calls_in(node: ast.AST) -> list[ast.Call]:
     return [child for child in ast.walk(node) if isinstance(child, ast.Call)]
-
-
-def _local_types(function: ast.AST) -> dict[str, str]:
-    types: dict[str, str] = {}
-    for child in ast.walk(function):
-        if isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
-            value = child.value.value if isinstance(child.value, ast.Await) else child.value
-            if isinstance(value, ast.Call):
-                callee = dotted(value.func)
-                if callee and callee.rsplit(".", 1)[-1][:1].isupper():
-                    types[child.targets[0].id] = callee
-    return types
 
 
 def _sub_blocks(stmt: ast.stmt) -> list[tuple[str, list[ast.stmt]]]:

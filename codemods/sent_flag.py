@@ -31,8 +31,8 @@ import libcst as cst
 
 from .engine import effects
 from .engine.edits import PositionedTransformer
-from .engine.imports import ensure_from_import
-from .engine.names import call_reference, dotted
+from .engine.imports import ensure_from_import, is_docstring
+from .engine.names import call_reference, dotted, local_types
 from .engine.project import FunctionKey, Model, Project, Task
 from .engine.rules import Doc, Finding, Options, Rule, money_risk, suppressed
 from .engine.source import SourceText
@@ -388,15 +388,7 @@ class _View:
         return self.source.segment(node) if node is not None else ""
 
     def _local_types(self) -> dict[str, str]:
-        types = {}
-        for n in self.nodes:
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-                value = n.value.value if isinstance(n.value, ast.Await) else n.value
-                if isinstance(value, ast.Call):
-                    callee = dotted(value.func)
-                    if callee and callee.rsplit(".", 1)[-1][:1].isupper():
-                        types[n.targets[0].id] = callee
-        return types
+        return local_types(self.nodes)
 
     def reference(self, func: ast.expr) -> str | None:
         return call_reference(func, self.local_types)
@@ -1476,7 +1468,7 @@ class _Rewrite(PositionedTransformer):
             default=None,
         )
         if last_field is None:
-            position = 1 if body and _is_docstring(body[0]) else 0
+            position = 1 if body and is_docstring(body[0]) else 0
             while position < len(body) and _is_placeholder(body[position]):
                 body.pop(position)
         else:
@@ -1497,15 +1489,6 @@ class _Rewrite(PositionedTransformer):
             if self.placed.get(claim) == expected:
                 self.applied.append(claim)
         return updated
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _is_placeholder(statement: cst.CSTNode) -> bool:

@@ -68,7 +68,7 @@ def ensure_from_import(module: cst.Module, package: str, name: str) -> tuple[cst
             body[index] = statement.with_changes(body=[small.with_changes(names=[*names, alias])])
             return module.with_changes(body=body), local
     position = 0
-    if body and _is_docstring(body[0]):
+    if body and is_docstring(body[0]):
         position = 1
     while position < len(body) and _is_future_import(body[position]):
         position += 1
@@ -77,7 +77,7 @@ def ensure_from_import(module: cst.Module, package: str, name: str) -> tuple[cst
     return module.with_changes(body=body), local
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
+def is_docstring(statement: cst.CSTNode) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1

@@ -40,3 +40,17 @@ def call_reference(func: ast.expr, local_types: dict[str, str]) -> str | None:
     if root in local_types and rest:
         return f"new:{local_types[root]}.{rest}"
     return name
+
+
+def local_types(nodes) -> dict[str, str]:
+    """`service = CreatePayout(account)` among `nodes` -> {"service": "CreatePayout"}: a name bound to an
+    instance of a class (a capitalised callee), enough to follow `service.run()`."""
+    types: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(value, ast.Call):
+                callee = dotted(value.func)
+                if callee and callee.rsplit(".", 1)[-1][:1].isupper():
+                    types[node.targets[0].id] = callee
+    return types
