@@ -33,7 +33,7 @@ from pathlib import Path
 import git
 
 from idem_fix.codemods.engine.config import Config, ConfigError
-from idem_fix.codemods.engine.edits import FileChange, write_atomic
+from idem_fix.codemods.engine.writes import FileChange, write_atomic
 from idem_fix.codemods.engine.rules import RISKS, Options, Rule
 from idem_fix.codemods.engine.runner import analyse, rewrite
 

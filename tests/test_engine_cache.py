@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import write_tree
+from idem_fix.codemods.engine import audit as audit_module
+from idem_fix.codemods.engine.audit import audit
 from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.files import discover
+from idem_fix.codemods.engine.loader import Loader, imported_names
 from idem_fix.codemods.engine.project import Project
 from idem_fix.codemods.engine.rules import Options, all_rules
 from idem_fix.codemods.engine.runner import analyse
@@ -84,3 +88,68 @@ def test_the_cache_folder_tells_git_to_ignore_it(tmp_path):
     root = _tree(tmp_path / "p", 1)
     _project(root, tmp_path / "cache")
     assert (tmp_path / "cache" / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_imports_are_read_from_the_bytes_relative_aliased_and_parenthesized():
+    source = b'''"""Docs."""
+import os, json as j
+from . import models
+from ..billing.services import (
+    CreateInvoice,  # the service
+    CreateRefund as Refund,
+)
+from .models import *
+    from app.helpers import fmt
+'''
+    names = imported_names(source, "shop.orders.tasks", is_package=False)
+    assert names == {
+        "os", "json", "shop.orders", "shop.orders.models", "shop.billing.services",
+        "shop.billing.services.CreateInvoice", "shop.billing.services.CreateRefund", "app.helpers", "app.helpers.fmt",
+    }
+    assert imported_names(b"from . import tasks\n", "shop.orders", is_package=True) == {"shop.orders", "shop.orders.tasks"}
+
+
+def test_what_tasks_import_is_summarized_up_front_not_one_file_at_a_time(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {
+        "shop/__init__.py": "",
+        "shop/tasks.py": "from celery import shared_task\nfrom .services import pay\n\n@shared_task\ndef t(k):\n    pay(k)\n",
+        "shop/services.py": "from .models import Payment\n\ndef pay(k):\n    Payment.objects.create(key=k)\n",
+        "shop/models.py": "from django.db import models\n\nclass Payment(models.Model):\n    key = models.CharField(unique=True)\n",
+        "shop/views.py": "def view(request):\n    return None\n",
+    })
+
+    def one_by_one(self, path, entry):
+        raise AssertionError(f"{path} was summarized on its own")
+
+    monkeypatch.setattr(Loader, "summarize_later", one_by_one)
+    project = _project(root, None)
+    assert [k.qualname for k in project.reach] == ["t", "pay"]
+    assert "shop.views" not in project.modules  # imported by nothing a task reaches: never parsed
+
+
+def test_a_warm_audit_of_an_unchanged_project_reuses_the_report(tmp_path, monkeypatch):
+    root = _tree(tmp_path / "p", 3)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("IDEM_FIX_CACHE_DIR", str(tmp_path / "cache"))
+    cold, _ = audit([root], Config(), "test")
+
+    def no_index(*args, **kwargs):
+        raise AssertionError("the project was indexed again")
+
+    monkeypatch.setattr(audit_module, "index", no_index)
+    warm, _ = audit([root], Config(), "test")
+    assert [(t.name, t.risk) for t in warm.tasks] == [(t.name, t.risk) for t in cold.tasks]
+    with pytest.raises(AssertionError, match="indexed again"):
+        audit([root], Config(task_decorators=["cron"]), "test")  # another configuration
+
+
+def test_a_changed_file_makes_a_new_report(tmp_path, monkeypatch):
+    root = _tree(tmp_path / "p", 2)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("IDEM_FIX_CACHE_DIR", str(tmp_path / "cache"))
+    before, _ = audit([root], Config(), "test")
+    tasks = root / "app1" / "tasks.py"
+    tasks.write_text(tasks.read_text().replace('Row1.objects.create(key=key, kind="x")', "Row1.objects.filter(key=key).delete()"))
+    after, _ = audit([root], Config(), "test")
+    risks = {t.name: t.risk for t in after.tasks}
+    assert {t.name: t.risk for t in before.tasks}["app1.tasks.make1"] != risks["app1.tasks.make1"] == "low"

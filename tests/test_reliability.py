@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import write_tree
 from idem_fix.cli.main import app
-from idem_fix.codemods.engine import edits
+from idem_fix.codemods.engine import edits, writes
 
 RULE = "create-to-get-or-create"
 MODELS = """
@@ -91,9 +91,9 @@ def test_a_failed_write_leaves_the_original_and_no_temporary_file(tmp_path, monk
     def broken_replace(source, target):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(edits.os, "replace", broken_replace)
+    monkeypatch.setattr(writes.os, "replace", broken_replace)
     with pytest.raises(OSError):
-        edits.write_atomic(path, b"new\n")
+        writes.write_atomic(path, b"new\n")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["tasks.py"]
 
@@ -150,7 +150,7 @@ def test_writes_keep_the_mode_and_replace_atomically(tmp_path):
     path = tmp_path / "tasks.py"
     path.write_text("old\n")
     os.chmod(path, 0o751)
-    edits.write_atomic(path, b"new\n")
+    writes.write_atomic(path, b"new\n")
     assert path.read_text() == "new\n"
     assert (path.stat().st_mode & 0o777) == 0o751
 

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from . import facts
 from .celery_checks import ConfigCheck, check_config
 from .orm import resolve_create
-from .project import FunctionKey, Project, Task
-from .rules import RISKS, Finding, Options, Rule, money_risk
+from .config import Config
+from .project import FunctionKey, ParseError, Project, Task
+from .report_cache import ReportCache, report_key
+from .rules import RISKS, Finding, Options, Rule, all_rules, money_risk
+from .runner import cache_dir_for, errors_in_targets, find_files, index
 
 MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
 APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
@@ -64,6 +67,24 @@ class Report:
 
 def _highest(risks) -> str:
     return max(risks, key=RISKS.index, default="low")
+
+
+def audit(
+    paths: list, config: Config, version: str, use_cache: bool = True, jobs: int = 1, on_progress=None
+) -> tuple[Report, list[ParseError]]:
+    """The report for `paths` with every rule, and the problems met in the files the user named;
+    the last report again when nothing it depends on changed (see `report_cache`)."""
+    files = find_files(paths)
+    cache = ReportCache(cache_dir_for(files.roots)) if use_cache else None
+    key = report_key(files.all, files.targets, f"{version}\0{config!r}") if cache else None
+    cached = cache.load(key) if cache else None
+    if cached is not None:
+        return cached
+    project, _ = index(paths, Options(), config, use_cache, jobs, on_progress, files=files)
+    result = build_report(project, list(all_rules().values()), Options(), version, len(files.targets)), errors_in_targets(project)
+    if cache:
+        cache.save(key, result)
+    return result
 
 
 def build_report(project: Project, rules: list[Rule], options: Options, version: str, files: int) -> Report:

@@ -1,52 +1,15 @@
 """Turning fix plans into new file contents: one libcst parse per changed file, verified before use,
-shown as a diff, written atomically."""
+shown as a diff and written atomically by `writes.py`."""
 
 from __future__ import annotations
 
 import ast
-import contextlib
-import difflib
-import io
-import os
-import signal
-import tempfile
-import threading
-import tokenize
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .files import display_path
-
-
-@dataclass
-class FileChange:
-    path: Path
-    old: bytes
-    new: bytes
-    applied: dict[str, list] = field(default_factory=dict)  # rule name -> plans applied
-    error: str = ""
-
-    @property
-    def changed(self) -> bool:
-        return not self.error and self.new != self.old
-
-    def diff(self) -> str:
-        encoding = _encoding(self.old)
-        old = self.old.decode(encoding, errors="replace").splitlines(keepends=True)
-        new = self.new.decode(encoding, errors="replace").splitlines(keepends=True)
-        name = display_path(self.path).replace(os.sep, "/")
-        lines = difflib.unified_diff(old, new, f"a/{name}", f"b/{name}")
-        return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
-
-
-def _encoding(data: bytes) -> str:
-    try:
-        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-    except SyntaxError:
-        return "utf-8"
+from .writes import FileChange
 
 
 def rewrite_file(path: Path, work: list[tuple[object, list]], source: bytes | None = None) -> FileChange:
@@ -83,42 +46,6 @@ def verify(source: bytes, path: Path) -> str:
     except (SyntaxError, ValueError) as error:
         return f"{type(error).__name__}: {error}"
     return ""
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder and rename it over the original:
-    readers see the old file or the new one, never half of one. Permissions are kept. Ctrl-C and
-    SIGTERM wait until the file is done, so an interrupted run leaves no temporary file behind."""
-    with _signals_deferred():
-        mode = path.stat().st_mode
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".idem-fix", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, mode & 0o7777)
-            os.replace(temporary, path)
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-            raise
-
-
-@contextlib.contextmanager
-def _signals_deferred():
-    """Hold SIGINT and SIGTERM (delivered when the block ends) where the platform allows it."""
-    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if not blockable:
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class PositionedTransformer(cst.CSTTransformer):

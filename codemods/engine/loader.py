@@ -23,9 +23,12 @@ TASK_MARKERS = (b"task", b"Task")
 MODEL_MARKERS = (b"Field(", b"ForeignKey(")
 CONFIG_MARKERS = (b"CELERY", b"BROKER_", b".conf")  # Celery settings, read only by the audit
 _DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
+_FROM_IMPORT = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^\n#;]*))", re.MULTILINE)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
 CACHE_DIR_NAME = ".idem-fix-cache"
 MAX_BYTES = 5_000_000
-_POOL_THRESHOLD = 200  # below this many files to summarize, a pool costs more than it saves
+_POOL_THRESHOLD = 200  # below this many files to scan, a pool costs more than it saves
+_BATCH_POOL_THRESHOLD = 24  # the same for files to summarize (each costs far more than a scan)
 
 
 def _engine_digest() -> str:
@@ -53,6 +56,7 @@ class Entry:
     has_model_marker: bool
     has_config_marker: bool
     decorators: frozenset[str]  # last parts of `@name` decorators written in the file
+    imports: frozenset[str]  # modules (and module.name) its import statements may name, read without parsing
     summary: facts.Module | None = None
     error: tuple[int, str] | None = None  # (line, message) when the file does not parse
     summarized: bool = False
@@ -80,6 +84,7 @@ def scan(
         has_model_marker=any(m in data for m in MODEL_MARKERS),
         has_config_marker=any(m in data for m in CONFIG_MARKERS),
         decorators=frozenset(m.rsplit(b".", 1)[-1].decode("ascii", "replace") for m in _DECORATOR.findall(data)),
+        imports=imported_names(data, module_name, is_package),
     )
     problem = _unreadable(data, stat.st_size)
     if problem:
@@ -87,6 +92,37 @@ def scan(
     elif summarize_now or entry.has_task_marker:
         summarize_entry(entry, path, data)
     return entry
+
+
+def imported_names(data: bytes, module_name: str, is_package: bool) -> frozenset[str]:
+    """What `import` statements anywhere in the file name: `pkg.models` and `pkg.models.Payout` for
+    `from .models import Payout`. A text search, so it may name too much (an import in a docstring)
+    or miss an unusual form; it only decides which files to summarize ahead of need, in parallel."""
+    names: set[str] = set()
+    for match in _IMPORT.finditer(data):
+        for part in match.group(1).split(b","):
+            words = part.split()
+            if words:
+                names.add(words[0].decode("ascii", "replace"))
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    for match in _FROM_IMPORT.finditer(data):
+        written = match.group(1).decode("ascii", "replace")
+        base = written.lstrip(".")
+        level = len(written) - len(base)
+        if level:
+            parent = package
+            for _ in range(level - 1):
+                parent = parent.rpartition(".")[0]
+            base = f"{parent}.{base}" if base and parent else (base or parent)
+        names.add(base)
+        aliases = match.group(2) if match.group(2) is not None else match.group(3)
+        for line in aliases.split(b"\n"):
+            for part in line.split(b"#")[0].split(b","):
+                words = part.split()
+                if words and words[0] != b"*":
+                    names.add(f"{base}.{words[0].decode('ascii', 'replace')}")
+    names.discard("")
+    return frozenset(names)
 
 
 def _unreadable(data: bytes, size: int) -> str:
@@ -106,12 +142,26 @@ def _unreadable(data: bytes, size: int) -> str:
 
 def summarize_entry(entry: Entry, path: Path, data: bytes) -> None:
     entry.summarized = True
+    entry.summary, entry.error = _summarize(path, entry.module_name, entry.is_package, data)
+
+
+def _summarize(path: Path, module_name: str, is_package: bool, data: bytes):
+    """(summary, None), or (None, (line, message)) for a file that does not parse."""
     try:
-        entry.summary = summarize(data, str(path), entry.module_name, entry.is_package)
+        return summarize(data, str(path), module_name, is_package), None
     except SyntaxError as error:
-        entry.error = (error.lineno or 0, f"SyntaxError: {error.msg}; skipped")
+        return None, (error.lineno or 0, f"SyntaxError: {error.msg}; skipped")
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:
-        entry.error = (0, f"cannot parse ({type(error).__name__}: {error}); skipped")
+        return None, (0, f"cannot parse ({type(error).__name__}: {error}); skipped")
+
+
+def _summarize_job(job):
+    path, module_name, is_package, data = job
+    try:
+        data = path.read_bytes() if data is None else data
+    except OSError as error:
+        return None, (0, f"cannot read: {error.strerror or error}"), False
+    return (*_summarize(path, module_name, is_package, data), True)
 
 
 def _scan_job(job):
@@ -214,25 +264,30 @@ class Loader:
         return entries, errors
 
     def _scan(self, jobs):
-        if self.jobs > 1 and len(jobs) >= _POOL_THRESHOLD:
+        yield from self._map(_scan_job, jobs, _POOL_THRESHOLD)
+
+    def _map(self, work, jobs, threshold):
+        if self.jobs > 1 and len(jobs) >= threshold:
             context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
             with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-                yield from pool.map(_scan_job, jobs, chunksize=max(1, len(jobs) // (self.jobs * 8)))
+                yield from pool.map(work, jobs, chunksize=max(1, len(jobs) // (self.jobs * 8)))
         else:
-            yield from map(_scan_job, jobs)
+            yield from map(work, jobs)
+
+    def summarize_all(self, files: list[tuple[Path, Entry]]) -> None:
+        """Summarize, in parallel when there are many, the files that are about to be needed."""
+        todo = [(path, entry) for path, entry in files if not entry.summarized and entry.error is None]
+        jobs = [(path, entry.module_name, entry.is_package, self.overlay.get(path)) for path, entry in todo]
+        for (path, entry), (summary, error, read) in zip(todo, self._map(_summarize_job, jobs, _BATCH_POOL_THRESHOLD)):
+            entry.summarized = True
+            entry.summary, entry.error = summary, error
+            if not read:
+                continue  # not cached: the next run tries again
+            self.stats.read += 1
+            self.stats.summarized += 1
+            if path not in self.overlay:
+                self.cache.store(path, entry)
 
     def summarize_later(self, path: Path, entry: Entry) -> None:
         """Summarize a file first skipped by the prefilter, now that an import or lookup needs it."""
-        if entry.error is not None:
-            return
-        try:
-            data = self.overlay[path] if path in self.overlay else path.read_bytes()
-        except OSError as error:
-            entry.summarized = True
-            entry.error = (0, f"cannot read: {error.strerror or error}")
-            return
-        summarize_entry(entry, path, data)
-        self.stats.read += 1
-        self.stats.summarized += 1
-        if path not in self.overlay:
-            self.cache.store(path, entry)
+        self.summarize_all([(path, entry)])

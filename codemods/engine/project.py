@@ -114,10 +114,11 @@ class Project:
         self._mros: dict[FunctionKey, list[FunctionKey]] = {}
         self._subclass_index: tuple[int, dict] | None = None
         self._models_loaded = False
+        self._displays: dict[str, str] = {}
         self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
         self._read_files()
         wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
-        self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted))
+        self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted), follow_imports=True)
         # Project decorators that make tasks (`@cron`) may be used in files that never say "task".
         wrappers = self._task_wrapper_names()
         self._load_where(lambda e: bool(e.decorators & wrappers))
@@ -151,10 +152,32 @@ class Project:
             self.errors.append(ParseError(file.source.display, 0, f"cannot read: {reason}", path))
             del self._files[file.module_name]
 
-    def _load_where(self, wanted) -> None:
-        for name, file in list(self._files.items()):
-            if name not in self.modules and file.entry is not None and (file.entry.summarized or wanted(file.entry)):
-                self.module(name)
+    def _load_where(self, wanted, follow_imports: bool = False) -> None:
+        """Load the modules `wanted` picks (and those already summarized); with `follow_imports`, first
+        summarize in one parallel batch every project module they import, transitively: resolving
+        names and following calls from tasks would load most of them one by one anyway."""
+        chosen = [
+            file for name, file in self._files.items()
+            if name not in self.modules and file.entry is not None and (file.entry.summarized or wanted(file.entry))
+        ]
+        batch = [*chosen, *self._imported_by(chosen)] if follow_imports else chosen
+        self.loader.summarize_all([(file.source.path, file.entry) for file in batch])
+        for file in chosen:
+            self.module(file.module_name)
+
+    def _imported_by(self, files: list[_File]) -> list[_File]:
+        """Project files that `files` import, directly or not, as their import statements read."""
+        seen = {file.module_name for file in files}
+        found: list[_File] = []
+        pending = list(files)
+        while pending:
+            for name in sorted(pending.pop().entry.imports):
+                target = self._files.get(name) or self._files.get(self._by_suffix_lookup(name) or "")
+                if target is not None and target.entry is not None and target.module_name not in seen:
+                    seen.add(target.module_name)
+                    found.append(target)
+                    pending.append(target)
+        return found
 
     def _task_wrapper_names(self) -> set[str]:
         names = set()
@@ -223,7 +246,11 @@ class Project:
         return self._files[module].source
 
     def display(self, module: str) -> str:
-        return display_path(self._files[module].source.path)
+        """The path users see (os.path.relpath is slow enough to matter once per finding)."""
+        shown = self._displays.get(module)
+        if shown is None:
+            shown = self._displays[module] = display_path(self._files[module].source.path)
+        return shown
 
     # --- names --------------------------------------------------------------------------------
 

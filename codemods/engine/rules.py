@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING, Iterator
 
 from .project import FunctionKey, Project, Reach
+
+if TYPE_CHECKING:  # rules import libcst themselves; reading the index does not need it
+    import libcst as cst
 
 RISKS = ("low", "moderate", "high", "critical")
 MONEY_WORDS = ("payout", "payment", "invoice", "refund", "transfer", "charge", "split", "ledger", "transaction", "credit", "debit", "wallet")

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .edits import FileChange, rewrite_file
 from .files import context_root, discover
 from .loader import CACHE_DIR_NAME
 from .project import ParseError, Project
 from .rules import Finding, Options, Rule
+from .writes import FileChange
 
 
 @dataclass
@@ -42,25 +42,39 @@ def cache_dir_for(roots: list[Path]) -> Path:
     return Path(os.path.commonpath([str(r) for r in roots])) / CACHE_DIR_NAME
 
 
+@dataclass
+class Files:
+    """What a run reads: the files inside `paths` (targets) and the project around them (see `context_root`)."""
+
+    all: list
+    targets: set[Path]
+    roots: list[Path]
+
+
+def find_files(paths: list[Path]) -> Files:
+    found = discover(paths)
+    roots = sorted({context_root(p) for p in paths})
+    everything = sorted({f.path: f for f in [*found, *discover(roots)]}.values(), key=lambda f: f.path)
+    return Files(everything, {f.path for f in found}, roots)
+
+
 def index(
     paths: list[Path], options: Options, config: Config, use_cache: bool = True, jobs: int = 1, on_progress=None,
-    overlay: dict | None = None,
+    overlay: dict | None = None, files: Files | None = None,
 ):
     """The project around `paths` (see `context_root`), and the files inside `paths` themselves."""
-    targets = {f.path for f in discover(paths)}
-    roots = sorted({context_root(p) for p in paths})
-    files = sorted({f.path: f for f in [*discover(paths), *discover(roots)]}.values(), key=lambda f: f.path)
+    files = files or find_files(paths)
     project = Project(
-        files,
+        files.all,
         config,
         load_everything=options.scope == "all",
-        cache_dir=cache_dir_for(roots) if use_cache else None,
+        cache_dir=cache_dir_for(files.roots) if use_cache else None,
         jobs=jobs,
         on_progress=on_progress,
         overlay=overlay or {},
     )
-    project.targets = targets
-    return project, targets
+    project.targets = files.targets
+    return project, files.targets
 
 
 def analyse(
@@ -88,6 +102,8 @@ def _detect(rule: Rule, project: Project, options: Options) -> list[Finding]:
 def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
     """New contents for every file with fixable findings. Rules run one after the other, each on the
     previous one's output (re-indexed, so its positions are right); with one rule that is one pass."""
+    from .edits import rewrite_file  # libcst: only for runs that rewrite
+
     overlay: dict[Path, bytes] = {}
     changes: dict[Path, FileChange] = {}
     findings = list(run.findings)

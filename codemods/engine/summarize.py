@@ -73,6 +73,8 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
 class _Summarizer:
     def __init__(self, tree: ast.Module, text: str, path: str, module_name: str, is_package: bool):
         self.tree = tree
+        self.function_walks = {}  # function node -> _function_walk(node), for functions outside functions
+        self.nodes = self._walk_module(tree)
         self.text = text
         self.source = SourceText(text)
         self.path = path
@@ -83,12 +85,23 @@ class _Summarizer:
         self.star_imports: list[str] = []
         self.imported_modules: list[str] = []
 
+    def _walk_module(self, tree: ast.Module) -> list[ast.AST]:
+        """Every node once: the module outside functions, then each function's own walk, which its
+        analysis reuses (one pass over each node, not one per question asked of it)."""
+        nodes = _breadth_first(tree, stop_at=_FUNCTIONS)[0]
+        for node in nodes:
+            if isinstance(node, _FUNCTIONS) and node is not tree:
+                self.function_walks[node] = _function_walk(node)
+        for walk in self.function_walks.values():
+            nodes.extend(walk[0][1:])
+        return nodes
+
     def run(self) -> facts.Module:
         functions: dict[str, facts.Function] = {}
         classes: dict[str, facts.Class] = {}
         celery_apps: list[str] = []
         registrations: list[tuple[str, str]] = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._record_import(node)
         settings = celery_settings.collect(self._module_statements(self.tree.body), self.segment)
@@ -181,7 +194,7 @@ class _Summarizer:
     def _free_name(self) -> str:
         """`_` unless the module gives it a meaning (gettext); a name assigned and never read is free."""
         used = set(self.imports)
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Name) and not (node.id == "_" and isinstance(node.ctx, ast.Store)):
                 used.add(node.id)
             elif isinstance(node, ast.arg):
@@ -392,6 +405,60 @@ def _target_names(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
+def _breadth_first(
+    root: ast.AST, first_level=None, stop_at: tuple[type, ...] = ()
+) -> tuple[list[ast.AST], dict[ast.AST, ast.AST], list[int]]:
+    """`ast.walk`'s order and each node's parent, in one pass: `ast.walk` and `ast.iter_child_nodes` are
+    generators over generators and cost more than everything else a summary does. Leaves that no
+    summary reads (expression contexts, operators) and fields that only hold names are skipped. With
+    `first_level` (the root's statements), also each node's index among them (-1 outside them). Nodes
+    of the `stop_at` types are listed but not entered."""
+    order = [root]
+    parents: dict[ast.AST, ast.AST] = {}
+    tops = [-1]
+    first = {id(s): i for i, s in enumerate(first_level)} if first_level is not None else {}
+    fields = _CHILD_FIELDS
+    node_type = ast.AST
+    for position, parent in enumerate(order):
+        if position and isinstance(parent, stop_at):
+            continue
+        kind = type(parent)
+        names = fields.get(kind)
+        if names is None:
+            names = fields[kind] = tuple(n for n in parent._fields if n not in _LEAF_FIELDS)
+        top = tops[position]
+        for name in names:
+            value = getattr(parent, name, None)
+            if value.__class__ is list:
+                for child in value:
+                    if isinstance(child, node_type):
+                        parents[child] = parent
+                        order.append(child)
+                        tops.append(first.get(id(child), -1) if parent is root else top)
+            elif isinstance(value, node_type):
+                parents[value] = parent
+                order.append(value)
+                tops.append(first.get(id(value), -1) if parent is root else top)
+    return order, parents, tops
+
+
+# Fields whose values are never nodes a summary looks at: contexts and operators (shared leaf
+# objects), and plain names.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "module", "level", "type_comment", "kind", "conversion", "is_async"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)
+
+
+def _function_walk(node: ast.FunctionDef | ast.AsyncFunctionDef):
+    """The function's nodes and parents (`ast.walk` order), and its body's nodes statement by statement,
+    each statement's nodes in `ast.walk` order (a breadth-first walk restricted to one subtree keeps the
+    subtree's own breadth-first order, so a stable sort by statement gives it)."""
+    order, parents, tops = _breadth_first(node, node.body)
+    in_body = sorted((i for i, top in enumerate(tops) if top >= 0), key=tops.__getitem__)
+    return order, parents, [order[i] for i in in_body]
+
+
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _EARLY_EXITS = (ast.Return, ast.Raise, ast.Continue)
 
@@ -402,10 +469,8 @@ class _FunctionAnalysis:
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, module: _Summarizer):
         self.node = node
         self.module = module
-        self.parents: dict[ast.AST, ast.AST] = {}
-        for parent in ast.walk(node):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[child] = parent
+        self.nodes, self.parents, in_body = module.function_walks.get(node) or _function_walk(node)
+        self.assignments = list(self._assignments())
         self.local_types = self._local_types()
         self.volatile = self._volatile_names()
         self.calls: list[str] = []
@@ -413,7 +478,7 @@ class _FunctionAnalysis:
         self.creates: list[facts.CreateSite] = []
         self.effects: list[facts.Effect] = []
         email_names = {n for n, callee in self.local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
-        for child in (c for statement in node.body for c in ast.walk(statement)):
+        for child in in_body:
             if isinstance(child, ast.Call):
                 reference = call_reference(child.func, self.local_types)
                 if reference:
@@ -424,15 +489,21 @@ class _FunctionAnalysis:
                 kind = effects.classify(child, module.imports, module.segment, email_names)
                 if kind:
                     self.effects.append(self._effect(child, *kind))
-            elif isinstance(child, (ast.Name, ast.Attribute)) and not isinstance(self.parents.get(child), ast.Attribute):
+            elif (
+                (child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else "")
+                in TASK_DECORATOR_NAMES
+                and not isinstance(self.parents.get(child), ast.Attribute)
+            ):
                 name = dotted(child)
-                if name and name.rsplit(".", 1)[-1] in TASK_DECORATOR_NAMES:
+                if name:
                     self.refs.append(name)
 
     # --- local knowledge ----------------------------------------------------------------------
 
     def _assignments(self):
-        for child in ast.walk(self.node):
+        for child in self.nodes:
+            if not isinstance(child, _ASSIGNMENTS):
+                continue
             if isinstance(child, ast.Assign):
                 yield child.targets, child.value
             elif isinstance(child, (ast.AnnAssign, ast.AugAssign)) and child.value is not None:
@@ -443,7 +514,7 @@ class _FunctionAnalysis:
     def _local_types(self) -> dict[str, str]:
         """`service = CreatePayout(account)` -> {"service": "CreatePayout"}: enough to follow `service.run()`."""
         types: dict[str, str] = {}
-        for targets, value in self._assignments():
+        for targets, value in self.assignments:
             if isinstance(value, ast.Await):
                 value = value.value
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Call):
@@ -455,9 +526,8 @@ class _FunctionAnalysis:
     def _volatile_names(self) -> dict[str, str]:
         """Local names bound to values that differ between two runs (now(), uuid4(), random ...)."""
         volatile: dict[str, str] = {}  # name -> the changing call it comes from
-        assignments = list(self._assignments())
         for _ in range(2):  # two passes reach names assigned from other volatile names
-            for targets, value in assignments:
+            for targets, value in self.assignments:
                 cause, _ = self._volatile_cause(value, volatile)
                 if cause:
                     for target in targets:

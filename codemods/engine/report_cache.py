@@ -1,0 +1,68 @@
+"""The last audit's report, reused while nothing it depends on has changed: every file the run reads
+(path, size, mtime), the configuration, the working folder (paths in the report are relative to it),
+the Python version and idem-fix's own code. A warm audit of an unchanged project then lists and stats
+its files and parses nothing; any change falls back to the per-file summary cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+from .files import SourceFile
+
+_CODE = Path(__file__).resolve().parent.parent  # codemods/: the engine and every rule
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_CODE.rglob("*.py")):
+        digest.update(path.relative_to(_CODE).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def report_key(files: list[SourceFile], targets: set[Path], settings: str) -> str | None:
+    """None when a file cannot be statted (the run will report it; nothing is reused)."""
+    digest = hashlib.sha256()
+    digest.update(f"{_code_digest()}\0{sys.version}\0{os.getcwd()}\0{settings}\0".encode())
+    for source in files:
+        try:
+            stat = source.path.stat()
+        except OSError:
+            return None
+        digest.update(f"{source.path}\0{source.root}\0{source.problem}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        digest.update(b"T" if source.path in targets else b"C")
+    return digest.hexdigest()
+
+
+class ReportCache:
+    """`report.pickle` beside the summaries: one report, the latest. Safe to delete."""
+
+    def __init__(self, directory: Path):
+        self.file = directory / "report.pickle"
+
+    def load(self, key: str | None):
+        if key is None:
+            return None
+        try:
+            with open(self.file, "rb") as stream:
+                stored_key, value = pickle.load(stream)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        return value if stored_key == key else None
+
+    def save(self, key: str | None, value) -> None:
+        if key is None:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".report.")
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump((key, value), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.file)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
