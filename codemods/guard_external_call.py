@@ -48,6 +48,7 @@ ID_WORDS = frozenset({"id", "ids", "ref", "reference", "number", "key", "uuid", 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _OPAQUE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LEAVES = (*_OPAQUE, ast.Name, ast.Constant)  # not descended into: opaque, or no child but a context
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
@@ -96,16 +97,33 @@ def _end(node: ast.AST) -> tuple[int, int]:
     return node.end_lineno or node.lineno, node.end_col_offset or 0
 
 
-def _own_nodes(scope: ast.AST) -> list[ast.AST]:
-    """The nodes of a function body, not descending into nested defs, lambdas or classes."""
+def _own_nodes(scope: ast.AST, parents: dict[ast.AST, ast.AST]) -> list[ast.AST]:
+    """The nodes of a function body, not descending into nested defs, lambdas or classes, in `ast.walk`'s
+    depth-first order; records each visited node's parent in `parents` on the way (one pass, not two)."""
     out = []
+    for statement in scope.body:
+        parents[statement] = scope
     stack = list(reversed(scope.body))
     while stack:
         node = stack.pop()
         if hasattr(node, "lineno"):
             out.append(node)
-        if not isinstance(node, _OPAQUE):
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        if isinstance(node, _LEAVES):
+            continue
+        children = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        children.append(item)
+                        parents[item] = node
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+                children.append(value)
+                parents[value] = node
+        if children:
+            children.reverse()
+            stack += children
     return out
 
 
@@ -211,27 +229,36 @@ class _Function:
         self.module = self.project.module(key.module)
         self.source = detector.source(key.module)
         self.node = node
-        self.parents: dict[ast.AST, ast.AST] = {}
-        for parent in ast.walk(node):
-            for child in ast.iter_child_nodes(parent):
-                self.parents[child] = parent
+        self.parents: dict[ast.AST, ast.AST] = {}  # every node of the function's body and of its nested defs
         self.top = self._scope(node, None)
+        body_nodes = list(self.parents)
+        # Class bodies are in no scope, but their assignments name email objects too.
+        body_nodes += [n for c in body_nodes if isinstance(c, ast.ClassDef) for n in ast.walk(c)]
         self.email_names = {
             t.id
-            for n in ast.walk(node)
+            for n in body_nodes
             if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
             and (dotted(n.value.func) or "").rsplit(".", 1)[-1] in effects.EMAIL_CLASSES
             for t in n.targets if isinstance(t, ast.Name)
         }
+        self._kinds: dict[ast.Call, str | None] = {}
         self._external_memo: dict[ast.Call, bool] = {}
+        self._possible_sources: dict[int, list[tuple[ast.Call, bool]]] = {}
+        self._traces: dict[ast.Call, _Flow] = {}
         self._flows: dict[int, list[tuple[_Call, _Flow]]] = {}
 
     def _scope(self, node, parent) -> _Scope:
-        scope = _Scope(node, parent, _own_nodes(node))
+        scope = _Scope(node, parent, _own_nodes(node, self.parents))
         for child in scope.nodes:
             if isinstance(child, _SCOPES):
                 scope.children[child.name] = self._scope(child, scope)
         return scope
+
+    def forget_flows(self) -> None:
+        """Drop the sources `flows` found, to look again once more project helpers are known."""
+        self._flows.clear()
+        for scope in self.scopes():
+            scope.returns_external = ""
 
     def scopes(self, scope: _Scope | None = None):
         """Innermost first, so a nested helper is known before its caller."""
@@ -243,7 +270,11 @@ class _Function:
     # --- which calls are external, and which of those act --------------------------------------
 
     def classify(self, call: ast.Call) -> str | None:
-        return (effects.classify(call, self.module.imports, self.source.segment, self.email_names) or (None,))[0]
+        """The effect kind of a call (memoised: sources, traces and placement all ask about the same calls)."""
+        if call not in self._kinds:
+            found = effects.classify(call, self.module.imports, self.source.segment, self.email_names)
+            self._kinds[call] = found[0] if found else None
+        return self._kinds[call]
 
     def is_external(self, call: ast.Call) -> bool:
         if call not in self._external_memo:
@@ -280,21 +311,35 @@ class _Function:
     def sources(self, scope: _Scope) -> list[_Call]:
         """External calls made in `scope`, and calls of helpers that return an external result."""
         found = []
-        for node in scope.nodes:
-            if not isinstance(node, ast.Call):
-                continue
-            if self.is_external(node):
-                if not self.acts(node):
-                    continue
-                inner = [c for c in ast.walk(node.func) if isinstance(c, ast.Call) and c is not node]
-                if any(self.is_external(c) and self.acts(c) for c in inner):
-                    continue  # `client.post(...).execute()`: part of the inner call
+        for node, external in self.possible_sources(scope):
+            if external:
                 found.append(_Call(node, scope, self.display(node)))
                 continue
             via = self.helper_result(node, scope)
             if via:
                 found.append(_Call(node, scope, self.display(node), via))
         return found
+
+    def possible_sources(self, scope: _Scope) -> list[tuple[ast.Call, bool]]:
+        """The calls of `scope` that may be sources, each with whether it is an acting external call (else it
+        is one only if it calls a helper that returns an external result). Found once: unlike the helpers, this
+        does not change as more project helpers are known."""
+        if id(scope) not in self._possible_sources:
+            found = []
+            for node in scope.nodes:
+                if not isinstance(node, ast.Call):
+                    continue
+                if not self.is_external(node):
+                    found.append((node, False))
+                    continue
+                if not self.acts(node):
+                    continue
+                inner = [c for c in ast.walk(node.func) if isinstance(c, ast.Call) and c is not node]
+                if any(self.is_external(c) and self.acts(c) for c in inner):
+                    continue  # `client.post(...).execute()`: part of the inner call
+                found.append((node, True))
+            self._possible_sources[id(scope)] = found
+        return self._possible_sources[id(scope)]
 
     def helper_result(self, call: ast.Call, scope: _Scope) -> str:
         """What a call of a nested or project helper returns from an external call, if it does."""
@@ -340,6 +385,12 @@ class _Function:
         return self._flows[id(scope)]
 
     def trace(self, source: _Call) -> _Flow:
+        """Where the result of `source` goes; the same whatever helpers are known, so traced once per call."""
+        if source.node not in self._traces:
+            self._traces[source.node] = self._trace(source)
+        return self._traces[source.node]
+
+    def _trace(self, source: _Call) -> _Flow:
         flow = _Flow()
         scope = source.scope
         nodes = sorted(
@@ -566,6 +617,16 @@ class _Detector:
         self._definitions: dict[str, dict[tuple[str, int], ast.AST]] = {}
         self._targets: dict[tuple[str, str, str], list[FunctionKey]] = {}
         self._helper_names: frozenset[str] | None = None
+        self._helper_references: set[str] = set()  # the call references that name a helper
+        # The functions that make external calls, and every call reference in the project, in one pass (the
+        # project's function list is not kept: a few hundred thousand live objects make the garbage collector
+        # rescan the whole index).
+        self._calling_external: dict[FunctionKey, facts.Function] = {}
+        self._references: set[str] = set()
+        for key, function in project.all_functions():
+            self._references.update(function.calls)
+            if self.calls_external(key, function):
+                self._calling_external[key] = function
 
     def source(self, module: str) -> _Source:
         if module not in self._sources:
@@ -605,19 +666,24 @@ class _Detector:
             self._functions[key] = None
             function = self.project.function(key)
             if function is not None:
-                node = self.definitions(key.module).get((function.name, function.line))
+                node = _parse_definition(self.source(key.module), function)
+                if node is None:
+                    node = self.definitions(key.module).get((function.name, function.line))
                 if node is not None:
                     self._functions[key] = _Function(self, key, function, node)
         return self._functions[key]
 
     def candidate(self, key: FunctionKey, function: facts.Function) -> bool:
-        if self.calls_external(key, function):
+        if key in self._calling_external:
             return True
+        if self._helper_references.isdisjoint(function.calls):
+            return False
         return any(t in self._returning for t in self.targets(key, function.calls))
 
     def calls_external(self, key: FunctionKey, function: facts.Function) -> bool:
-        if any(e.kind == "external" for e in function.effects):
-            return True
+        for effect in function.effects:
+            if effect.kind == "external":
+                return True
         if self.clients:
             imports = self.project.module(key.module).imports
             return any(self.configured(list(reversed(r.removeprefix("new:").split("."))), imports) for r in function.calls)
@@ -631,9 +697,10 @@ class _Detector:
         if self._helper_names is not None:
             return self._helper_names
         self._helper_names = frozenset()
-        functions = list(self.project.all_functions())
-        frontier = [k for k, f in functions if self.calls_external(k, f)]
-        checked: set[FunctionKey] = set()
+        # With no helper known yet, tracing a function finds only its own result: one with no `return` can
+        # wait for the detection, which traces it anyway.
+        frontier = [k for k, f in self._calling_external.items() if self.may_return(k, f)]
+        checked = set(self._calling_external)
         for _ in range(4):
             found = set()
             for key in frontier:
@@ -645,14 +712,34 @@ class _Detector:
                     if analysis.top.returns_external:
                         found.add(key)
             self._returning |= found
-            self._functions.clear()  # analysed while fewer helpers were known
             self._helper_names = frozenset(_last(k.qualname) for k in self._returning)
+            for analysis in self._functions.values():
+                if analysis is not None:
+                    analysis.forget_flows()  # found while fewer helpers were known
             if not found:
                 break
-            names = {_last(k.qualname) for k in found}
-            frontier = [k for k, f in functions if k not in checked and any(_last(r) in names for r in f.calls)]
+            calling_found = self.references_to({_last(k.qualname) for k in found})
+            frontier = [
+                k for k, f in self.project.all_functions() if not calling_found.isdisjoint(f.calls) and k not in checked
+            ]
         self._returns.clear()
+        self._helper_references = self.references_to(self._helper_names)
         return self._helper_names
+
+    def may_return(self, key: FunctionKey, function: facts.Function) -> bool:
+        """Whether the function's text says `return` at all (cheaper than reading its `ast`)."""
+        return any("return" in line for line in self.source(key.module).lines[function.line - 1 : function.end_line])
+
+    def forget(self, key: FunctionKey) -> None:
+        """Free a function's analysis once no helper lookup can need it (it returns no external result):
+        the `ast`s of a whole run, kept alive, make the garbage collector rescan the project's index."""
+        if key not in self._returning:
+            self._functions.pop(key, None)
+
+    def references_to(self, names: set[str] | frozenset[str]) -> set[str]:
+        """The call references in the project that name one of `names` (`self.book`, `new:Api.book` for "book"):
+        looked up once per distinct reference, not once per call."""
+        return {r for r in self._references if _last(r) in names}
 
     def targets(self, key: FunctionKey, references) -> list[FunctionKey]:
         names = self.helper_names()
@@ -697,6 +784,27 @@ class _Detector:
         return result
 
 
+def _parse_definition(source: _Source, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function's `def`, parsed from its own lines at their place in the file (same positions as in the
+    module's `ast`, for a fraction of the module's parse); None when those lines do not hold exactly it."""
+    lines = source.lines[function.line - 1 : function.end_line]
+    if not lines:
+        return None
+    indented = lines[0][:1] in (" ", "\t")
+    # Blank lines keep the line numbers; `if 1:` opens a block for a method's indentation.
+    padding = "\n" * (function.line - 2) + "if 1:\n" if indented else "\n" * (function.line - 1)
+    try:
+        body = ast.parse(padding + "\n".join(lines)).body
+    except (SyntaxError, ValueError):
+        return None
+    if indented and len(body) == 1 and isinstance(body[0], ast.If):
+        body = body[0].body
+    node = body[0] if len(body) == 1 else None
+    if isinstance(node, _SCOPES) and (node.name, node.lineno, node.end_lineno) == (function.name, function.line, function.end_line):
+        return node
+    return None
+
+
 def _configured_clients(project: Project) -> tuple[str, ...]:
     """`external-clients = ["keyless", "acme_sdk.bookings"]` in [tool.idem-fix]: more names that reach external systems."""
     return tuple(c.strip() for c in getattr(project.config, "external_clients", None) or () if c.strip())
@@ -707,16 +815,17 @@ class GuardExternalCall(Rule):
         detector = _Detector(project, options)
         detector.helper_names()  # before any analysis: building it analyses functions too
         findings = []
+        task_keys = {t.key for t in project.tasks}
         for key, function, reach in functions_in_scope(project, options):
             if not detector.candidate(key, function):
                 continue
             analysis = detector.function(key)
             if analysis is None:
                 continue
-            is_task = any(t.key == key for t in project.tasks)
-            for finding in _Check(detector, analysis, is_task).run():
+            for finding in _Check(detector, analysis, key in task_keys).run():
                 finding.task = reach.task.name if reach else ""
                 findings.append(finding)
+            detector.forget(key)
         return findings
 
     def transform(self, module: cst.Module, plans: list) -> tuple[cst.Module, list]:

@@ -24,7 +24,9 @@ WATCHED = frozenset(
         "task_soft_time_limit",
     }
 )
-MARKERS = (b"CELERY", b"BROKER_", b".conf")
+# Bytes of a file that may write Celery settings (`app.conf.x = ...`, `app.conf.update(...)`); not
+# `django.conf`, which nearly every Django module imports.
+MARKERS = (b"CELERY", b"BROKER_", b".conf.", b".conf[")
 
 
 def _normalise(written: str) -> str | None:

@@ -7,6 +7,7 @@ import ast
 import collections
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from . import facts
 from .config import Config
@@ -31,15 +32,15 @@ DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base
 _APP_LIKE = ("app", "celery", "celery_app")
 
 
-@dataclass(frozen=True)
-class Symbol:
+# Symbols and keys are made and hashed by the hundred thousand: named tuples, not frozen dataclasses
+# (whose __init__ and __hash__ run in Python).
+class Symbol(NamedTuple):
     kind: str  # "module" | "function" | "class" | "app" | "external" | "unknown"
     module: str = ""
     name: str = ""  # qualname inside the module, or the dotted name for external / unknown
 
 
-@dataclass(frozen=True)
-class FunctionKey:
+class FunctionKey(NamedTuple):
     module: str
     qualname: str
 
