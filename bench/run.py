@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402  (bench/ is a folder of scripts, not a package)
@@ -180,12 +180,18 @@ def run_once(command: List[str], cwd: Path) -> Sample:
         )
 
 
-def measure(name: str, command: List[str], cwd: Path, lines: int, runs: int, warmup: int = 0) -> Measurement:
+def measure(
+    name: str, command: List[str], cwd: Path, lines: int, runs: int, warmup: int = 0,
+    before_each: Optional[Callable[[int], None]] = None,
+) -> Measurement:
+    """`before_each(i)`, when given, runs untimed before the i-th timed run."""
     result = Measurement(name, command, lines)
     for i in range(warmup):
         log(f"  {name}: warm-up {i + 1}/{warmup}")
         run_once(command, cwd)
     for i in range(runs):
+        if before_each is not None:
+            before_each(i)
         sample = run_once(command, cwd)
         result.runs.append(sample)
         log(f"  {name}: run {i + 1}/{runs}: {sample.seconds:.2f} s, max RSS {sample.max_rss_kb / 1024:.0f} MB"
@@ -302,6 +308,14 @@ def bench_audit(idem_fix: List[str], tree: Path, lines: int, runs: int, skipped:
     else:
         skipped["audit cold"] = "`idem-fix audit` has no --no-cache option"
     results.append(measure("audit warm", base, tree.parent, lines, runs, warmup=1))
+    edited = next(iter(sorted(tree.rglob("tasks.py"))), None)
+    if edited is not None:
+
+        def edit(i: int) -> None:  # a new comment each time: a content the caches have not seen
+            with open(edited, "a", encoding="utf-8") as stream:
+                stream.write(f"# benchmark edit {i}\n")
+
+        results.append(measure("audit warm, 1 file edited", base, tree.parent, lines, runs, before_each=edit))
     return results
 
 

@@ -4,17 +4,16 @@ content hash and engine version so that a warm run on an unchanged repo only sta
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import pickle
 import re
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from . import celery_settings, facts
+from .pool import parallel_map
 from .summarize import summarize
 
 # Files holding these bytes may define tasks; they are summarized up front. Everything else is
@@ -283,12 +282,7 @@ class Loader:
         yield from self._map(_scan_job, jobs, _POOL_THRESHOLD)
 
     def _map(self, work, jobs, threshold):
-        if self.jobs > 1 and len(jobs) >= threshold:
-            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
-                yield from pool.map(work, jobs, chunksize=max(1, len(jobs) // (self.jobs * 8)))
-        else:
-            yield from map(work, jobs)
+        return parallel_map(work, jobs, self.jobs, threshold)
 
     def summarize_all(self, files: list[tuple[Path, Entry]]) -> None:
         """Summarize, in parallel when there are many, the files that are about to be needed."""

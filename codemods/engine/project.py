@@ -102,6 +102,7 @@ class Project:
     jobs: int = 1
     on_progress: object = None  # called with (files done, files to scan) while files are read
     overlay: dict = field(default_factory=dict)  # path -> bytes not on disk yet (an earlier rule's output)
+    cache: Cache | None = None  # the summaries an earlier index of the same run loaded (else read from cache_dir)
 
     def __post_init__(self) -> None:
         self.errors: list[ParseError] = []
@@ -116,7 +117,7 @@ class Project:
         self._subclass_index: tuple[int, dict] | None = None
         self._models_loaded = False
         self._displays: dict[str, str] = {}
-        self.loader = Loader(Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
+        self.loader = Loader(self.cache or Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
         self._read_files()
         wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
         self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted), follow_imports=True)

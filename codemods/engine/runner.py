@@ -9,8 +9,9 @@ from pathlib import Path
 
 from .config import Config
 from .files import context_root, discover
-from .loader import CACHE_DIR_NAME
+from .loader import CACHE_DIR_NAME, Cache
 from .project import ParseError, Project
+from .pool import parallel_map
 from .rules import Finding, Options, Rule
 from .writes import FileChange
 
@@ -60,7 +61,7 @@ def find_files(paths: list[Path]) -> Files:
 
 def index(
     paths: list[Path], options: Options, config: Config, use_cache: bool = True, jobs: int = 1, on_progress=None,
-    overlay: dict | None = None, files: Files | None = None,
+    overlay: dict | None = None, files: Files | None = None, cache: Cache | None = None,
 ):
     """The project around `paths` (see `context_root`), and the files inside `paths` themselves."""
     files = files or find_files(paths)
@@ -72,6 +73,7 @@ def index(
         jobs=jobs,
         on_progress=on_progress,
         overlay=overlay or {},
+        cache=cache,
     )
     project.targets = files.targets
     return project, files.targets
@@ -81,7 +83,8 @@ def analyse(
     paths: list[Path], rules: list[Rule], options: Options, config: Config, use_cache: bool = True, jobs: int = 1
 ) -> Run:
     """Run the rules over the project around `paths`; keep the findings inside `paths`."""
-    project, targets = index(paths, options, config, use_cache, jobs)
+    files = find_files(paths)
+    project, _ = index(paths, options, config, use_cache, jobs, files=files)
     findings: list[Finding] = []
     for rule in rules:
         findings.extend(_detect(rule, project, options))
@@ -90,7 +93,10 @@ def analyse(
     return Run(
         project,
         findings,
-        again=lambda overlay: index(paths, options, config, use_cache, jobs, overlay=overlay)[0],
+        # Later rules see earlier rules' output: the same files re-indexed, unchanged ones from memory.
+        again=lambda overlay: index(
+            paths, options, config, use_cache, jobs, overlay=overlay, files=files, cache=project.loader.cache
+        )[0],
         options=options,
     )
 
@@ -99,11 +105,23 @@ def _detect(rule: Rule, project: Project, options: Options) -> list[Finding]:
     return [f for f in rule.detect(project, options) if project.source_of(f.module).path in project.targets]
 
 
+_REWRITE_POOL_THRESHOLD = 8  # files: each costs a libcst parse and metadata pass (~0.1-0.3 s)
+
+
+def _rewrite_job(job) -> FileChange:
+    """One file's rewrite (in a worker process when there are many)."""
+    from .edits import rewrite_file  # libcst: only for runs that rewrite
+
+    path, rule, plans, current = job
+    try:
+        return rewrite_file(path, [(rule, plans)], current)
+    except OSError as error:
+        return FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}")
+
+
 def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
     """New contents for every file with fixable findings. Rules run one after the other, each on the
     previous one's output (re-indexed, so its positions are right); with one rule that is one pass."""
-    from .edits import rewrite_file  # libcst: only for runs that rewrite
-
     overlay: dict[Path, bytes] = {}
     changes: dict[Path, FileChange] = {}
     findings = list(run.findings)
@@ -116,13 +134,9 @@ def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
         for finding in findings:
             if finding.rule == rule.name and finding.plan is not None:
                 by_module[finding.module].append(finding.plan)
-        results = []
-        for module, plans in sorted(by_module.items(), key=lambda item: str(project.source_of(item[0]).path)):
-            path = project.source_of(module).path
-            try:
-                results.append(rewrite_file(path, [(rule, plans)], overlay.get(path)))
-            except OSError as error:
-                results.append(FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}"))
+        paths = {module: project.source_of(module).path for module in by_module}
+        work = [(paths[m], rule, by_module[m], overlay.get(paths[m])) for m in sorted(by_module, key=lambda m: str(paths[m]))]
+        results = list(parallel_map(_rewrite_job, work, project.jobs, _REWRITE_POOL_THRESHOLD))
         broken = [c for c in results if c.error]
         for change in results:
             total = changes.setdefault(change.path, FileChange(change.path, change.old, change.old))
