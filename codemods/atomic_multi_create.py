@@ -5,8 +5,9 @@ creates that row again. Inside one transaction the crash rolls everything back, 
 starts from a clean database.
 
 Detection starts from the per-function `effects` of the index (cheap); only the few functions that
-have two writes with a create among them are planned in detail on their `ast` (`project.tree`):
-which statements of which block the writes share, and the smallest contiguous run that holds them.
+have two writes with a create among them are planned in detail on their `ast` (parsed from the
+function's own lines, not the whole module): which statements of which block the writes share, and
+the smallest contiguous run that holds them.
 The fix moves that run into a `with transaction.atomic():` body (libcst re-indents it by one level).
 
 Policy, in short (docs/rules/atomic-multi-create.md has it in full):
@@ -25,6 +26,7 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 
@@ -32,7 +34,7 @@ from .engine import facts
 from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import
 from .engine.names import call_reference, dotted, local_types
-from .engine.project import FunctionKey, Project
+from .engine.project import FunctionKey, Project, Symbol
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
 from .engine.source import LINE_BREAK
 from .engine.summarize import suppressions
@@ -43,6 +45,12 @@ OUTSIDE = frozenset({"send", "external", "fanout"})  # what a rollback cannot un
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+TRIES = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))  # TryStar: Python 3.11+
+RANGE_PROBLEMS = (ast.Yield, ast.YieldFrom, *TRIES)
+BINDINGS = (
+    ast.Name, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.ExceptHandler,
+    ast.MatchAs, ast.MatchStar, ast.MatchMapping, ast.Global,
+)  # the nodes that may bind a name in a function (see _local_bindings)
 DB_ERRORS = frozenset(
     {
         "IntegrityError", "DatabaseError", "OperationalError", "DataError", "InternalError",
@@ -82,11 +90,9 @@ class _Group:
 
 @dataclass
 class _Source:
-    tree: ast.Module
     lines: list[str]
     imports: dict[str, str]
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
-    functions: dict | None = None  # (line, name) -> the def's ast node, built on first use
 
     def char_column(self, line: int, byte_offset: int) -> int:
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
@@ -101,10 +107,7 @@ class AtomicMultiCreate(Rule):
     def detect(self, project: Project, options: Options) -> list[Finding]:
         findings: list[Finding] = []
         context = _Context(project)
-        for key, function, reach in functions_in_scope(project, options):
-            writes = [e for e in function.effects if e.kind in WRITES]
-            if len(writes) < 2 or not any(e.kind in {"db_create", "db_save"} for e in writes):
-                continue  # the cheap filter: most functions stop here, unparsed
+        for key, function, reach in functions_in_scope(project, options, _may_pair_writes):
             for finding in _FunctionCheck(context, key, function).run():
                 finding.task = reach.task.name if reach else ""
                 findings.append(finding)
@@ -143,12 +146,23 @@ class AtomicMultiCreate(Rule):
         return result, transformer.applied
 
 
+def _may_pair_writes(function: facts.Function) -> bool:
+    """Two writes, a create among them, in the index's effects: only such functions are parsed."""
+    if len(function.effects) < 2:
+        return False
+    writes = [e for e in function.effects if e.kind in WRITES]
+    return len(writes) >= 2 and any(e.kind in {"db_create", "db_save"} for e in writes)
+
+
 class _Context:
     """What several functions of one run share: parsed sources, the caller map, the configuration."""
 
     def __init__(self, project: Project):
         self.project = project
         self.sources: dict[str, _Source | None] = {}
+        self._models: dict[Symbol, bool] = {}
+        self._nodes: dict[tuple[str, int, str], ast.FunctionDef | ast.AsyncFunctionDef | None] = {}
+        self._module_functions: dict[str, dict[tuple[int, str], ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         self._by_name: dict[str, list[tuple[FunctionKey, str]]] | None = None
         self._callers: dict[FunctionKey, set[FunctionKey]] = {}
         self._resolved: set[str] = set()
@@ -160,12 +174,13 @@ class _Context:
         self.whole_loops = own.get("loops") == "whole"
         wrappers = section.get("atomic-wrappers", [])
         self.wrappers = {w for w in wrappers if isinstance(w, str)} if isinstance(wrappers, list) else set()
+        self.wrapper_names = {w.rsplit(".", 1)[-1] for w in self.wrappers}
 
     def source(self, module: str) -> _Source | None:
+        """The module's lines, imports and suppressions; the module is indexed, so its source parses."""
         if module not in self.sources:
-            tree = self.project.tree(module)
             summary = self.project.module(module)
-            if tree is None or summary is None:
+            if summary is None:
                 self.sources[module] = None
             else:
                 try:
@@ -175,14 +190,23 @@ class _Context:
                 except (OSError, SyntaxError, LookupError):
                     self.sources[module] = None
                     return None
-                self.sources[module] = _Source(tree, LINE_BREAK.split(text), summary.imports, suppressions(text))
+                lines = LINE_BREAK.split(text) if "\r" in text else text.split("\n")  # the same lines, faster
+                self.sources[module] = _Source(lines, summary.imports, suppressions(text))
         return self.sources[module]
+
+    def is_model(self, symbol: Symbol) -> bool:
+        """Whether a class is a Django model (`project.model` builds the whole model, every time)."""
+        if symbol not in self._models:
+            self._models[symbol] = self.project.model(symbol.module, symbol.name) is not None
+        return self._models[symbol]
 
     def is_atomic(self, node: ast.AST, imports: dict[str, str]) -> bool:
         """`transaction.atomic`, `atomic(using=...)`, an alias of django's atomic, a configured wrapper."""
         if isinstance(node, ast.Call):
             node = node.func
-        name = dotted(node) or ""
+        return self.is_atomic_name(dotted(node) or "", imports)
+
+    def is_atomic_name(self, name: str, imports: dict[str, str]) -> bool:
         if not name:
             return False
         if name.rsplit(".", 1)[-1] == "atomic":
@@ -191,8 +215,11 @@ class _Context:
         full = f"{imports[root]}.{rest}".rstrip(".") if root in imports else name
         if full in ATOMIC_TARGETS:
             return True
-        last = {w.rsplit(".", 1)[-1] for w in self.wrappers}
-        return name in self.wrappers or full in self.wrappers or name.rsplit(".", 1)[-1] in last
+        return name in self.wrappers or full in self.wrappers or name.rsplit(".", 1)[-1] in self.wrapper_names
+
+    def decorated_atomic(self, function: facts.Function, imports: dict[str, str]) -> bool:
+        """Read off the index: the function's node is parsed without its decorators."""
+        return function.atomic or any(self.is_atomic_name(d.target, imports) for d in function.decorators)
 
     # --- callers ------------------------------------------------------------------------------
 
@@ -216,15 +243,46 @@ class _Context:
                         self._callers.setdefault(target, set()).add(caller)
         return self._callers.get(key, set())
 
-    def function_node(self, module: str, function: facts.Function):
+    def function_node(self, module: str, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The function's `ast` from `def` to its last line, without its decorators; the whole module is
+        parsed only for a function whose lines do not parse on their own."""
+        key = (module, function.line, function.name)
+        if key not in self._nodes:
+            self._nodes[key] = self._parse_alone(module, function) or self._node_in_module(module, function)
+        return self._nodes[key]
+
+    def _parse_alone(self, module: str, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """Parse the function's lines padded so that every position is the module's: blank lines above
+        them, and an `if 1:` header on the line before an indented `def` (a method). None when the result
+        is not that function (a form feed before a top-level `def`, say)."""
         source = self.source(module)
         if source is None:
             return None
-        if source.functions is None:
-            source.functions = {
-                (n.lineno, n.name): n for n in ast.walk(source.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-            }
-        return source.functions.get((function.line, function.name))
+        lines = source.lines[function.line - 1 : function.end_line]
+        indented = bool(lines) and lines[0][:1].isspace()
+        padding = "\n" * (function.line - 2) + "if 1:\n" if indented else "\n" * (function.line - 1)
+        try:
+            body = ast.parse(padding + "\n".join(lines)).body
+        except (SyntaxError, ValueError):
+            return None
+        if indented and len(body) == 1 and isinstance(body[0], ast.If):
+            body = body[0].body
+        node = body[0] if len(body) == 1 else None
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and (node.name, node.lineno, node.end_lineno) == (function.name, function.line, function.end_line)
+        ):
+            return node
+        return None
+
+    def _node_in_module(self, module: str, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The function's node, decorators included, in the module's whole `ast` (parsed once per run)."""
+        if module not in self._module_functions:
+            tree = self.project.tree(module)
+            self._module_functions[module] = {
+                (n.lineno, n.name): n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            } if tree is not None else {}
+        return self._module_functions[module].get((function.line, function.name))
 
     def atomic_callers(self, key: FunctionKey, seen: frozenset = frozenset()) -> str:
         """Why every call of `key` already runs in a transaction ("" when one does not, or when unsure)."""
@@ -251,10 +309,10 @@ class _Context:
         if node is None or source is None:
             return ""
         where = f"{caller.qualname} ({self.project.display(caller.module)}:{function.line})"
-        if function.atomic or any(self.is_atomic(d, source.imports) for d in node.decorator_list):
+        if self.decorated_atomic(function, source.imports):
             return f"{where} is decorated atomic"
         sites = [(call, atomic) for call, targets, atomic in self._call_sites(caller, node, source) if callee in targets]
-        if sites and all(atomic for _, atomic in sites):
+        if sites and all(atomic for _, atomic in sites) and not self._decorators_call(caller, function, callee):
             return f"{where} calls it inside `with transaction.atomic()` (line {sites[0][0].lineno})"
         outer = self.atomic_callers(caller, seen)
         return f"{where}, itself only called atomically" if outer else ""
@@ -262,16 +320,30 @@ class _Context:
     def _call_sites(self, caller: FunctionKey, node: ast.AST, source: _Source) -> list:
         """(call, its targets, inside an atomic block) for every call in a caller, resolved once."""
         if caller not in self._sites:
-            parents = _parents(node)
-            types = local_types(ast.walk(node))
+            nodes, parents, _ = _breadth_first(node)
+            types = local_types(nodes)
             sites = []
-            for call in _calls_in(node):
+            for call in (n for n in nodes if isinstance(n, ast.Call)):
                 reference = call_reference(call.func, types)
                 targets = self.project.call_targets(caller, reference) if reference else []
                 if targets:
                     sites.append((call, targets, self._inside_atomic(call, node, parents, source)))
             self._sites[caller] = sites
         return self._sites[caller]
+
+    def _decorators_call(self, caller: FunctionKey, function: facts.Function, callee: FunctionKey) -> bool:
+        """Whether a call in the caller's decorators targets `callee`: such a call site is not atomic, and
+        decorators are not in the caller's own parsed lines, so this asks the module's whole `ast`."""
+        node = self._node_in_module(caller.module, function)
+        if node is None:
+            return False
+        types = local_types(ast.walk(node))
+        for decorator in node.decorator_list:
+            for call in _calls_in(decorator):
+                reference = call_reference(call.func, types)
+                if reference and callee in self.project.call_targets(caller, reference):
+                    return True
+        return False
 
     def _inside_atomic(self, call: ast.AST, function: ast.AST, parents: dict[int, ast.AST], source: _Source) -> bool:
         node = call
@@ -295,6 +367,10 @@ class _FunctionCheck:
         self.display = self.project.display(key.module)
         self._avoid: dict[int, tuple[str, ...]] = {}
 
+    @cached_property
+    def walk(self) -> _ScopeWalk:
+        return _ScopeWalk(self.node, self.children)
+
     def finding(self, line: int, message: str, status: str, risk: str = "low", plan: Plan | None = None) -> Finding:
         return Finding(NAME, self.key.module, self.display, line, risk, message, status, plan)
 
@@ -308,9 +384,9 @@ class _FunctionCheck:
         if node is None:
             return []
         self.source, self.node = source, node
-        if function.atomic or any(self.context.is_atomic(d, source.imports) for d in node.decorator_list):
+        if self.context.decorated_atomic(function, source.imports):
             return [self.finding(function.line, f"{name} left alone: decorated atomic, its writes already commit together", "ok")]
-        self.parents = _parents(node)
+        self.nodes, self.parents, self.children = _breadth_first(node)
         writes, calls = self._writes()
         atomic = [w for w in writes if self._in_atomic(w.node)]
         live = [w for w in writes if w not in atomic and not self._in_lambda_or_class(w.node)]
@@ -354,27 +430,19 @@ class _FunctionCheck:
 
     def _writes(self) -> tuple[list[_Write], dict[tuple[int, int], tuple[facts.Effect, ast.Call]]]:
         """Every write effect matched to its ast call (by position); also the other effects' calls."""
+        effect_lines = {effect.line for effect in self.function.effects}
         by_position = {}
-        for child in ast.walk(self.node):
-            if isinstance(child, ast.Call):
+        for child in self.nodes:
+            if isinstance(child, ast.Call) and child.lineno in effect_lines:
                 by_position[(child.lineno, self.source.char_column(child.lineno, child.col_offset))] = child
         new_instances = self._new_instances()
-        # `if not Host.objects.filter(pk=..., sent=False).update(sent=True): return` is a claim that
-        # guards what follows (sent-flag writes it), not a write to pair with others.
-        in_tests = {
-            id(call)
-            for node in ast.walk(self.node)
-            if isinstance(node, (ast.If, ast.While))
-            for call in ast.walk(node.test)
-            if isinstance(call, ast.Call)
-        }
         writes, calls = [], {}
         for effect in self.function.effects:
             call = by_position.get((effect.line, effect.column))
             if call is None:
                 continue
             calls[(effect.line, effect.column)] = (effect, call)
-            if effect.kind not in WRITES or id(call) in in_tests:
+            if effect.kind not in WRITES or self._in_test(call):
                 continue
             create, label = self._classify(effect, new_instances)
             if create is None:
@@ -387,31 +455,42 @@ class _FunctionCheck:
         if effect.kind == "db_create":
             if "." not in effect.receiver:
                 symbol = self.project.resolve(self.key.module, effect.receiver) if effect.receiver else None
-                if symbol is None or symbol.kind != "class" or not self.project.model(symbol.module, symbol.name):
+                if symbol is None or symbol.kind != "class" or not self.context.is_model(symbol):
                     return None, ""  # `serializer.create()`, `Factory.create()`: not an ORM manager
             elif effect.receiver.rsplit(".", 1)[-1][:1].isupper():
                 return None, ""  # `models.Q.create()`, `stripe.Charge.create()`: a class method, not a manager
             else:
                 owner = effect.receiver.rsplit(".", 1)[0]
                 symbol = self.project.resolve(self.key.module, owner)
-                if symbol.kind == "class" and not self.project.model(symbol.module, symbol.name) and not owner[:1].islower():
+                if symbol.kind == "class" and not self.context.is_model(symbol) and not owner[:1].islower():
                     return None, ""
             return True, f"`{effect.call}()` {where}"
         if effect.kind == "db_save" and effect.receiver in new_instances:
             return True, f"`{effect.call}()` of a new {new_instances[effect.receiver]} {where}"
         return False, f"`{effect.call}()` {where}"
 
+    def _in_test(self, call: ast.Call) -> bool:
+        """`if not Host.objects.filter(pk=..., sent=False).update(sent=True): return` is a claim that
+        guards what follows (sent-flag writes it), not a write to pair with others."""
+        node = call
+        while id(node) in self.parents:
+            parent = self.parents[id(node)]
+            if isinstance(parent, (ast.If, ast.While)) and parent.test is node:
+                return True
+            node = parent
+        return False
+
     def _new_instances(self) -> dict[str, str]:
         """Local names bound to a model constructed in the function: `entry = Entry(...)`."""
         found: dict[str, str] = {}
-        for child in ast.walk(self.node):
+        for child in self.nodes:
             if not isinstance(child, ast.Assign) or not isinstance(child.value, ast.Call):
                 continue
             callee = dotted(child.value.func) or ""
             if not callee or not callee.rsplit(".", 1)[-1][:1].isupper():
                 continue
             symbol = self.project.resolve(self.key.module, callee)
-            if symbol.kind == "class" and not self.project.model(symbol.module, symbol.name):
+            if symbol.kind == "class" and not self.context.is_model(symbol):
                 continue
             if symbol.kind in {"function", "module", "app"}:
                 continue
@@ -560,7 +639,7 @@ class _FunctionCheck:
                 "also rolls back the earlier ones"
             )
         else:
-            inner = [n for s in run for n in [s, *_walk_scope(s)] if isinstance(n, LOOPS) and any(id(n) in w.chain for w in writes)]
+            inner = [n for s in run for n in self.walk.subtree(s) if isinstance(n, LOOPS) and any(id(n) in w.chain for w in writes)]
             if inner:
                 message_loop = min(inner, key=lambda n: n.lineno)
                 notes.append(
@@ -600,13 +679,15 @@ class _FunctionCheck:
 
     def _range_problem(self, run: list[ast.stmt], writes: list[_Write]) -> str:
         for stmt in run:
-            for node in [stmt, *_walk_scope(stmt)]:
+            for node in self.walk.subtree(stmt):
+                if not isinstance(node, RANGE_PROBLEMS):
+                    continue
                 if isinstance(node, (ast.Yield, ast.YieldFrom)):
                     return (
                         f"the range yields (line {node.lineno}): a generator would hold the transaction open between "
                         "items; collect the writes in a plain function and wrap that"
                     )
-                if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                if isinstance(node, TRIES):
                     body_ids = {id(s) for s in node.body}
                     guarded = [w for w in writes if body_ids & w.chain]
                     caught = [h for h in node.handlers if _catches_db_error(h)]
@@ -653,7 +734,7 @@ class _FunctionCheck:
         node: ast.AST | None = scope
         while node is not None:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                names |= _local_bindings(node)
+                names |= _local_bindings(node, self.walk)
             if node is self.node:
                 break
             node = self.parents.get(id(node))
@@ -663,7 +744,7 @@ class _FunctionCheck:
         """`transaction.atomic` when the function itself imports django's transaction above the range."""
         node: ast.AST | None = scope
         while node is not None:
-            for child in _walk_scope(node):
+            for child in self.walk.inside(node):
                 if isinstance(child, ast.ImportFrom) and child.lineno < before_line and not child.level:
                     for alias in child.names:
                         local = alias.asname or alias.name
@@ -718,22 +799,80 @@ class _Wrap(PositionedTransformer):
 # --- ast helpers ------------------------------------------------------------------------------
 
 
-def _parents(root: ast.AST) -> dict[int, ast.AST]:
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes` as a list, less the `ctx` markers (Load, Store, Del) that no walk here looks
+    for: the walks are the rule's hot path."""
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None:
+        fields = _CHILD_FIELDS[type(node)] = tuple(f for f in node._fields if f != "ctx")
+    children = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
+
+
+def _breadth_first(root: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST], dict[int, list[ast.AST]]]:
+    """Every node under `root` in `ast.walk` order, each one's parent and each one's children (by id)."""
+    nodes = [root]
     parents: dict[int, ast.AST] = {}
-    for parent in ast.walk(root):
-        for child in ast.iter_child_nodes(parent):
+    children: dict[int, list[ast.AST]] = {}
+    for parent in nodes:  # grows while it is read: breadth first
+        children[id(parent)] = below = _children(parent)
+        for child in below:
             parents[id(child)] = parent
-    return parents
+        nodes.extend(below)
+    return nodes, parents, children
 
 
 def _walk_scope(node: ast.AST):
     """Every node under `node` that runs in its scope: not inside nested functions, lambdas or classes."""
-    pending = list(ast.iter_child_nodes(node))
+    pending = _children(node)
     while pending:
         child = pending.pop()
         yield child
         if not isinstance(child, SCOPES):
-            pending.extend(ast.iter_child_nodes(child))
+            pending.extend(_children(child))
+
+
+class _ScopeWalk:
+    """`_walk_scope` of a function, walked once: the walk of any node it descends into is a slice of it.
+    Nodes without a slice (leaves, nested scopes and what is in them) are walked on their own."""
+
+    def __init__(self, root: ast.AST, children: dict[int, list[ast.AST]]):
+        self.root = root
+        self.order: list[ast.AST] = []
+        self.spans: dict[int, tuple[int, int]] = {}  # id(node) -> (start, end): its `_walk_scope` is order[start:end]
+        pending: list = list(children[id(root)])
+        while pending:
+            item = pending.pop()
+            if isinstance(item, tuple):  # (node, start): every node under it is in order now
+                node, start = item
+                self.spans[id(node)] = (start, len(self.order))
+                continue
+            self.order.append(item)
+            below = children[id(item)]
+            if below and not isinstance(item, SCOPES):
+                pending.append((item, len(self.order)))
+                pending.extend(below)
+
+    def inside(self, node: ast.AST) -> list[ast.AST]:
+        """`_walk_scope(node)`."""
+        if node is self.root:
+            return self.order
+        span = self.spans.get(id(node))
+        return self.order[span[0] : span[1]] if span else list(_walk_scope(node))
+
+    def subtree(self, node: ast.AST) -> list[ast.AST]:
+        """`node`, then `_walk_scope(node)`."""
+        span = self.spans.get(id(node))
+        return self.order[span[0] - 1 : span[1]] if span else [node, *_walk_scope(node)]
 
 
 def _calls_in(node: ast.AST) -> list[ast.Call]:
@@ -773,7 +912,7 @@ def _catches_db_error(handler: ast.ExceptHandler) -> bool:
     return any((dotted(n) or "").rsplit(".", 1)[-1] in DB_ERRORS for n in names)
 
 
-def _local_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+def _local_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, walk: _ScopeWalk) -> set[str]:
     """Names a function binds locally: parameters, assignments, loop and with targets, imports, defs."""
     names: set[str] = set()
     arguments = function.args
@@ -783,7 +922,9 @@ def _local_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambd
     body = function.body if isinstance(function.body, list) else [function.body]
     declared_global: set[str] = set()
     for stmt in body:
-        for node in [stmt, *_walk_scope(stmt)]:
+        for node in walk.subtree(stmt):
+            if not isinstance(node, BINDINGS):
+                continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
                 names.add(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

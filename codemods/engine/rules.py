@@ -10,8 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
+from . import facts
 from .project import FunctionKey, Project, Reach
 
 if TYPE_CHECKING:  # rules import libcst themselves; reading the index does not need it
@@ -81,9 +82,14 @@ class Rule:
         raise NotImplementedError
 
 
-def functions_in_scope(project: Project, options: Options) -> Iterator[tuple[FunctionKey, object, Reach | None]]:
-    """Functions a rule acts on: those a task reaches, or all of them with --scope all."""
+def functions_in_scope(
+    project: Project, options: Options, worth_a_look: Callable[[facts.Function], bool] | None = None
+) -> Iterator[tuple[FunctionKey, facts.Function, Reach | None]]:
+    """Functions a rule acts on: those a task reaches, or all of them with --scope all. `worth_a_look`,
+    a cheap test on the summary, runs first: a big repository has tens of thousands of functions."""
     for key, function in project.all_functions():
+        if worth_a_look is not None and not worth_a_look(function):
+            continue
         reach = project.reachable(key)
         if reach is not None or options.scope == "all":
             yield key, function, reach
