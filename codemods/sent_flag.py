@@ -25,11 +25,12 @@ import io
 import re
 import sys
 import tokenize
+import unicodedata
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .engine import effects
+from .engine import effects, facts
 from .engine.edits import PositionedTransformer
 from .engine.imports import ensure_from_import, is_docstring
 from .engine.names import call_reference, dotted, local_types
@@ -75,6 +76,10 @@ AUDIT_WORDS = frozenset(
         "receipts",
     }
 )
+# Bases that make a model the user model, which `get_user_model()` returns.
+USER_BASES = frozenset({"AbstractUser", "AbstractBaseUser"})
+# The `class Meta` options the rule reads.
+READ_META_OPTIONS = ("proxy", "managed")
 CACHE_CHECKS = frozenset({"add", "get", "has_key", "get_or_set", "incr"})
 ONE_TIME = re.compile(
     r"(^|_)(otp|one_?time|login_code|login_link|magic_link|passcode|pass_code|verification_code|verify_code|"
@@ -225,9 +230,16 @@ class _Context:
         self._reach: dict[FunctionKey, list[FunctionKey]] = {}
         self._targets: dict[tuple[FunctionKey, str], list[FunctionKey]] = {}
         self._direct: dict[FunctionKey, bool] = {}
+        self._callees: dict[FunctionKey, list[FunctionKey]] = {}
+        self._reaches: dict[FunctionKey, bool] = {}
+        self._effects: dict[FunctionKey, bool] = {}
+        self._send_references: dict[tuple[str, str], bool] = {}
         self._texts: dict[str, str | None] = {}
+        self._sources: dict[str, SourceText] = {}
+        self._split: dict[str, list[str]] = {}
         self._views: dict[FunctionKey, _View | None] = {}
         self._user_model: list[Model] | None = None
+        self._meta_trees: dict[str, ast.Module | None] = {}  # None: no Meta option the rule reads
 
     def targets(self, key: FunctionKey, reference: str) -> list[FunctionKey]:
         memo = (key, reference)
@@ -238,45 +250,90 @@ class _Context:
                 self._targets[memo] = []
         return self._targets[memo]
 
+    def callees(self, key: FunctionKey) -> list[FunctionKey]:
+        """What the function's calls may run, in call order, each once."""
+        found = self._callees.get(key)
+        if found is None:
+            function = self.project.function(key)
+            unique: dict[FunctionKey, None] = {}
+            for reference in function.calls if function else ():
+                for target in self.targets(key, reference):
+                    unique[target] = None
+            found = self._callees[key] = list(unique)
+        return found
+
     def reach(self, start: FunctionKey) -> list[FunctionKey]:
         if start not in self._reach:
             order, seen = [start], {start}
             for key in order:
-                function = self.project.function(key)
-                for reference in function.calls if function else ():
-                    for target in self.targets(key, reference):
-                        if target not in seen:
-                            seen.add(target)
-                            order.append(target)
+                for target in self.callees(key):
+                    if target not in seen:
+                        seen.add(target)
+                        order.append(target)
             self._reach[start] = order
         return self._reach[start]
 
     def sends_directly(self, key: FunctionKey) -> bool:
         if key not in self._direct:
             function = self.project.function(key)
-            summary = self.project.module(key.module)
-            imports = summary.imports if summary else {}
             self._direct[key] = bool(function) and (
                 any(e.kind == "send" for e in function.effects)
-                or any(self.is_send_reference(r, imports) for r in function.calls)
+                or any(self.is_send_reference(key.module, r) for r in function.calls)
             )
         return self._direct[key]
 
-    def reaches_send(self, key: FunctionKey) -> bool:
-        return any(self.sends_directly(k) for k in self.reach(key))
+    def reaches_send(self, start: FunctionKey) -> bool:
+        """Does anything the function reaches send? Searched until a send turns up; a search that finds
+        none clears everything it went through, so later searches stop there. A function that does send
+        gets its whole reach resolved at once all the same: what a call may run can change once reading
+        models has loaded more modules."""
+        if start not in self._reaches:
+            order, seen = [start], {start}
+            found = False
+            for key in order:
+                known = self._reaches.get(key)
+                if known is False:
+                    continue
+                if known or self.sends_directly(key):
+                    found = True
+                    break
+                for target in self.callees(key):
+                    if target not in seen:
+                        seen.add(target)
+                        order.append(target)
+            if found:
+                self._reaches[start] = True
+                self.reach(start)
+            else:
+                self._reaches.update(dict.fromkeys(order, False))
+        return self._reaches[start]
 
     def has_effects(self, key: FunctionKey) -> bool:
-        for k in self.reach(key):
-            function = self.project.function(k)
-            if function and (any(e.kind not in HARMLESS_KINDS for e in function.effects) or self.sends_directly(k)):
-                return True
-        return False
+        if key not in self._effects:
+            self._effects[key] = any(self._changes(k) for k in self.reach(key))
+        return self._effects[key]
 
-    def is_send_reference(self, reference: str, imports: dict[str, str]) -> bool:
+    def _changes(self, key: FunctionKey) -> bool:
+        function = self.project.function(key)
+        return bool(function) and (
+            any(e.kind not in HARMLESS_KINDS for e in function.effects) or self.sends_directly(key)
+        )
+
+    def is_send_reference(self, module: str, reference: str) -> bool:
+        """Is the reference, written in the module, a send the effect facts do not name?"""
+        memo = (module, reference)
+        if memo not in self._send_references:
+            summary = self.project.module(module)
+            self._send_references[memo] = self._names_send(reference, summary.imports if summary else {})
+        return self._send_references[memo]
+
+    def _names_send(self, reference: str, imports: dict[str, str]) -> bool:
         reference = reference.removeprefix("new:")
-        last = reference.rsplit(".", 1)[-1]
-        if any(fnmatch.fnmatchcase(last, g) or fnmatch.fnmatchcase(reference, g) for g in self.settings.helpers):
-            return True
+        helpers = self.settings.helpers
+        if helpers:
+            last = reference.rsplit(".", 1)[-1]
+            if any(fnmatch.fnmatchcase(last, g) or fnmatch.fnmatchcase(reference, g) for g in helpers):
+                return True
         head, _, rest = reference.partition(".")
         full = imports.get(head, head) + (f".{rest}" if rest else "")
         return full in EXTRA_SENDS
@@ -291,38 +348,70 @@ class _Context:
                 self._texts[module] = None
         return self._texts[module]
 
+    def source(self, module: str) -> SourceText:
+        """One SourceText per module (given its text), shared by the views of its functions."""
+        if module not in self._sources:
+            self._sources[module] = SourceText(self.text(module) or "")
+        return self._sources[module]
+
+    def splitlines(self, module: str) -> list[str]:
+        """`str.splitlines()` of the module's text, split once per module."""
+        if module not in self._split:
+            self._split[module] = (self.text(module) or "").splitlines()
+        return self._split[module]
+
     def view(self, key: FunctionKey) -> "_View | None":
         if key not in self._views:
             self._views[key] = None
             function = self.project.function(key)
-            tree = self.project.tree(key.module)
             text = self.text(key.module)
             summary = self.project.module(key.module)
-            if function and tree and text is not None and summary:
-                node = next(
-                    (
-                        n
-                        for n in ast.walk(tree)
-                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                        and n.lineno == function.line
-                        and n.name == function.name
-                    ),
-                    None,
-                )
+            if function and text is not None and summary:
+                node = self._function_node(key, function)
                 if node is not None:
-                    self._views[key] = _View(self, key, node, summary.imports, text)
+                    self._views[key] = _View(self, key, node, summary.imports, self.source(key.module))
         return self._views[key]
+
+    def _function_node(self, key: FunctionKey, function: facts.Function):
+        """The function's `ast`: parsed from its own lines, as parsing its whole module costs far more; from the
+        module's tree when its lines do not parse alone."""
+        node = _parse_alone(self.source(key.module).lines, function)
+        if node is None:
+            tree = self.project.tree(key.module)
+            node = next(
+                (
+                    n
+                    for n in (_walk(tree) if tree is not None else ())
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and n.lineno == function.line
+                    and n.name == function.name
+                ),
+                None,
+            )
+        return node
 
     def user_models(self) -> list[Model]:
         """Project models that are the user model (subclasses of AbstractUser / AbstractBaseUser)."""
         if self._user_model is None:
             found = []
-            for model in self.project.all_models():
+            # Loading every model file costs seconds on a big repo: first make sure some file names a user base.
+            for model in self.project.all_models() if _names_user_base(self.project) else ():
                 bases = {b.rsplit(".", 1)[-1] for b in self.project.external_bases(model.module, model.name)}
-                if bases & {"AbstractUser", "AbstractBaseUser"}:
+                if bases & USER_BASES:
                     found.append(model)
             self._user_model = found
         return self._user_model
+
+    def meta_options(self, model: Model, line: int) -> dict[str, object]:
+        """The model's `class Meta` options, for the ones the rule reads (proxy, managed): its module is
+        parsed only when its text names one of them."""
+        if model.module not in self._meta_trees:
+            try:
+                named = _may_spell(self.project.source_bytes(model.module), READ_META_OPTIONS)
+            except (OSError, KeyError):
+                named = False
+            self._meta_trees[model.module] = self.project.tree(model.module) if named else None
+        return _meta_options(self._meta_trees[model.module], line, model.name)
 
 
 @dataclass
@@ -342,14 +431,19 @@ class _View:
     """One function's `ast` with what the rule asks of it: statements and blocks, calls and what they do."""
 
     def __init__(
-        self, context: _Context, key: FunctionKey, node: ast.FunctionDef | ast.AsyncFunctionDef, imports, text
+        self,
+        context: _Context,
+        key: FunctionKey,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        imports,
+        source: SourceText,
     ):
         self.context = context
         self.key = key
         self.node = node
         self.imports = imports
-        self.text = text
-        self.source = SourceText(text)
+        self.source = source
+        self.text_lines = context.splitlines(key.module)
         self.parents: dict[ast.AST, ast.AST] = {}
         self.nodes: list[ast.AST] = []  # the body, nested functions and classes left out
         pending: list[ast.AST] = list(node.body)
@@ -360,7 +454,7 @@ class _View:
             self.nodes.append(current)
             if isinstance(current, _SCOPES):
                 continue
-            for child in ast.iter_child_nodes(current):
+            for child in _child_nodes(current):
                 self.parents[child] = current
                 pending.append(child)
         self.nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
@@ -370,6 +464,7 @@ class _View:
         self.local_types = self._local_types()
         self.email_names = {n for n, c in self.local_types.items() if c.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         self._kinds: dict[ast.Call, tuple[str, str] | None] = {}
+        self._classified: dict[ast.Call, tuple[str, str] | None] = {}
 
     def _index_blocks(self, owner: ast.AST) -> None:
         for name in ("body", "orelse", "finalbody", "handlers", "cases"):
@@ -400,17 +495,14 @@ class _View:
         return self._kinds[call]
 
     def _kind(self, call: ast.Call) -> tuple[str, str] | None:
-        try:
-            found = effects.classify(call, self.imports, self.segment, self.email_names)
-        except Exception:  # noqa: BLE001 - an engine change must not crash the rule
-            found = None
+        found = self._classify(call)
         if found and found[0] in HARMLESS_KINDS:
             found = None
         written = _callee(self, call)
         if found and found[0] == "send":
             return "send", written
         reference = self.reference(call.func)
-        if reference and self.context.is_send_reference(reference, self.imports):
+        if reference and self.context.is_send_reference(self.key.module, reference):
             return "send", written
         targets = self.context.targets(self.key, reference) if reference else []
         if any(self.context.reaches_send(t) for t in targets):
@@ -422,11 +514,17 @@ class _View:
         return None
 
     def raw_kind(self, call: ast.Call) -> str:
-        try:
-            found = effects.classify(call, self.imports, self.segment, self.email_names)
-        except Exception:  # noqa: BLE001
-            found = None
+        found = self._classify(call)
         return found[0] if found else ""
+
+    def _classify(self, call: ast.Call) -> tuple[str, str] | None:
+        """The engine's effect classification of the call, made once."""
+        if call not in self._classified:
+            try:
+                self._classified[call] = effects.classify(call, self.imports, self.segment, self.email_names)
+            except Exception:  # noqa: BLE001 - an engine change must not crash the rule
+                self._classified[call] = None
+        return self._classified[call]
 
     def ancestors(self, node: ast.AST) -> list[ast.AST]:
         chain = []
@@ -634,7 +732,7 @@ class _TaskCheck:
     # --- what is left alone -----------------------------------------------------------------
 
     def _suppressed_line(self, view: _View, sends: list[ast.Call]) -> bool:
-        lines = view.text.splitlines()
+        lines = view.text_lines
         for call in sends:
             statement = next((a for a in [call, *view.ancestors(call)] if isinstance(a, ast.stmt)), None)
             first = statement.lineno if statement is not None else call.lineno
@@ -729,7 +827,7 @@ class _TaskCheck:
             if found is None:
                 continue
             model_expr, manager, model, outside = found
-            ids = tuple(dict.fromkeys(n.id for n in ast.walk(value) if isinstance(n, ast.Name) and n.id in parameters))
+            ids = tuple(dict.fromkeys(n.id for n in _walk(value) if isinstance(n, ast.Name) and n.id in parameters))
             roots[target.id] = _Root(target.id, node, model_expr, manager, model, outside, ids)
         return roots
 
@@ -785,9 +883,8 @@ class _TaskCheck:
 
         def roots_in(node: ast.AST | None) -> set[str]:
             found: set[str] = set()
-            for n in ast.walk(node) if node is not None else ():
-                if isinstance(n, ast.Name):
-                    found |= derived.get(n.id, set())
+            for name in _names_in(node) if node is not None else ():
+                found |= derived.get(name, set())
             return found
 
         used: set[str] = set()
@@ -938,7 +1035,7 @@ class _TaskCheck:
         value = last.value
         if any(
             isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda))
-            for n in ast.walk(value)
+            for n in _walk(value)
         ):
             return "return"
         known = set(view.parameters()) | set(self.context.project.module(self.task.key.module).imports)
@@ -950,17 +1047,11 @@ class _TaskCheck:
             for statement in statements[:index]:
                 if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-                    known |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                    known |= {name for t in targets for name in _names_in(t)}
             if isinstance(owner, (ast.With, ast.AsyncWith)):
-                known |= {
-                    n.id
-                    for i in owner.items
-                    if i.optional_vars
-                    for n in ast.walk(i.optional_vars)
-                    if isinstance(n, ast.Name)
-                }
+                known |= {name for i in owner.items if i.optional_vars for name in _names_in(i.optional_vars)}
             current = owner
-        names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        names = _names_in(value)
         text = view.segment(value)
         if names <= known and text and "\n" not in text:
             return f"return {text}"
@@ -1025,9 +1116,9 @@ class _TaskCheck:
                 return f"line {block[last].end_lineno} holds more than one statement"
             first_send = min((c.lineno, c.col_offset) for c in sends)
             for statement in block[anchor : last + 1]:
-                for node in ast.walk(statement):
+                for node in _walk(statement):
                     if isinstance(node, ast.Return) and (
-                        (node.lineno, node.col_offset) > first_send or any(c in sends for c in ast.walk(node))
+                        (node.lineno, node.col_offset) > first_send or any(c in sends for c in _walk(node))
                     ):
                         return (
                             f"the return on line {node.lineno} comes after the send, so a mark after it would "
@@ -1055,7 +1146,7 @@ class _TaskCheck:
         cls = self.project.cls(FunctionKey(model.module, model.name))
         if cls is None:
             return f"the class of {model.name} could not be found", None
-        meta = _meta_options(self.project.tree(model.module), cls.line, model.name)
+        meta = self.context.meta_options(model, cls.line)
         if meta.get("proxy") is True:
             return (
                 f"{model.name} is a proxy model, which cannot have fields of its own; flag its concrete model, or use "
@@ -1132,6 +1223,93 @@ class _TaskCheck:
 # --- helpers for detection ---------------------------------------------------------------------
 
 
+def _child_nodes(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes`, as a list and without its two generators: the rule walks many trees."""
+    children = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    children.append(item)
+    return children
+
+
+def _walk(node: ast.AST):
+    """`ast.walk`, in the same order (breadth first), built on `_child_nodes`."""
+    pending = [node]
+    for current in pending:
+        pending.extend(_child_nodes(current))
+        yield current
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    """The names (`ast.Name`) anywhere under the node."""
+    names = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Name):
+            names.add(current.id)
+        else:
+            pending.extend(_child_nodes(current))
+    return names
+
+
+def _parse_alone(lines: list[str], function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function parsed from its own lines, decorators included, with the line numbers and columns it has
+    in its module; None unless those lines parse into exactly the function the summary describes."""
+    if not 0 < function.line <= function.end_line <= len(lines):
+        return None
+    first = lines[function.line - 1]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    start = _decorators_start(lines, function.line, indent)
+    if start < 1 or (indent and start < 2):
+        return None
+    # Blank lines keep the line numbers; a method keeps its indentation (and columns) under an `if 1:`.
+    head = "\n" * (start - 2) + "if 1:\n" if indent else "\n" * (start - 1)
+    try:
+        tree = ast.parse(head + "\n".join(lines[start - 1 : function.end_line]))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    body = tree.body[0].body if indent and tree.body and isinstance(tree.body[0], ast.If) else tree.body
+    node = body[0] if len(body) == 1 and len(tree.body) == 1 else None
+    if not (
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.name == function.name
+        and node.lineno == function.line
+        and node.end_lineno == function.end_line
+        and (node.decorator_list[0].lineno if node.decorator_list else node.lineno) == start
+    ):
+        return None
+    written = [dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
+    if [w for w in written if w] != [d.target for d in function.decorators]:
+        return None  # a decorator missed, or one too many
+    return node
+
+
+def _decorators_start(lines: list[str], line: int, indent: str) -> int:
+    """The line of the first decorator of the `def` on `line` (that line when it has none), going up past
+    decorators, their continuation lines, blank lines and comments; 0 when the line it stops at may sit
+    inside brackets, which could belong to a decorator written further up."""
+    start = line
+    depth = 0  # brackets closed minus brackets opened, on the lines passed and the one stopped at
+    for number in range(line - 1, 0, -1):
+        text = lines[number - 1]
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth += sum(map(text.count, ")]}")) - sum(map(text.count, "([{"))
+        if text.startswith(indent) and text[len(indent) :].startswith("@"):
+            start = number
+            depth = 0
+        elif len(text) - len(text.lstrip(" \t")) <= len(indent) and stripped[0] not in ")]}":
+            break
+    return start if depth <= 0 else 0
+
+
 def _local_names(view: _View) -> set[str]:
     """Names the task binds itself (parameters, assignments, loop and `with` targets, imports)."""
     args = view.node.args
@@ -1144,9 +1322,36 @@ def _local_names(view: _View) -> set[str]:
     return names
 
 
+def _names_user_base(project: Project) -> bool:
+    """Does any project file spell a user base? A base is only ever found under a name written in some file."""
+    for source in project.files:
+        if source.problem:
+            continue
+        try:
+            data = project.overlay[source.path] if source.path in project.overlay else source.path.read_bytes()
+        except OSError:
+            continue
+        if _may_spell(data, USER_BASES):
+            return True
+    return False
+
+
+def _may_spell(data: bytes, names) -> bool:
+    """Could the source use one of these names? The parser NFKC-normalises identifiers, so a non-ASCII
+    source is normalised before looking."""
+    if data.isascii():
+        return any(name.encode() in data for name in names)
+    try:
+        encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+        text = unicodedata.normalize("NFKC", data.decode(encoding, errors="replace"))
+    except (SyntaxError, LookupError):
+        return True
+    return any(name in text for name in names)
+
+
 def _meta_options(tree: ast.Module | None, line: int, name: str) -> dict[str, object]:
     """Literal options of the model's `class Meta` (proxy, managed, abstract)."""
-    for node in ast.walk(tree) if tree is not None else ():
+    for node in _walk(tree) if tree is not None else ():
         if isinstance(node, ast.ClassDef) and node.name == name and node.lineno == line:
             for meta in node.body:
                 if isinstance(meta, ast.ClassDef) and meta.name == "Meta":
@@ -1169,7 +1374,7 @@ def _words(identifier: str) -> set[str]:
 
 
 def _column(view: _View, call: ast.Call) -> int:
-    lines = view.text.splitlines()
+    lines = view.text_lines
     text = lines[call.lineno - 1] if 0 < call.lineno <= len(lines) else ""
     return len(text.encode("utf-8")[: call.col_offset].decode("utf-8", errors="ignore"))
 
@@ -1206,7 +1411,7 @@ def _describe(view: _View, call: ast.Call) -> str:
 
 def _flaggy(view: _View, test: ast.AST, planned: set[str], created: set[str]) -> bool:
     """Does the condition read a sent flag, a sent timestamp, a cache key or an audit row?"""
-    for node in ast.walk(test):
+    for node in _walk(test):
         identifiers: list[str] = []
         if isinstance(node, ast.Name):
             identifiers.append(node.id)
@@ -1294,23 +1499,27 @@ def _derivations(view: _View, roots: dict[str, _Root]) -> dict[str, set[str]]:
             assignments.append(([node.target], node.iter))
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             assignments.append(([node.optional_vars], node.context_expr))
+    flows = [  # (names read, names bound), each assignment walked once for the three passes
+        (
+            _names_in(value),
+            [name for target in targets for name in _names_in(target) if name not in roots],
+        )
+        for targets, value in assignments
+    ]
     for _ in range(3):
-        for targets, value in assignments:
+        for read, bound in flows:
             sources: set[str] = set()
-            for n in ast.walk(value):
-                if isinstance(n, ast.Name):
-                    sources |= derived.get(n.id, set())
+            for name in read:
+                sources |= derived.get(name, set())
             if not sources:
                 continue
-            for target in targets:
-                for n in ast.walk(target):
-                    if isinstance(n, ast.Name) and n.id not in roots:
-                        derived.setdefault(n.id, set()).update(sources)
+            for name in bound:
+                derived.setdefault(name, set()).update(sources)
     return derived
 
 
 def _first_effect(view: _View, statement: ast.stmt) -> tuple[int, str] | None:
-    for node in ast.walk(statement):
+    for node in _walk(statement):
         if isinstance(node, ast.Call) and view.kind(node):
             return node.lineno, _callee(view, node)
     return None
