@@ -18,45 +18,38 @@ SARIF_LEVEL = {"critical": "error", "high": "error", "moderate": "warning", "low
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(
+    """One task (and one setting) per line: readable, easy to grep and diff, and written by json's C
+    encoder (an indented dump of a 7,000-task report takes longer than reading it from the cache)."""
+    tasks = [
         {
-            "version": report.version,
-            "tasks": [
-                {
-                    "name": task.name,
-                    "qualname": task.qualname,
-                    "path": task.path,
-                    "line": task.line,
-                    "risk": task.risk,
-                    "findings": [
-                        {
-                            "rule": f.rule,
-                            "path": f.path,
-                            "line": f.line,
-                            "risk": f.risk,
-                            "message": f.message,
-                            "fixable": f.fixable,
-                        }
-                        for f in task.findings
-                    ],
-                }
-                for task in report.tasks
+            "name": task.name,
+            "qualname": task.qualname,
+            "path": task.path,
+            "line": task.line,
+            "risk": task.risk,
+            "findings": [
+                {"rule": f.rule, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message, "fixable": f.fixable}
+                for f in task.findings
             ],
-            "config": [
-                {
-                    "setting": c.setting,
-                    "value": c.value,
-                    "path": c.path,
-                    "line": c.line,
-                    "status": c.status,
-                    "message": c.message,
-                }
-                for c in report.config
-            ],
-            "summary": _summary(report),
-        },
-        indent=2,
-    ) + "\n"
+        }
+        for task in report.tasks
+    ]
+    config = [
+        {"setting": c.setting, "value": c.value, "path": c.path, "line": c.line, "status": c.status, "message": c.message}
+        for c in report.config
+    ]
+    return (
+        f'{{"version": {json.dumps(report.version)},\n'
+        f' "tasks": {_one_per_line(tasks)},\n'
+        f' "config": {_one_per_line(config)},\n'
+        f' "summary": {json.dumps(_summary(report))}}}\n'
+    )
+
+
+def _one_per_line(items: list[dict]) -> str:
+    if not items:
+        return "[]"
+    return "[\n  " + ",\n  ".join(json.dumps(item) for item in items) + "\n ]"
 
 
 def _summary(report: Report) -> dict:

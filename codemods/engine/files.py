@@ -97,8 +97,8 @@ def discover(paths: list[Path]) -> list[SourceFile]:
                 if directory == top or top in directory.parents:
                     if directory != given:
                         rules.load(directory)
-        for file in _walk(given, rules):
-            found.setdefault(file, SourceFile(file, given, _symlink_problem(file, given)))
+        for file, is_link in _walk(given, rules):
+            found.setdefault(file, SourceFile(file, given, _symlink_problem(file, given) if is_link else ""))
     return [found[p] for p in sorted(found)]
 
 
@@ -145,4 +145,4 @@ def _walk(top: Path, rules: _IgnoreRules):
             yield from _walk(path, rules)
         elif entry.name.endswith(".py") and (entry.is_file() or entry.is_symlink()):
             if not rules.ignored(path, is_dir=False):
-                yield path
+                yield path, entry.is_symlink()  # from the scan: no stat per file

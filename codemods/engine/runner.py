@@ -55,7 +55,9 @@ class Files:
 def find_files(paths: list[Path]) -> Files:
     found = discover(paths)
     roots = sorted({context_root(p) for p in paths})
-    everything = sorted({f.path: f for f in [*found, *discover(roots)]}.values(), key=lambda f: f.path)
+    walked = {p.absolute() for p in paths if p.is_dir()}
+    around = discover([r for r in roots if r not in walked])  # usually none: `audit .` reads its own root
+    everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path)
     return Files(everything, {f.path for f in found}, roots)
 
 
