@@ -41,7 +41,9 @@ def _tree(root, apps: int):
 
 
 def _project(root, cache, jobs=1):
-    return Project(discover([root]), Config(), cache_dir=cache, jobs=jobs)
+    project = Project(discover([root]), Config(), cache_dir=cache, jobs=jobs)
+    project.loader.cache.save()
+    return project
 
 
 def test_a_warm_run_parses_no_unchanged_file(tmp_path):

@@ -189,7 +189,8 @@ def _scan_job(job):
 
 
 class Cache:
-    """One pickle per project folder: {path: Entry}. Safe to delete; ignored by git."""
+    """One pickle per project folder: {path: Entry}. Safe to delete; ignored by git. Whoever runs the
+    rules saves it once at the end, with what they made the index load."""
 
     def __init__(self, directory: Path | None):
         self.directory = directory
@@ -232,6 +233,7 @@ class Cache:
             with os.fdopen(handle, "wb") as stream:
                 pickle.dump({"engine": ENGINE_DIGEST, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self._file)
+            self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs time
 

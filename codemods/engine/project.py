@@ -126,7 +126,6 @@ class Project:
         self._load_where(lambda e: bool(e.decorators & wrappers))
         self.tasks = self._find_tasks()
         self.reach = self._reachability()
-        self.loader.cache.save()
 
     @property
     def stats(self):
