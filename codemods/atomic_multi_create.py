@@ -36,7 +36,7 @@ from .engine.imports import ensure_from_import
 from .engine.names import call_reference, dotted, local_types
 from .engine.project import FunctionKey, Project, Symbol
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
-from .engine.source import LINE_BREAK
+from .engine.source import LINE_BREAK, parse_function
 from .engine.summarize import suppressions
 
 NAME = "atomic-multi-create"
@@ -252,28 +252,8 @@ class _Context:
         return self._nodes[key]
 
     def _parse_alone(self, module: str, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """Parse the function's lines padded so that every position is the module's: blank lines above
-        them, and an `if 1:` header on the line before an indented `def` (a method). None when the result
-        is not that function (a form feed before a top-level `def`, say)."""
         source = self.source(module)
-        if source is None:
-            return None
-        lines = source.lines[function.line - 1 : function.end_line]
-        indented = bool(lines) and lines[0][:1].isspace()
-        padding = "\n" * (function.line - 2) + "if 1:\n" if indented else "\n" * (function.line - 1)
-        try:
-            body = ast.parse(padding + "\n".join(lines)).body
-        except (SyntaxError, ValueError):
-            return None
-        if indented and len(body) == 1 and isinstance(body[0], ast.If):
-            body = body[0].body
-        node = body[0] if len(body) == 1 else None
-        if (
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and (node.name, node.lineno, node.end_lineno) == (function.name, function.line, function.end_line)
-        ):
-            return node
-        return None
+        return parse_function(source.lines, function, decorators=False) if source is not None else None
 
     def _node_in_module(self, module: str, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The function's node, decorators included, in the module's whole `ast` (parsed once per run)."""

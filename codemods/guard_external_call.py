@@ -25,7 +25,7 @@ from .engine.edits import PositionedTransformer
 from .engine.names import dotted, root_name
 from .engine.project import FunctionKey, Project
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk
-from .engine.source import SourceText
+from .engine.source import SourceText, parse_function
 from .engine.summarize import suppressions
 
 NAME = "guard-external-call"
@@ -666,7 +666,7 @@ class _Detector:
             self._functions[key] = None
             function = self.project.function(key)
             if function is not None:
-                node = _parse_definition(self.source(key.module), function)
+                node = parse_function(self.source(key.module).lines, function, decorators=False)
                 if node is None:
                     node = self.definitions(key.module).get((function.name, function.line))
                 if node is not None:
@@ -782,27 +782,6 @@ class _Detector:
         )
         self._effects[key] = result
         return result
-
-
-def _parse_definition(source: _Source, function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The function's `def`, parsed from its own lines at their place in the file (same positions as in the
-    module's `ast`, for a fraction of the module's parse); None when those lines do not hold exactly it."""
-    lines = source.lines[function.line - 1 : function.end_line]
-    if not lines:
-        return None
-    indented = lines[0][:1] in (" ", "\t")
-    # Blank lines keep the line numbers; `if 1:` opens a block for a method's indentation.
-    padding = "\n" * (function.line - 2) + "if 1:\n" if indented else "\n" * (function.line - 1)
-    try:
-        body = ast.parse(padding + "\n".join(lines)).body
-    except (SyntaxError, ValueError):
-        return None
-    if indented and len(body) == 1 and isinstance(body[0], ast.If):
-        body = body[0].body
-    node = body[0] if len(body) == 1 else None
-    if isinstance(node, _SCOPES) and (node.name, node.lineno, node.end_lineno) == (function.name, function.line, function.end_line):
-        return node
-    return None
 
 
 def _configured_clients(project: Project) -> tuple[str, ...]:

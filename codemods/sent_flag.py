@@ -36,7 +36,7 @@ from .engine.imports import ensure_from_import, is_docstring
 from .engine.names import call_reference, dotted, local_types
 from .engine.project import FunctionKey, Model, Project, Task
 from .engine.rules import Doc, Finding, Options, Rule, money_risk, suppressed
-from .engine.source import SourceText
+from .engine.source import SourceText, parse_function
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -375,7 +375,7 @@ class _Context:
     def _function_node(self, key: FunctionKey, function: facts.Function):
         """The function's `ast`: parsed from its own lines, as parsing its whole module costs far more; from the
         module's tree when its lines do not parse alone."""
-        node = _parse_alone(self.source(key.module).lines, function)
+        node = parse_function(self.source(key.module).lines, function)
         if node is None:
             tree = self.project.tree(key.module)
             node = next(
@@ -1256,58 +1256,6 @@ def _names_in(node: ast.AST) -> set[str]:
         else:
             pending.extend(_child_nodes(current))
     return names
-
-
-def _parse_alone(lines: list[str], function: facts.Function) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The function parsed from its own lines, decorators included, with the line numbers and columns it has
-    in its module; None unless those lines parse into exactly the function the summary describes."""
-    if not 0 < function.line <= function.end_line <= len(lines):
-        return None
-    first = lines[function.line - 1]
-    indent = first[: len(first) - len(first.lstrip(" \t"))]
-    start = _decorators_start(lines, function.line, indent)
-    if start < 1 or (indent and start < 2):
-        return None
-    # Blank lines keep the line numbers; a method keeps its indentation (and columns) under an `if 1:`.
-    head = "\n" * (start - 2) + "if 1:\n" if indent else "\n" * (start - 1)
-    try:
-        tree = ast.parse(head + "\n".join(lines[start - 1 : function.end_line]))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    body = tree.body[0].body if indent and tree.body and isinstance(tree.body[0], ast.If) else tree.body
-    node = body[0] if len(body) == 1 and len(tree.body) == 1 else None
-    if not (
-        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.name == function.name
-        and node.lineno == function.line
-        and node.end_lineno == function.end_line
-        and (node.decorator_list[0].lineno if node.decorator_list else node.lineno) == start
-    ):
-        return None
-    written = [dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
-    if [w for w in written if w] != [d.target for d in function.decorators]:
-        return None  # a decorator missed, or one too many
-    return node
-
-
-def _decorators_start(lines: list[str], line: int, indent: str) -> int:
-    """The line of the first decorator of the `def` on `line` (that line when it has none), going up past
-    decorators, their continuation lines, blank lines and comments; 0 when the line it stops at may sit
-    inside brackets, which could belong to a decorator written further up."""
-    start = line
-    depth = 0  # brackets closed minus brackets opened, on the lines passed and the one stopped at
-    for number in range(line - 1, 0, -1):
-        text = lines[number - 1]
-        stripped = text.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        depth += sum(map(text.count, ")]}")) - sum(map(text.count, "([{"))
-        if text.startswith(indent) and text[len(indent) :].startswith("@"):
-            start = number
-            depth = 0
-        elif len(text) - len(text.lstrip(" \t")) <= len(indent) and stripped[0] not in ")]}":
-            break
-    return start if depth <= 0 else 0
 
 
 def _local_names(view: _View) -> set[str]:

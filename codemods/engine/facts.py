@@ -63,7 +63,7 @@ class Effect:
 class Function:
     name: str
     qualname: str  # "CreatePayout.execute"
-    line: int
+    line: int  # of the `def`
     end_line: int
     decorators: list[Decorator]
     calls: list[str]  # call references, see summarize._call_reference
@@ -73,6 +73,7 @@ class Function:
     atomic: bool = False  # decorated with @transaction.atomic / @atomic
     is_async: bool = False
     suppressed: frozenset[str] = frozenset()
+    first_line: int = 0  # of its first decorator (the `def` line when it has none)
 
 
 @dataclass

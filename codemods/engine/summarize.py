@@ -308,6 +308,7 @@ class _Summarizer:
             atomic=any(_is_atomic(d) for d in node.decorator_list),
             is_async=isinstance(node, ast.AsyncFunctionDef),
             suppressed=self.suppressions.get(node.lineno, frozenset()),
+            first_line=min([d.lineno for d in node.decorator_list] + [node.lineno]),
         )
 
     def segment(self, node: ast.AST) -> str:
