@@ -52,9 +52,9 @@ app = typer.Typer(
 
 
 NO_CACHE = typer.Option(
-    False, "--no-cache", help="Do not read or write the summary cache (.idem-fix-cache/ in the project folder; safe to delete)."
+    False, "--no-cache", help="Do not read or write the cache (.idem-fix-cache/ in the project folder: file summaries and the last audit's report; safe to delete, ignored by git)."
 )
-JOBS = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Processes for parsing many files (default: the number of cores).")
+JOBS = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Processes for parsing and rewriting many files (default: the number of cores).")
 
 
 def _select_rules(names: List[str]) -> List[Rule]:

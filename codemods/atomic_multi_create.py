@@ -422,7 +422,7 @@ class _FunctionCheck:
             if call is None:
                 continue
             calls[(effect.line, effect.column)] = (effect, call)
-            if effect.kind not in WRITES or self._in_test(call):
+            if effect.kind not in WRITES or self._in_test(call) or self._marks_a_send(effect, call):
                 continue
             create, label = self._classify(effect, new_instances)
             if create is None:
@@ -458,6 +458,34 @@ class _FunctionCheck:
             if isinstance(parent, (ast.If, ast.While)) and parent.test is node:
                 return True
             node = parent
+        return False
+
+    def _marks_a_send(self, effect: facts.Effect, call: ast.Call) -> bool:
+        """`Host.objects.filter(pk=host.pk).update(welcome_sent=True)` as the statement right after a send
+        is the record that the message went out (sent-flag's mark-after form): it belongs with the send,
+        which no transaction can take back, not with the writes that follow."""
+        if effect.kind != "db_update":
+            return False
+        while True:  # the effect's position is also the inner `filter(...)` call's: take the outermost
+            attribute = self.parents.get(id(call))
+            outer = self.parents.get(id(attribute)) if isinstance(attribute, ast.Attribute) else None
+            if not (isinstance(outer, ast.Call) and outer.func is attribute):
+                break
+            call = outer
+        if call.args or len(call.keywords) != 1:
+            return False
+        value = call.keywords[0].value
+        if not (isinstance(value, ast.Constant) and value.value is True):
+            return False
+        statement = call
+        while not isinstance(statement, ast.stmt) and id(statement) in self.parents:
+            statement = self.parents[id(statement)]
+        parent = self.parents.get(id(statement))
+        sends = {e.statement for e in self.function.effects if e.kind == "send"}
+        for block in (getattr(parent, name, None) for name in ("body", "orelse", "finalbody")):
+            if isinstance(block, list) and any(s is statement for s in block):
+                index = next(i for i, s in enumerate(block) if s is statement)
+                return index > 0 and block[index - 1].lineno in sends
         return False
 
     def _new_instances(self) -> dict[str, str]:

@@ -6,7 +6,7 @@ How to run:
     python -m pytest tests/test_fuzz.py                  # normal run: a few hundred examples, derandomized (CI)
     python -m pytest -m slow tests/test_fuzz.py          # the long fuzz: thousands of examples, new ones each run
     IDEM_FIX_FUZZ_SCALE=0.1 python -m pytest -m slow tests/test_fuzz.py   # shorter: scales the example counts
-    python -m pytest -m slow tests/test_fuzz.py --hypothesis-show-statistics   # also how often known bugs were met
+    python -m pytest -m slow tests/test_fuzz.py --hypothesis-show-statistics   # also hypothesis's statistics
 
 The `slow` marker is registered in pyproject.toml and excluded by default (`addopts = -m 'not slow'`).
 A failure prints the falsifying example (the generated source and the apply output); in the slow
@@ -36,11 +36,7 @@ The inputs:
   5. metamorphic: for a case's own rule, a meaning-preserving mutation of before/ must give the same
      mutation of after/ (the golden answer), byte for byte.
 
-Known open bugs (found by this fuzz, see KNOWN BUGS below) have a minimal reproducer each, marked
-`xfail(strict=True)`. While a probe shows a bug is still open, an example that fails with exactly
-that bug's signature is set aside (a hypothesis `event`, then `reject`; a golden case is an xfail)
-so the fuzz keeps looking for other bugs; once the bug is fixed, the probe turns that off. Fixed
-bugs it found keep a regression test at the end of the file.
+Bugs it found and that were fixed keep a regression test (a minimal reproducer) at the end of the file.
 """
 
 from __future__ import annotations
@@ -56,10 +52,8 @@ from hypothesis import (
     HealthCheck,
     Phase,
     currently_in_test_context,
-    event,
     given,
     note,
-    reject,
     settings,
 )
 from hypothesis import strategies as st
@@ -94,20 +88,7 @@ RUN_ARGS = [[], [], ["--scope", "all"], ["--flag-mode", "mark-after"], ["--flag-
 PRELUDE = "\n".join(fs.PRELUDE_IMPORTS) + "\n\n\n"
 
 
-# --------------------------------------------------------------------------------------------
-# KNOWN BUGS still open, found by this fuzz. Each has a reproducer (a `test_bug_*` test at the end,
-# an expected failure until it is fixed), a probe run once at collection that says whether it is
-# still open, and a signature that recognises it in a failing example.
-
-# "mark wrapped". With --flag-mode mark-after, sent-flag marks the flag after the send
-#    (`Model.objects.filter(pk=...).update(flag=True)`); on the next apply atomic-multi-create counts
-#    that update as a write and wraps it with the next write in `transaction.atomic()`: a second
-#    apply changes the file. (The claim-before form, `if not ....update(flag=True): return`, had the
-#    same bug, fixed in a2c6249; its regression test is at the end.)
-MARK_WRAPPED = (
-    "mark wrapped: with --flag-mode mark-after, a second apply wraps sent-flag's mark (the update after "
-    "the send) and the next write in transaction.atomic(): atomic-multi-create counts the mark as a write"
-)
+# The project the cross-rule regression tests at the end use.
 FLAG_RULES = ["atomic-multi-create", "sent-flag"]
 FLAG_TASKS = PRELUDE + (
     "@shared_task\n"
@@ -131,50 +112,6 @@ def _together_and_apart(tasks: str, rules: list[str]) -> tuple[fs.CliRun, dict, 
         return run, fs.tree(together), fs.tree(apart)
 
 
-def _second_apply_changes(tasks: str, rules: list[str], args: list[str]) -> bool:
-    """True when a second apply of `rules` to `tasks` in the fuzz project changes something (or
-    either apply crashes)."""
-    if not set(rules) <= set(RULES):
-        return False
-    with tempfile.TemporaryDirectory(prefix="idem-fix-probe-") as folder:
-        root = fs.write_files(Path(folder) / "project", fs.project_files(tasks))
-        if fs.apply_cli(root, rules, args).traceback:
-            return True
-        try:
-            return bool(fs.apply_engine(root, rules, args, write=False).changed)
-        except Exception:  # noqa: BLE001 - a crash on the second run shows a bug too
-            return True
-
-
-OPEN_BUGS = {
-    name: reason
-    for name, reason, probe in [
-        ("mark wrapped", MARK_WRAPPED, lambda: _second_apply_changes(FLAG_TASKS, FLAG_RULES, MARK_AFTER)),
-    ]
-    if probe()
-}
-
-
-class KnownBug(Exception):
-    """An example failed with the signature of a bug in OPEN_BUGS."""
-
-    def __init__(self, name: str):
-        super().__init__(OPEN_BUGS[name])
-        self.name = name
-
-
-def _wraps_inserted_code(before: dict[str, bytes], after: dict[str, bytes], again: fs.EngineRun) -> bool:
-    """The second apply is atomic-multi-create alone, re-indenting lines the first apply inserted."""
-    if "mark wrapped" not in OPEN_BUGS or again.rules != {"atomic-multi-create"}:
-        return False
-    for name, new in again.changed.items():
-        inserted = {line.strip() for line in set(after[name].splitlines()) - set(before.get(name, b"").splitlines())}
-        moved = {line.strip() for line in set(after[name].splitlines()) - set(new.splitlines())}
-        if inserted & moved - {b""}:
-            return True
-    return False
-
-
 # --------------------------------------------------------------------------------------------
 # The properties
 
@@ -192,8 +129,7 @@ def _project(files: dict) -> tuple[tempfile.TemporaryDirectory, Path]:
 
 def check_apply_twice(root: Path, args: list[str] = (), order: list[str] | None = None) -> fs.CliRun:
     """Apply every rule (in `order`, default: as all_rules() lists them) to `root` through the CLI
-    (in-process), then check it as the module docstring says. Raises KnownBug for a failure with the
-    signature of an open known bug."""
+    (in-process), then check it as the module docstring says."""
     order = list(order or RULES)
     before = fs.tree(root)
     run = fs.apply_cli(root, order, list(args))
@@ -216,8 +152,6 @@ def check_apply_twice(root: Path, args: list[str] = (), order: list[str] | None 
     apart = after if after == before else one_rule_at_a_time(before, order, args)
 
     again = fs.apply_engine(root, order, list(args), write=False)
-    if again.changed and _wraps_inserted_code(before, after, again):
-        raise KnownBug("mark wrapped")
     assert not again.changed, (
         f"a second apply would change {sorted(again.changed)}:\n"
         + "\n".join(fs.unified(after[name], again.changed[name], name) for name in sorted(again.changed))
@@ -244,16 +178,6 @@ def one_rule_at_a_time(before: dict[str, bytes], order: list[str], args) -> dict
         return fs.tree(root)
 
 
-def fuzz_check(root: Path, args: list[str], order: list[str]) -> None:
-    """check_apply_twice for a hypothesis example: an open known bug's failure is counted and set
-    aside, so that the run goes on looking for other bugs."""
-    try:
-        check_apply_twice(root, args, order)
-    except KnownBug as bug:
-        event(f"known bug met: {bug.name}")
-        reject()
-
-
 # --------------------------------------------------------------------------------------------
 # 1. Every golden case, all rules at once
 
@@ -261,10 +185,7 @@ def fuzz_check(root: Path, args: list[str], order: list[str]) -> None:
 @pytest.mark.parametrize("case", fs.CASES, ids=[f"{c.parent.name}/{c.name}" for c in fs.CASES])
 def test_all_rules_at_once_on_golden_case(case: Path, tmp_path: Path) -> None:
     root = fs.write_files(tmp_path / "project", fs.tree(case / "before"))
-    try:
-        check_apply_twice(root, fs.case_options(case).get("args", []))
-    except KnownBug as bug:
-        pytest.xfail(str(bug))
+    check_apply_twice(root, fs.case_options(case).get("args", []))
 
 
 def test_every_rule_is_fuzzed() -> None:
@@ -290,7 +211,7 @@ def _generated_tasks(module: tuple[str, fs.Style], args: list[str], encoding: st
     note(f"style: {style}, encoding: {encoding}")
     holder, root = _project(fs.project_files(data))
     with holder:
-        fuzz_check(root, args, order)
+        check_apply_twice(root, args, order)
 
 
 @settings(NORMAL, max_examples=_examples(100))
@@ -329,7 +250,7 @@ def _hypothesmith(generated: str, place: str, host: tuple[str, fs.Style], where:
     note(f"tasks.py:\n{tasks}")
     holder, root = _project(fs.project_files(tasks))
     with holder:
-        fuzz_check(root, args, order)
+        check_apply_twice(root, args, order)
 
 
 @settings(NORMAL, max_examples=_examples(35))
@@ -380,7 +301,7 @@ def _mutated(example) -> None:
             note(f"--- {name}\n{data.decode('utf-8', 'replace')}")
     holder, root = _project(files)
     with holder:
-        fuzz_check(root, args, order)
+        check_apply_twice(root, args, order)
 
 
 @settings(NORMAL, max_examples=_examples(60))
@@ -537,17 +458,12 @@ def test_second_apply_leaves_the_sent_flag_claim_alone(tmp_path: Path) -> None:
     assert "Rewrote 0 sites" in second.output, second.output
 
 
-# Open bugs: expected failures (strict: when one starts to pass, remove its mark; the probe in
-# KNOWN BUGS then stops setting that bug's failures aside by itself).
-
-
-@pytest.mark.xfail(strict=True, reason=MARK_WRAPPED)
-def test_bug_second_apply_wraps_the_sent_flag_mark(tmp_path: Path) -> None:
+def test_second_apply_leaves_the_sent_flag_mark_alone(tmp_path: Path) -> None:
     """`idem-fix apply --rule atomic-multi-create --rule sent-flag --flag-mode mark-after`, twice.
     First apply: sent-flag checks Account.welcome_sent before the send and marks it after
     (`Account.objects.filter(pk=account.pk).update(welcome_sent=True)`). Second apply:
-    atomic-multi-create sees two writes (the mark and the AuditLog create) and wraps them in
-    `with transaction.atomic():`. Expected: the second apply changes nothing."""
+    atomic-multi-create used to see two writes (the mark and the AuditLog create) and wrap them in
+    `with transaction.atomic():`; the mark right after a send is not a write to pair."""
     _need(*FLAG_RULES)
     root = fs.write_files(tmp_path / "project", fs.project_files(FLAG_TASKS))
     first = fs.apply_cli(root, FLAG_RULES, MARK_AFTER)

@@ -1,0 +1,14 @@
+from celery import shared_task
+from django.core.mail import send_mail
+
+from .models import Account, AuditLog
+
+
+@shared_task
+def welcome(account_id):
+    account = Account.objects.get(pk=account_id)
+    if account.welcome_sent:
+        return
+    send_mail("Welcome", "Hello", None, [account.email])
+    Account.objects.filter(pk=account.pk).update(welcome_sent=True)
+    AuditLog.objects.create(message="welcomed")
