@@ -36,8 +36,9 @@ TARGETS = {"audit_cold_s": 3.0, "audit_cold_vs_ruff": 3.0, "audit_warm_s": 0.5, 
 SAMPLE_EVERY_S = 0.05
 MEMORY_METHOD = (
     "max RSS: ru_maxrss from os.wait4() on the child, i.e. the largest single process of its tree "
-    "(the CLI or any one worker it spawned and reaped), exact; tree RSS: sum of VmRSS over the child "
-    f"and all its descendants, sampled every {SAMPLE_EVERY_S * 1000:.0f} ms from /proc (misses shorter spikes)"
+    "(the CLI or any one worker it spawned and reaped), exact; tree PSS: sum of the proportional set size "
+    "(shared pages split between the processes sharing them; RSS where the kernel has no smaps_rollup) over "
+    f"the child and all its descendants, sampled every {SAMPLE_EVERY_S * 1000:.0f} ms from /proc (misses shorter spikes)"
 )
 SECTIONS = ("audit", "apply", "scaling", "ruff")
 PROBE_ENV = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
@@ -53,7 +54,7 @@ class Sample:
     seconds: float
     cpu_seconds: float
     max_rss_kb: int
-    tree_rss_kb: int
+    tree_pss_kb: int
     returncode: int
     stdout: bytes
     stderr: str
@@ -93,7 +94,7 @@ class Measurement:
     @property
     def peak_mb(self) -> float:
         """The larger of the exact single-process peak and the sampled whole-tree peak."""
-        return max(max(r.max_rss_kb, r.tree_rss_kb) for r in self.runs) / 1024
+        return max(max(r.max_rss_kb, r.tree_pss_kb) for r in self.runs) / 1024
 
     def as_json(self) -> dict:
         return {
@@ -105,7 +106,7 @@ class Measurement:
             "lines": self.lines,
             "lines_per_s": round(self.lines_per_s),
             "max_rss_mb": round(max(r.max_rss_kb for r in self.runs) / 1024, 1),
-            "tree_rss_mb": round(max(r.tree_rss_kb for r in self.runs) / 1024, 1),
+            "tree_pss_mb": round(max(r.tree_pss_kb for r in self.runs) / 1024, 1),
             "peak_mb": round(self.peak_mb, 1),
             "returncodes": sorted({r.returncode for r in self.runs}),
             "error": self.error or None,
@@ -113,8 +114,9 @@ class Measurement:
         }
 
 
-class TreeRssSampler(threading.Thread):
-    """Polls /proc for the summed RSS of a process and its descendants.
+class TreePssSampler(threading.Thread):
+    """Polls /proc for the summed PSS of a process and its descendants. PSS, not RSS: forked workers
+    share most of their pages with the parent, and summing RSS would count those pages once per process.
 
     Why: ru_maxrss from wait4 is the peak of the largest *single* process; with a process pool the
     memory that matters is the sum over the workers. /proc/<pid>/task/*/children is not available
@@ -128,10 +130,10 @@ class TreeRssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.peak_kb = max(self.peak_kb, self._tree_rss_kb())
+            self.peak_kb = max(self.peak_kb, self._tree_pss_kb())
             self.stop.wait(SAMPLE_EVERY_S)
 
-    def _tree_rss_kb(self) -> int:
+    def _tree_pss_kb(self) -> int:
         parents: Dict[int, int] = {}
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
@@ -143,7 +145,13 @@ class TreeRssSampler(threading.Thread):
             children = [p for p, ppid in parents.items() if ppid in frontier and p not in tree]
             tree.update(children)
             frontier = children
-        return sum(int((_read(f"/proc/{p}/statm") or "0 0").split()[1]) * self.page_kb for p in tree)
+        return sum(self._pss_kb(p) for p in tree)
+
+    def _pss_kb(self, pid: int) -> int:
+        for line in (_read(f"/proc/{pid}/smaps_rollup") or "").splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+        return int((_read(f"/proc/{pid}/statm") or "0 0").split()[1]) * self.page_kb
 
 
 def _read(path: str) -> Optional[str]:
@@ -159,7 +167,7 @@ def run_once(command: List[str], cwd: Path) -> Sample:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        sampler = TreeRssSampler(process.pid) if os.path.isdir("/proc") else None
+        sampler = TreePssSampler(process.pid) if os.path.isdir("/proc") else None
         if sampler:
             sampler.start()
         _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, unlike RUSAGE_CHILDREN
@@ -173,7 +181,7 @@ def run_once(command: List[str], cwd: Path) -> Sample:
             seconds=seconds,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             max_rss_kb=usage.ru_maxrss,  # kilobytes on Linux
-            tree_rss_kb=sampler.peak_kb if sampler else 0,
+            tree_pss_kb=sampler.peak_kb if sampler else 0,
             returncode=process.returncode,
             stdout=out.read(),
             stderr=err.read().decode("utf-8", "replace"),
@@ -375,13 +383,13 @@ def print_report(report: dict, results: List[Measurement], skipped: Dict[str, st
     print(f"tree: {t['path']}: {t['files']} files, {t['lines']} lines")
     print(f"memory: {MEMORY_METHOD}\n")
     ruff = next((r for r in results if r.name.startswith("ruff")), None)
-    header = f"{'measurement':<28} {'median':>9} {'cpu':>8} {'lines/s':>9} {'max RSS':>8} {'tree RSS':>9} {'runs':>4}  targets"
+    header = f"{'measurement':<28} {'median':>9} {'cpu':>8} {'lines/s':>9} {'max RSS':>8} {'tree PSS':>9} {'runs':>4}  targets"
     print(header)
     print("-" * len(header))
     for r in results:
         cpu = statistics.median(s.cpu_seconds for s in r.runs)
         print(f"{r.name:<28} {r.median_s:>8.2f}s {cpu:>7.2f}s {_human(r.lines_per_s):>9} "
-              f"{max(s.max_rss_kb for s in r.runs) / 1024:>6.0f}MB {max(s.tree_rss_kb for s in r.runs) / 1024:>7.0f}MB "
+              f"{max(s.max_rss_kb for s in r.runs) / 1024:>6.0f}MB {max(s.tree_pss_kb for s in r.runs) / 1024:>7.0f}MB "
               f"{len(r.runs):>4}  {_target(r.name, r, ruff)}")
     for name, why in skipped.items():
         print(f"{name:<28} skipped: {why}")
