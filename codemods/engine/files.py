@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pathspec
 
 # Folders that hold other people's code or generated code: never analysed, never rewritten.
 SKIPPED_DIRS = frozenset(
@@ -42,29 +41,33 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").is_file()
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
 
 
 class _IgnoreRules:
     """.gitignore files met on the way down, each applying to its own folder."""
 
     def __init__(self) -> None:
-        self._specs: list[tuple[Path, pathspec.PathSpec]] = []
+        self._specs: list[tuple[Path, object]] = []  # (folder, pathspec.GitIgnoreSpec)
 
-    def load(self, directory: Path) -> None:
-        gitignore = directory / ".gitignore"
-        if gitignore.is_file():
-            try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                return
-            self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+    def load(self, directory: Path | str) -> None:
+        gitignore = os.path.join(directory, ".gitignore")
+        if not os.path.isfile(gitignore):
+            return
+        try:
+            with open(gitignore, encoding="utf-8", errors="replace") as stream:
+                lines = stream.read().splitlines()
+        except OSError:
+            return
+        import pathspec  # only where a .gitignore is met: a warm audit's start-up counts
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+        self._specs.append((Path(directory), pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
         for base, spec in self._specs:
             try:
-                relative = path.relative_to(base).as_posix()
+                relative = Path(path).relative_to(base).as_posix()
             except ValueError:
                 continue
             if spec.match_file(relative + "/" if is_dir else relative):
@@ -97,9 +100,10 @@ def discover(paths: list[Path]) -> list[SourceFile]:
                 if directory == top or top in directory.parents:
                     if directory != given:
                         rules.load(directory)
-        for file, is_link in _walk(given, rules):
+        for name, is_link in _walk(str(given), rules):
+            file = Path(name)
             found.setdefault(file, SourceFile(file, given, _symlink_problem(file, given) if is_link else ""))
-    return [found[p] for p in sorted(found)]
+    return [found[p] for p in sorted(found, key=lambda p: p.parts)]  # Path order, without Path comparisons
 
 
 def _symlink_problem(path: Path, root: Path) -> str:
@@ -129,20 +133,22 @@ def _package_root(directory: Path) -> Path:
     return directory
 
 
-def _walk(top: Path, rules: _IgnoreRules):
+def _walk(top: str, rules: _IgnoreRules):
+    """(path, is a symlink) of the Python files below `top`, as strings: a big tree has thousands of
+    entries, and a Path per entry costs more than the walk."""
     rules.load(top)
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
     except OSError:
         return
     for entry in entries:
-        path = Path(entry.path)
+        name = entry.name
         if entry.is_dir(follow_symlinks=False):
-            if entry.name.startswith(".") or entry.name in SKIPPED_DIRS or _is_virtualenv(path):
+            if name.startswith(".") or name in SKIPPED_DIRS or _is_virtualenv(entry.path):
                 continue
-            if rules.ignored(path, is_dir=True):
+            if rules.ignored(entry.path, is_dir=True):
                 continue
-            yield from _walk(path, rules)
-        elif entry.name.endswith(".py") and (entry.is_file() or entry.is_symlink()):
-            if not rules.ignored(path, is_dir=False):
-                yield path, entry.is_symlink()  # from the scan: no stat per file
+            yield from _walk(entry.path, rules)
+        elif name.endswith(".py") and (entry.is_file() or entry.is_symlink()):
+            if not rules.ignored(entry.path, is_dir=False):
+                yield entry.path, entry.is_symlink()  # from the scan: no stat per file

@@ -14,7 +14,6 @@ from typing import Callable
 
 from . import celery_settings, facts
 from .pool import parallel_map
-from .summarize import summarize
 
 # Files holding these bytes may define tasks; they are summarized up front. Everything else is
 # summarized only when an import or a model lookup leads to it.
@@ -162,6 +161,8 @@ def summarize_entry(entry: Entry, path: Path, data: bytes) -> None:
 
 def _summarize(path: Path, module_name: str, is_package: bool, data: bytes):
     """(summary, None), or (None, (line, message)) for a file that does not parse."""
+    from .summarize import summarize  # not needed by a run that reuses the last report
+
     try:
         return summarize(data, str(path), module_name, is_package), None
     except SyntaxError as error:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterator
 
 
@@ -14,6 +12,9 @@ def parallel_map(work: Callable, items: list, jobs: int, threshold: int) -> Iter
     if jobs <= 1 or len(items) < threshold:
         yield from map(work, items)
         return
+    import multiprocessing  # a run that reuses the last report never starts a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         yield from pool.map(work, items, chunksize=max(1, len(items) // (jobs * 8)))
