@@ -461,9 +461,10 @@ class _FunctionCheck:
         return False
 
     def _marks_a_send(self, effect: facts.Effect, call: ast.Call) -> bool:
-        """`Host.objects.filter(pk=host.pk).update(welcome_sent=True)` as the statement right after a send
-        is the record that the message went out (sent-flag's mark-after form): it belongs with the send,
-        which no transaction can take back, not with the writes that follow."""
+        """`Host.objects.filter(pk=host.pk).update(welcome_sent=True)` as the statement right after one
+        that sends is the record that the message went out (sent-flag's mark-after form): it belongs
+        with the send, which no transaction can take back, not with the writes that follow. (A send
+        through a project helper is not seen here.)"""
         if effect.kind != "db_update":
             return False
         while True:  # the effect's position is also the inner `filter(...)` call's: take the outermost
@@ -481,11 +482,14 @@ class _FunctionCheck:
         while not isinstance(statement, ast.stmt) and id(statement) in self.parents:
             statement = self.parents[id(statement)]
         parent = self.parents.get(id(statement))
-        sends = {e.statement for e in self.function.effects if e.kind == "send"}
+        sends = [e.line for e in self.function.effects if e.kind == "send"]
         for block in (getattr(parent, name, None) for name in ("body", "orelse", "finalbody")):
             if isinstance(block, list) and any(s is statement for s in block):
                 index = next(i for i, s in enumerate(block) if s is statement)
-                return index > 0 and block[index - 1].lineno in sends
+                if index == 0:
+                    return False
+                before = block[index - 1]  # the send itself, or a with/for/if block that holds it
+                return any(before.lineno <= line <= (before.end_lineno or before.lineno) for line in sends)
         return False
 
     def _new_instances(self) -> dict[str, str]:

@@ -11,7 +11,7 @@ from idem_fix.codemods.engine.files import discover
 from idem_fix.codemods.engine.loader import Loader, imported_names
 from idem_fix.codemods.engine.project import Project
 from idem_fix.codemods.engine.rules import Options, all_rules
-from idem_fix.codemods.engine.runner import analyse
+from idem_fix.codemods.engine.runner import analyse, find_files
 
 TASKS = """
 from celery import shared_task
@@ -155,3 +155,30 @@ def test_a_changed_file_makes_a_new_report(tmp_path, monkeypatch):
     after, _ = audit([root], Config(), "test")
     risks = {t.name: t.risk for t in after.tasks}
     assert {t.name: t.risk for t in before.tasks}["app1.tasks.make1"] != risks["app1.tasks.make1"] == "low"
+
+
+def test_files_are_named_from_their_context_root_whatever_the_order_of_the_paths(tmp_path):
+    root = write_tree(tmp_path / "p", {"app/__init__.py": "", "app/tasks.py": "", "app/base.py": ""})
+    for paths in ([root / "app", root], [root, root / "app"]):
+        files = find_files(paths)
+        assert {f.root for f in files.all} == {root}, paths
+
+
+def test_what_the_import_scan_summarized_ahead_does_not_change_the_index(tmp_path):
+    """Files summarized because an import line names them are not loaded until a look-up needs them:
+    a mention of an import in a docstring must not change what the index knows (subclasses here)."""
+    files = {
+        "app/__init__.py": "",
+        "app/base.py": "class Base:\n    def go(self):\n        self.step()\n\n    def step(self):\n        pass\n",
+        "app/impl.py": (
+            "from app.base import Base\nfrom app.models import Row\n\n\nclass Impl(Base):\n"
+            "    def step(self):\n        Row.objects.create(key=1)\n        Row.objects.create(key=2)\n"
+        ),
+        "app/models.py": "from django.db import models\n\n\nclass Row(models.Model):\n    key = models.IntegerField()\n",
+    }
+    task = "from celery import shared_task\nfrom app.base import Base\n\n\n@shared_task\ndef run_it():\n    Base().go()\n"
+    reaches = []
+    for docstring in ('"""Runs Base."""\n', '"""Runs Base. Not:\n\n    from app.impl import Impl\n"""\n'):
+        root = write_tree(tmp_path / str(len(reaches)), {**files, "app/tasks.py": docstring + task})
+        reaches.append(sorted(key.qualname for key in _project(root, None).reach))
+    assert reaches[0] == reaches[1] == ["Base.go", "Base.step", "run_it"]

@@ -44,3 +44,22 @@ def test_twice_adds_once(source):
     again, _ = ensure_from_import(module, "django.db", "transaction")
     assert again.code == module.code
     assert module.code.count("from django.db import transaction") == 1
+
+
+def test_a_later_import_of_a_name_wins_in_the_order_ast_walk_meets_them(make_project):
+    """A function's own import sits one level deeper than the module's, like one in a try block:
+    breadth-first, the try block's import (after the function) is met last and wins."""
+    project = make_project({
+        "app/__init__.py": "",
+        "app/clients.py": """
+            def pay():
+                from payments import client
+                return client
+
+            try:
+                from legacy import client
+            except ImportError:
+                client = None
+        """,
+    })
+    assert project.module("app.clients").imports["client"] == "legacy.client"

@@ -26,7 +26,7 @@ WATCHED = frozenset(
 )
 # Bytes of a file that may write Celery settings (`app.conf.x = ...`, `app.conf.update(...)`); not
 # `django.conf`, which nearly every Django module imports.
-MARKERS = (b"CELERY", b"BROKER_", b".conf.", b".conf[")
+MARKERS = (b"CELERY", b"BROKER_", b".conf.")
 
 
 def _normalise(written: str) -> str | None:

@@ -32,7 +32,7 @@ def _engine_digest() -> str:
     """Summaries depend on the code that makes them: any change to it invalidates the cache."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("facts.py", "summarize.py", "effects.py", "loader.py"):
+    for name in ("facts.py", "summarize.py", "effects.py", "loader.py", "celery_settings.py", "names.py", "source.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -189,6 +189,14 @@ def _scan_job(job):
         return path, None, error.strerror or str(error)
 
 
+def prepare_cache_dir(directory: Path) -> None:
+    """The cache folder, with a .gitignore that keeps it out of git."""
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / ".gitignore"
+    if not marker.exists():
+        marker.write_text("# Created by idem-fix: a cache, safe to delete.\n*\n")
+
+
 class Cache:
     """One pickle per project folder: {path: Entry}. Safe to delete; ignored by git. Whoever runs the
     rules saves it once at the end, with what they made the index load."""
@@ -222,14 +230,15 @@ class Cache:
         self.entries[str(path)] = entry
         self.dirty = True
 
+    def forget(self, path: Path) -> None:
+        if self.entries.pop(str(path), None) is not None:
+            self.dirty = True
+
     def save(self) -> None:
         if self.directory is None or not self.dirty:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            marker = self.directory / ".gitignore"
-            if not marker.exists():
-                marker.write_text("# Created by idem-fix: a cache, safe to delete.\n*\n")
+            prepare_cache_dir(self.directory)
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".summaries.")
             with os.fdopen(handle, "wb") as stream:
                 pickle.dump({"engine": ENGINE_DIGEST, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
@@ -291,11 +300,12 @@ class Loader:
         """Summarize, in parallel when there are many, the files that are about to be needed."""
         todo = [(path, entry) for path, entry in files if not entry.summarized and entry.error is None]
         jobs = [(path, entry.module_name, entry.is_package, self.overlay.get(path)) for path, entry in todo]
-        for (path, entry), (summary, error, read) in zip(todo, self._map(_summarize_job, jobs, _BATCH_POOL_THRESHOLD)):
+        for (path, entry), (summary, error, read) in zip(todo, list(self._map(_summarize_job, jobs, _BATCH_POOL_THRESHOLD))):
             entry.summarized = True
             entry.summary, entry.error = summary, error
             if not read:
-                continue  # not cached: the next run tries again
+                self.cache.forget(path)  # the next run tries again
+                continue
             self.stats.read += 1
             self.stats.summarized += 1
             if path not in self.overlay:

@@ -154,12 +154,14 @@ class Project:
             del self._files[file.module_name]
 
     def _load_where(self, wanted, follow_imports: bool = False) -> None:
-        """Load the modules `wanted` picks (and those already summarized); with `follow_imports`, first
+        """Load the modules `wanted` picks (every module with --scope all); with `follow_imports`, first
         summarize in one parallel batch every project module they import, transitively: resolving
-        names and following calls from tasks would load most of them one by one anyway."""
+        names and following calls from tasks would summarize most of them one by one anyway. Those
+        are only summarized, not loaded: what the index holds (tasks, subclasses) must not depend on
+        what a text search of imports found, or on what an earlier run left in the cache."""
         chosen = [
             file for name, file in self._files.items()
-            if name not in self.modules and file.entry is not None and (file.entry.summarized or wanted(file.entry))
+            if name not in self.modules and file.entry is not None and (self.load_everything or wanted(file.entry))
         ]
         batch = [*chosen, *self._imported_by(chosen)] if follow_imports else chosen
         self.loader.summarize_all([(file.source.path, file.entry) for file in batch])

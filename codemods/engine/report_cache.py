@@ -1,5 +1,5 @@
 """The last audit's report, reused while nothing it depends on has changed: every file the run reads
-(path, size, mtime), the configuration, the working folder (paths in the report are relative to it),
+(path, size, mtime, inode, ctime), the configuration, the working folder (paths in the report are relative to it),
 the Python version and idem-fix's own code. A warm audit of an unchanged project then lists and stats
 its files and parses nothing; any change falls back to the per-file summary cache."""
 
@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .files import SourceFile
+from .loader import prepare_cache_dir
 
 _CODE = Path(__file__).resolve().parent.parent  # codemods/: the engine and every rule
 
@@ -34,7 +35,10 @@ def report_key(files: list[SourceFile], targets: set[Path], settings: str) -> st
             stat = source.path.stat()
         except OSError:
             return None
-        digest.update(f"{source.path}\0{source.root}\0{source.problem}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        digest.update(
+            f"{source.path}\0{source.root}\0{source.problem}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
+            f"{stat.st_ino}\0{stat.st_ctime_ns}\0".encode()  # a file copied over with its old mtime still counts
+        )
         digest.update(b"T" if source.path in targets else b"C")
     return digest.hexdigest()
 
@@ -51,7 +55,7 @@ class ReportCache:
         try:
             with open(self.file, "rb") as stream:
                 stored_key, value = pickle.load(stream)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        except Exception:  # noqa: BLE001 - a damaged or foreign cache file is only a miss
             return None
         return value if stored_key == key else None
 
@@ -59,7 +63,7 @@ class ReportCache:
         if key is None:
             return
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            prepare_cache_dir(self.file.parent)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".report.")
             with os.fdopen(handle, "wb") as stream:
                 pickle.dump((key, value), stream, protocol=pickle.HIGHEST_PROTOCOL)

@@ -55,8 +55,8 @@ class Files:
 def find_files(paths: list[Path]) -> Files:
     found = discover(paths)
     roots = sorted({context_root(p) for p in paths})
-    walked = {p.absolute() for p in paths if p.is_dir()}
-    around = discover([r for r in roots if r not in walked])  # usually none: `audit .` reads its own root
+    # Files are named from their context root (the copies found there win); `audit .` names its own root.
+    around = [] if sorted(p.absolute() for p in paths) == roots else discover(roots)
     everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path)
     return Files(everything, {f.path for f in found}, roots)
 

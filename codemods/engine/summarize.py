@@ -101,7 +101,7 @@ class _Summarizer:
         classes: dict[str, facts.Class] = {}
         celery_apps: list[str] = []
         registrations: list[tuple[str, str]] = []
-        for node in self.nodes:
+        for node in _statements_in_walk_order(self.tree):  # a later import of a name wins: keep ast.walk's order
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._record_import(node)
         settings = celery_settings.collect(self._module_statements(self.tree.body), self.segment)
@@ -447,6 +447,22 @@ def _breadth_first(
 # objects), and plain names.
 _LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "module", "level", "type_comment", "kind", "conversion", "is_async"})
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order of the nodes' _fields
+
+
+def _statements_in_walk_order(tree: ast.Module) -> list[ast.AST]:
+    """The module's statements (with except and case clauses) in `ast.walk`'s order. Statements only
+    sit in these fields, so a breadth-first walk through them alone keeps each statement's depth and
+    its place among the others, for a fraction of the nodes."""
+    order: list[ast.AST] = [tree]
+    for node in order:
+        for name in _STATEMENT_FIELDS:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                order.extend(child for child in value if isinstance(child, ast.AST))
+    return order
+
+
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)
 

@@ -1,5 +1,6 @@
 from celery import shared_task
 from django.core.mail import send_mail
+from django.utils import translation
 
 from .models import Account, AuditLog
 
@@ -12,3 +13,14 @@ def welcome(account_id):
     send_mail("Welcome", "Hello", None, [account.email])
     Account.objects.filter(pk=account.pk).update(welcome_sent=True)
     AuditLog.objects.create(message="welcomed")
+
+
+@shared_task
+def remind(account_id):
+    account = Account.objects.get(pk=account_id)
+    if account.reminder_sent:
+        return
+    with translation.override("en"):
+        send_mail("Reminder", "Hello", None, [account.email])
+    Account.objects.filter(pk=account.pk).update(reminder_sent=True)
+    AuditLog.objects.create(message="reminded")

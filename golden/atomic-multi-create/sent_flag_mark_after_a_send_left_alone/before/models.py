@@ -4,6 +4,7 @@ from django.db import models
 class Account(models.Model):
     email = models.EmailField()
     welcome_sent = models.BooleanField(default=False)
+    reminder_sent = models.BooleanField(default=False)
 
 
 class AuditLog(models.Model):
