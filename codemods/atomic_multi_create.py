@@ -38,6 +38,7 @@ from .engine.project import FunctionKey, Project, Symbol
 from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
 from .engine.source import LINE_BREAK, parse_function
 from .engine.summarize import suppressions
+from .engine.walk import child_nodes
 
 NAME = "atomic-multi-create"
 WRITES = frozenset({"db_create", "db_upsert", "db_save", "db_update", "db_delete"})
@@ -811,32 +812,13 @@ class _Wrap(PositionedTransformer):
 # --- ast helpers ------------------------------------------------------------------------------
 
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    """`ast.iter_child_nodes` as a list, less the `ctx` markers (Load, Store, Del) that no walk here looks
-    for: the walks are the rule's hot path."""
-    fields = _CHILD_FIELDS.get(type(node))
-    if fields is None:
-        fields = _CHILD_FIELDS[type(node)] = tuple(f for f in node._fields if f != "ctx")
-    children = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            children.append(value)
-        elif isinstance(value, list):
-            children.extend(item for item in value if isinstance(item, ast.AST))
-    return children
-
-
 def _breadth_first(root: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST], dict[int, list[ast.AST]]]:
     """Every node under `root` in `ast.walk` order, each one's parent and each one's children (by id)."""
     nodes = [root]
     parents: dict[int, ast.AST] = {}
     children: dict[int, list[ast.AST]] = {}
     for parent in nodes:  # grows while it is read: breadth first
-        children[id(parent)] = below = _children(parent)
+        children[id(parent)] = below = child_nodes(parent)
         for child in below:
             parents[id(child)] = parent
         nodes.extend(below)
@@ -845,12 +827,12 @@ def _breadth_first(root: ast.AST) -> tuple[list[ast.AST], dict[int, ast.AST], di
 
 def _walk_scope(node: ast.AST):
     """Every node under `node` that runs in its scope: not inside nested functions, lambdas or classes."""
-    pending = _children(node)
+    pending = child_nodes(node)
     while pending:
         child = pending.pop()
         yield child
         if not isinstance(child, SCOPES):
-            pending.extend(_children(child))
+            pending.extend(child_nodes(child))
 
 
 class _ScopeWalk:

@@ -37,6 +37,7 @@ from .engine.names import call_reference, dotted, local_types
 from .engine.project import FunctionKey, Model, Project, Task
 from .engine.rules import Doc, Finding, Options, Rule, money_risk, suppressed
 from .engine.source import SourceText, parse_function
+from .engine.walk import child_nodes, walk
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -381,7 +382,7 @@ class _Context:
             node = next(
                 (
                     n
-                    for n in (_walk(tree) if tree is not None else ())
+                    for n in (walk(tree) if tree is not None else ())
                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                     and n.lineno == function.line
                     and n.name == function.name
@@ -454,7 +455,7 @@ class _View:
             self.nodes.append(current)
             if isinstance(current, _SCOPES):
                 continue
-            for child in _child_nodes(current):
+            for child in child_nodes(current):
                 self.parents[child] = current
                 pending.append(child)
         self.nodes.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
@@ -827,7 +828,7 @@ class _TaskCheck:
             if found is None:
                 continue
             model_expr, manager, model, outside = found
-            ids = tuple(dict.fromkeys(n.id for n in _walk(value) if isinstance(n, ast.Name) and n.id in parameters))
+            ids = tuple(dict.fromkeys(n.id for n in walk(value) if isinstance(n, ast.Name) and n.id in parameters))
             roots[target.id] = _Root(target.id, node, model_expr, manager, model, outside, ids)
         return roots
 
@@ -1035,7 +1036,7 @@ class _TaskCheck:
         value = last.value
         if any(
             isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda))
-            for n in _walk(value)
+            for n in walk(value)
         ):
             return "return"
         known = set(view.parameters()) | set(self.context.project.module(self.task.key.module).imports)
@@ -1116,9 +1117,9 @@ class _TaskCheck:
                 return f"line {block[last].end_lineno} holds more than one statement"
             first_send = min((c.lineno, c.col_offset) for c in sends)
             for statement in block[anchor : last + 1]:
-                for node in _walk(statement):
+                for node in walk(statement):
                     if isinstance(node, ast.Return) and (
-                        (node.lineno, node.col_offset) > first_send or any(c in sends for c in _walk(node))
+                        (node.lineno, node.col_offset) > first_send or any(c in sends for c in walk(node))
                     ):
                         return (
                             f"the return on line {node.lineno} comes after the send, so a mark after it would "
@@ -1223,28 +1224,6 @@ class _TaskCheck:
 # --- helpers for detection ---------------------------------------------------------------------
 
 
-def _child_nodes(node: ast.AST) -> list[ast.AST]:
-    """`ast.iter_child_nodes`, as a list and without its two generators: the rule walks many trees."""
-    children = []
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
-            children.append(value)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, ast.AST):
-                    children.append(item)
-    return children
-
-
-def _walk(node: ast.AST):
-    """`ast.walk`, in the same order (breadth first), built on `_child_nodes`."""
-    pending = [node]
-    for current in pending:
-        pending.extend(_child_nodes(current))
-        yield current
-
-
 def _names_in(node: ast.AST) -> set[str]:
     """The names (`ast.Name`) anywhere under the node."""
     names = set()
@@ -1254,7 +1233,7 @@ def _names_in(node: ast.AST) -> set[str]:
         if isinstance(current, ast.Name):
             names.add(current.id)
         else:
-            pending.extend(_child_nodes(current))
+            pending.extend(child_nodes(current))
     return names
 
 
@@ -1299,7 +1278,7 @@ def _may_spell(data: bytes, names) -> bool:
 
 def _meta_options(tree: ast.Module | None, line: int, name: str) -> dict[str, object]:
     """Literal options of the model's `class Meta` (proxy, managed, abstract)."""
-    for node in _walk(tree) if tree is not None else ():
+    for node in walk(tree) if tree is not None else ():
         if isinstance(node, ast.ClassDef) and node.name == name and node.lineno == line:
             for meta in node.body:
                 if isinstance(meta, ast.ClassDef) and meta.name == "Meta":
@@ -1359,7 +1338,7 @@ def _describe(view: _View, call: ast.Call) -> str:
 
 def _flaggy(view: _View, test: ast.AST, planned: set[str], created: set[str]) -> bool:
     """Does the condition read a sent flag, a sent timestamp, a cache key or an audit row?"""
-    for node in _walk(test):
+    for node in walk(test):
         identifiers: list[str] = []
         if isinstance(node, ast.Name):
             identifiers.append(node.id)
@@ -1467,7 +1446,7 @@ def _derivations(view: _View, roots: dict[str, _Root]) -> dict[str, set[str]]:
 
 
 def _first_effect(view: _View, statement: ast.stmt) -> tuple[int, str] | None:
-    for node in _walk(statement):
+    for node in walk(statement):
         if isinstance(node, ast.Call) and view.kind(node):
             return node.lineno, _callee(view, node)
     return None
