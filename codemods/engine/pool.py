@@ -18,4 +18,3 @@ def parallel_map(work: Callable, items: list, jobs: int, threshold: int) -> Iter
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         yield from pool.map(work, items, chunksize=max(1, len(items) // (jobs * 8)))
-

@@ -15,6 +15,7 @@ import tokenize
 from . import celery_settings, effects, facts
 from .names import call_reference, dotted
 from .source import SourceText
+from .walk import breadth_first
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
 VOLATILE_CALLS = frozenset(
@@ -88,7 +89,7 @@ class _Summarizer:
     def _walk_module(self, tree: ast.Module) -> list[ast.AST]:
         """Every node once: the module outside functions, then each function's own walk, which its
         analysis reuses (one pass over each node, not one per question asked of it)."""
-        nodes = _breadth_first(tree, stop_at=_FUNCTIONS)[0]
+        nodes = breadth_first(tree, stop_at=_FUNCTIONS)[0]
         for node in nodes:
             if isinstance(node, _FUNCTIONS) and node is not tree:
                 self.function_walks[node] = _function_walk(node)
@@ -406,47 +407,6 @@ def _target_names(target: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
-def _breadth_first(
-    root: ast.AST, first_level=None, stop_at: tuple[type, ...] = ()
-) -> tuple[list[ast.AST], dict[ast.AST, ast.AST], list[int]]:
-    """`ast.walk`'s order and each node's parent, in one pass: `ast.walk` and `ast.iter_child_nodes` are
-    generators over generators and cost more than everything else a summary does. Leaves that no
-    summary reads (expression contexts, operators) and fields that only hold names are skipped. With
-    `first_level` (the root's statements), also each node's index among them (-1 outside them). Nodes
-    of the `stop_at` types are listed but not entered."""
-    order = [root]
-    parents: dict[ast.AST, ast.AST] = {}
-    tops = [-1]
-    first = {id(s): i for i, s in enumerate(first_level)} if first_level is not None else {}
-    fields = _CHILD_FIELDS
-    node_type = ast.AST
-    for position, parent in enumerate(order):
-        if position and isinstance(parent, stop_at):
-            continue
-        kind = type(parent)
-        names = fields.get(kind)
-        if names is None:
-            names = fields[kind] = tuple(n for n in parent._fields if n not in _LEAF_FIELDS)
-        top = tops[position]
-        for name in names:
-            value = getattr(parent, name, None)
-            if value.__class__ is list:
-                for child in value:
-                    if isinstance(child, node_type):
-                        parents[child] = parent
-                        order.append(child)
-                        tops.append(first.get(id(child), -1) if parent is root else top)
-            elif isinstance(value, node_type):
-                parents[value] = parent
-                order.append(value)
-                tops.append(first.get(id(value), -1) if parent is root else top)
-    return order, parents, tops
-
-
-# Fields whose values are never nodes a summary looks at: contexts and operators (shared leaf
-# objects), and plain names.
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "arg", "module", "level", "type_comment", "kind", "conversion", "is_async"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order of the nodes' _fields
 
 
@@ -471,7 +431,7 @@ def _function_walk(node: ast.FunctionDef | ast.AsyncFunctionDef):
     """The function's nodes and parents (`ast.walk` order), and its body's nodes statement by statement,
     each statement's nodes in `ast.walk` order (a breadth-first walk restricted to one subtree keeps the
     subtree's own breadth-first order, so a stable sort by statement gives it)."""
-    order, parents, tops = _breadth_first(node, node.body)
+    order, parents, tops = breadth_first(node, node.body)
     in_body = sorted((i for i, top in enumerate(tops) if top >= 0), key=tops.__getitem__)
     return order, parents, [order[i] for i in in_body]
 
