@@ -16,7 +16,7 @@ import pstats
 import time
 from pathlib import Path
 
-from idem_fix.codemods.engine.audit import build_report
+from idem_fix.codemods.engine.assess import build_report
 from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.rules import Options, all_rules
 from idem_fix.codemods.engine.runner import index

@@ -8,34 +8,24 @@ from __future__ import annotations
 
 import enum
 import gc
-import importlib.metadata
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from idem_fix.codemods.engine.config import Config, ConfigError
-from idem_fix.codemods.engine.writes import write_atomic
-from idem_fix.codemods.engine.rules import Options, Rule, all_rules
 from idem_fix.codemods.engine.audit import audit as run_audit
-from idem_fix.codemods.engine.runner import analyse, rewrite
 
+from . import __version__
 from . import output
 from .options import FlagMode, FlagStore, Scope
 from . import report as report_formats
 
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("idem-fix")
-    except importlib.metadata.PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
-
-
-__version__ = _version()
+if TYPE_CHECKING:  # the rules and the rewriting load with the commands that use them (a warm audit does not)
+    from idem_fix.codemods.engine.rules import Rule
 
 app = typer.Typer(
     name="idem-fix",
@@ -58,6 +48,8 @@ JOBS = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Processes 
 
 
 def _select_rules(names: List[str]) -> List[Rule]:
+    from idem_fix.codemods.engine.rules import all_rules
+
     known = all_rules()
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -104,6 +96,10 @@ def apply(
     if missing:
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
+    from idem_fix.codemods.engine.rules import Options
+    from idem_fix.codemods.engine.runner import analyse, rewrite
+    from idem_fix.codemods.engine.writes import write_atomic
+
     rules = _select_rules(rule)
     options = Options(
         scope=scope.value,
@@ -201,12 +197,16 @@ def audit(
 @app.command("rules")
 def list_rules() -> None:
     """List the rules: name, fix safety and what each one does."""
+    from idem_fix.codemods.engine.rules import all_rules
+
     output.rules_table(all_rules().values())
 
 
 @app.command()
 def explain(name: str = typer.Argument(..., help="A rule name, as `idem-fix rules` lists them.")) -> None:
     """Explain one rule: what it does, why, an example, and how safe its fix is."""
+    from idem_fix.codemods.engine.rules import all_rules
+
     known = all_rules()
     if name not in known:
         output.error(f"unknown rule: {name}. Rules: {', '.join(known)}")

@@ -3,27 +3,48 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+@functools.cache
+def _console(on_stderr: bool):
+    """rich's consoles are made (and rich.console imported) on the first output: a warm audit that
+    writes its report to a file prints nothing and should not pay for them."""
+    from rich.console import Console
+
+    return Console(stderr=on_stderr, highlight=False, soft_wrap=True)
+
+
+def __getattr__(name: str):
+    if name in ("stdout", "stderr"):
+        return _console(name == "stderr")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, loaded with the first message (see `_console`)."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(text)
+
+
+def say(message: str) -> None:
+    _console(True).print(escape(message))
 
 
 def error(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {escape(message)}")
+    _console(True).print(f"[bold red]error:[/] {escape(message)}")
 
 
 def warn(message: str) -> None:
-    stderr.print(f"[yellow]warning:[/] {escape(message)}")
+    _console(True).print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def diff(text: str) -> None:
+    from rich.text import Text
+
+    stdout = _console(False)
     if not stdout.is_terminal:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -43,6 +64,7 @@ def diff(text: str) -> None:
 
 def summary(run, changed, failed, written: bool) -> int:
     """Print a line per finding and the totals; return how many fixes could not be applied."""
+    stderr = _console(True)
     applied = {(c.path, getattr(plan, "line", 0)) for c in changed for plans in c.applied.values() for plan in plans}
     fixes = [f for f in run.findings if f.status == "fix"]
     rewritten = sum(len(plans) for c in changed for plans in c.applied.values())
@@ -74,17 +96,20 @@ def summary(run, changed, failed, written: bool) -> int:
 
 
 def rules_table(rules) -> None:
+    from rich.table import Table
+
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("rule")
     table.add_column("fix safety")
     table.add_column("what it does")
     for rule in rules:
         table.add_row(rule.name, rule.fix_safety, rule.summary)
-    stdout.print(table)
+    _console(False).print(table)
 
 
 def explain(rule) -> None:
     doc = rule.doc
+    stdout = _console(False)
     stdout.print(f"[bold]{rule.name}[/]  (fix safety: {rule.fix_safety})\n")
     for title, text in (("What it does", doc.what), ("Why", doc.why)):
         stdout.print(f"[bold]{title}[/]\n{escape(text)}\n")
@@ -98,21 +123,36 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
-def file_console(stream) -> Console:
+def file_console(stream):
+    from rich.console import Console
+
     return Console(file=stream, highlight=False, soft_wrap=True, width=160, color_system=None)
 
 
 @contextlib.contextmanager
 def progress(description: str):
-    """A progress bar on stderr while files are read; nothing when stderr is not a terminal."""
-    if not stderr.is_terminal:
-        yield None
-        return
-    with Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=stderr, transient=True) as bar:
-        task = bar.add_task(description, total=None)
+    """A progress bar on stderr while files are read, from the first file read on (a warm audit reads
+    none); nothing when stderr is not a terminal."""
+    started = []  # (bar, task) once the first file is read
 
-        def advance(done: int, total: int) -> None:
+    def advance(done: int, total: int) -> None:
+        if not started:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            stderr = _console(True)
+            if not stderr.is_terminal:
+                started.append(None)
+                return
+            bar = Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                           console=stderr, transient=True)
+            bar.start()
+            started.append((bar, bar.add_task(description, total=None)))
+        if started[0]:
+            bar, task = started[0]
             bar.update(task, completed=done, total=total)
 
+    try:
         yield advance
+    finally:
+        if started and started[0]:
+            started[0][0].stop()

@@ -9,15 +9,15 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
-from rich.markup import escape
-
-from idem_fix.codemods.engine.rules import Options, Rule, all_rules
 
 from . import output
 from .options import FlagMode, FlagStore, Scope
+
+if TYPE_CHECKING:
+    from idem_fix.codemods.engine.rules import Rule
 
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN")
 
@@ -27,7 +27,7 @@ class Forge(str, enum.Enum):
     gitlab = "gitlab"
 
 
-def _load_git() -> None:
+def _load() -> None:
     """GitPython and the pull-request code load when `idem-fix pr` runs, not with every command
     (they cost a warm `audit` a fifth of its time)."""
     global git, prs
@@ -35,8 +35,15 @@ def _load_git() -> None:
     from . import pull_request as prs
 
 
+def all_rules() -> dict[str, Rule]:
+    """The registered rules; like GitPython, loaded by this command only."""
+    from idem_fix.codemods.engine.rules import all_rules as registered
+
+    return registered()
+
+
 def _say(message: str) -> None:
-    output.stderr.print(escape(message))
+    output.say(message)
 
 
 def pr(
@@ -67,7 +74,7 @@ def pr(
 
     Exit codes: 0 done or nothing to change, 1 a failure or a refusal (uncommitted changes, an existing branch), 2 a usage error.
     """
-    _load_git()
+    _load()
     secrets = [prs.Secret(os.environ.get(name)) for name in TOKEN_VARIABLES]
     try:
         _pr(**locals())
@@ -127,6 +134,8 @@ def _run(
     target, repo, rules, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_,
     api_url, repo_slug, draft, scope, flag_mode, flag_store,
 ) -> None:
+    from idem_fix.codemods.engine.rules import Options
+
     base_sha = prs.resolve_base(repo, base)
     current = prs.current_branch(repo)
     name = branch or "idem-fix/" + "+".join(r.name for r in rules)

@@ -34,8 +34,11 @@ import git
 
 from idem_fix.codemods.engine.config import Config, ConfigError
 from idem_fix.codemods.engine.writes import FileChange, write_atomic
-from idem_fix.codemods.engine.rules import RISKS, Options, Rule
+from idem_fix.codemods.engine.report import RISKS
+from idem_fix.codemods.engine.rules import Options, Rule
 from idem_fix.codemods.engine.runner import analyse, rewrite
+
+from . import __version__
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -637,15 +640,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("idem-fix")
-    except Exception:  # pragma: no cover - not installed
-        return "dev"
-
-
 def _api_detail(error: urllib.error.HTTPError) -> str:
     try:
         data = json.loads(error.read() or b"{}")
@@ -661,7 +655,7 @@ def _api_detail(error: urllib.error.HTTPError) -> str:
 
 def _post(url: str, payload: dict, auth: tuple[str, str, Secret], forge: str, headers: dict[str, str]) -> dict:
     request = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), method="POST")
-    for name, value in {"Content-Type": "application/json", "User-Agent": f"idem-fix/{_version()}", **headers}.items():
+    for name, value in {"Content-Type": "application/json", "User-Agent": f"idem-fix/{__version__}", **headers}.items():
         request.add_header(name, value)
     name, prefix, token = auth
     request.add_unredirected_header(name, prefix + token.reveal())

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
+from idem_fix.codemods.engine.report import RISKS, Report
 
-from idem_fix.codemods.engine.audit import Report
-from idem_fix.codemods.engine.rules import RISKS
+if TYPE_CHECKING:  # rich loads for the table only
+    from rich.console import Console
 
 RISK_STYLE = {"critical": "bold red", "high": "red", "moderate": "yellow", "low": "green"}
 STATUS_STYLE = {"risk": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -58,6 +58,8 @@ def _summary(report: Report) -> dict:
 
 def to_table(report: Report, console: Console) -> None:
     """Tasks by risk, each with the lines that make it risky; then the Celery settings; then counts."""
+    from rich.markup import escape
+
     console.print("[bold]Celery tasks: what a redelivery would repeat[/]")
     for task in report.tasks:
         console.print(

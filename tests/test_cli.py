@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import write_tree
+from idem_fix.cli import __version__
 from idem_fix.cli.main import app
 
 RULE = "create-to-get-or-create"
@@ -106,6 +108,10 @@ def test_every_command_has_help(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+def test_the_version_is_the_installed_one():
+    assert __version__ == importlib.metadata.version("idem-fix")
 
 
 def test_console_script_runs_as_a_module(project):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from conftest import write_tree
-from idem_fix.codemods.engine import audit as audit_module
+from idem_fix.codemods.engine import assess
 from idem_fix.codemods.engine.audit import audit
 from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.files import discover
@@ -138,11 +142,29 @@ def test_a_warm_audit_of_an_unchanged_project_reuses_the_report(tmp_path, monkey
     def no_index(*args, **kwargs):
         raise AssertionError("the project was indexed again")
 
-    monkeypatch.setattr(audit_module, "index", no_index)
+    monkeypatch.setattr(assess, "index", no_index)
     warm, _ = audit([root], Config(), "test")
     assert [(t.name, t.risk) for t in warm.tasks] == [(t.name, t.risk) for t in cold.tasks]
     with pytest.raises(AssertionError, match="indexed again"):
         audit([root], Config(task_decorators=["cron"]), "test")  # another configuration
+
+
+def test_a_warm_audit_loads_none_of_the_analysis(tmp_path):
+    """Reusing the last report needs the file list, the cache and a renderer: importing the index,
+    the rules, libcst or rich would cost a warm run more than its work."""
+    root = _tree(tmp_path / "p", 2)
+    program = (
+        "import json, sys\n"
+        "from idem_fix.cli.main import main\n"
+        f"sys.argv = ['idem-fix', 'audit', {str(root)!r}, '--format', 'json', '--output', {str(tmp_path / 'out.json')!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    loaded = [json.loads(subprocess.run([sys.executable, "-c", program], cwd=root, capture_output=True, text=True, check=True).stdout)
+              for _ in range(2)]
+    heavy = {"idem_fix.codemods.engine.project", "idem_fix.codemods.engine.rules", "libcst", "rich.console"}
+    assert heavy <= set(loaded[0])  # the cold run needs them, so the check below can fail
+    assert heavy.isdisjoint(loaded[1])
 
 
 def test_a_changed_file_makes_a_new_report(tmp_path, monkeypatch):

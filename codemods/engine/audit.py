@@ -1,253 +1,30 @@
-"""The audit: every task, what its reachable code does that a redelivery repeats, how risky that is,
-and which rule fixes it.
-
-Risk levels follow how teams sort tasks by hand before turning on acks_late:
-  critical  money records or movement; credential and auth changes
-  high      state in external systems (bookings, access codes on locks, mail redirections)
-  moderate  notifications; duplicate non-financial rows; fan-out to other tasks
-  low       deletes, updates, get_or_create / update_or_create, reads
-"""
+"""`idem-fix audit`: the report for some paths, with every rule (see `assess`), or the last report
+again when nothing it depends on has changed (see `report_cache`). This module and the report's data
+load without the analysis: a warm audit only lists and stats files."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
-from . import facts
-from .celery_checks import ConfigCheck, check_config
-from .orm import resolve_create
+from .cache_dir import cache_dir_for
 from .config import Config
-from .project import FunctionKey, ParseError, Project, Task
+from .files import find_files
+from .report import Report
 from .report_cache import ReportCache, report_key
-from .rules import RISKS, Finding, Options, Rule, all_rules, money_risk
-from .runner import cache_dir_for, errors_in_targets, find_files, index
-
-MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
-APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
-
-
-@dataclass
-class AuditFinding:
-    rule: str  # the rule that fixes it, or "manual"
-    path: str
-    line: int
-    risk: str
-    message: str
-    fixable: bool
-    kind: str = ""  # the side effect: db_create, send, external, ...
-    advice: str = ""  # what to do about it, for people
-
-
-@dataclass
-class TaskReport:
-    name: str
-    qualname: str
-    module: str
-    path: str
-    line: int
-    risk: str
-    findings: list[AuditFinding] = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    version: str
-    tasks: list[TaskReport]
-    config: list[ConfigCheck]
-    files: int
-    errors: list = field(default_factory=list)
-
-    def count(self, risk: str) -> int:
-        return sum(1 for t in self.tasks if t.risk == risk)
-
-    def at_or_above(self, risk: str) -> list[TaskReport]:
-        floor = RISKS.index(risk)
-        return [t for t in self.tasks if RISKS.index(t.risk) >= floor]
-
-
-def _highest(risks) -> str:
-    return max(risks, key=RISKS.index, default="low")
 
 
 def audit(
     paths: list, config: Config, version: str, use_cache: bool = True, jobs: int = 1, on_progress=None
-) -> tuple[Report, list[ParseError]]:
-    """The report for `paths` with every rule, and the problems met in the files the user named;
-    the last report again when nothing it depends on changed (see `report_cache`)."""
+) -> tuple[Report, list]:
+    """The report for `paths` with every rule, and the problems (`ParseError`s) met in the files the
+    user named."""
     files = find_files(paths)
     cache = ReportCache(cache_dir_for(files.roots)) if use_cache else None
     key = report_key(files.all, files.targets, f"{version}\0{config!r}") if cache else None
     cached = cache.load(key) if cache else None
     if cached is not None:
         return cached
-    project, _ = index(paths, Options(), config, use_cache, jobs, on_progress, files=files)
-    result = build_report(project, list(all_rules().values()), Options(), version, len(files.targets)), errors_in_targets(project)
+    from .assess import fresh_report  # the analysis
+
+    result = fresh_report(paths, files, config, version, use_cache, jobs, on_progress)
     if cache:
         cache.save(key, result)
     return result
-
-
-def build_report(project: Project, rules: list[Rule], options: Options, version: str, files: int) -> Report:
-    rule_findings: list[Finding] = []
-    for rule in rules:
-        rule_findings.extend(rule.detect(project, options))
-    by_site: dict[tuple[str, int], list[Finding]] = {}
-    for finding in rule_findings:
-        by_site.setdefault((finding.module, finding.line), []).append(finding)
-    lines_by_module: dict[str, list[int]] = {}
-    for module, line in by_site:
-        lines_by_module.setdefault(module, []).append(line)
-    tasks = [_task_report(project, task, by_site, lines_by_module) for task in project.tasks]
-    config = check_config(project)
-    project.loader.cache.save()  # with what the rules and checks made the index load
-    tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
-    return Report(version, tasks, config, files, list(project.errors))
-
-
-def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: dict[str, list[int]]) -> TaskReport:
-    findings: list[AuditFinding] = []
-    claimed: set[tuple[str, int]] = set()
-    for key in project.reachable_from(task):
-        function = project.function(key)
-        if function is None:
-            continue
-        for effect in function.effects:
-            finding = _effect_finding(project, key, function, effect)
-            if finding is None:
-                continue
-            site = (key.module, effect.line)
-            for rule_finding in by_site.get(site, []):
-                claimed.add(site)
-                _merge(finding, rule_finding)
-            findings.append(finding)
-        for line in lines_by_module.get(key.module, ()):
-            if function.line <= line <= function.end_line and (key.module, line) not in claimed:
-                claimed.add((key.module, line))
-                for rule_finding in by_site[(key.module, line)]:
-                    if rule_finding.status != "ok":
-                        findings.append(_from_rule(rule_finding))
-    for finding in findings:
-        if not finding.fixable and finding.advice and finding.risk != "low":
-            finding.message += f"; manual fix: {finding.advice}"
-    findings = _dedupe(findings)
-    findings.sort(key=lambda f: (-RISKS.index(f.risk), f.path, f.line))
-    return TaskReport(
-        name=task.name,
-        qualname=task.key.qualname,
-        module=task.key.module,
-        path=task.path,
-        line=task.line,
-        risk=_highest(f.risk for f in findings),
-        findings=findings,
-    )
-
-
-def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
-    seen = set()
-    unique = []
-    for finding in findings:
-        key = (finding.path, finding.line, finding.kind, finding.message)
-        if key not in seen:
-            seen.add(key)
-            unique.append(finding)
-    return unique
-
-
-def _merge(finding: AuditFinding, rule_finding: Finding) -> None:
-    """A rule's finding at the same line says how (or whether) it is fixed."""
-    if rule_finding.status == "ok":
-        finding.risk = "low"
-        finding.message = rule_finding.message
-        finding.advice = ""
-        return
-    finding.rule = rule_finding.rule if rule_finding.status == "fix" else "manual"
-    finding.fixable = rule_finding.status == "fix"  # the risk stays the audit's: one scale for every effect
-    detail = rule_finding.message
-    finding.advice = f"`idem-fix apply --rule {rule_finding.rule}`: {detail}" if finding.fixable else detail
-
-
-def _from_rule(rule_finding: Finding) -> AuditFinding:
-    fixable = rule_finding.status == "fix"
-    return AuditFinding(
-        rule=rule_finding.rule if fixable else "manual",
-        path=rule_finding.path,
-        line=rule_finding.line,
-        risk=rule_finding.risk,
-        message=rule_finding.message,
-        fixable=fixable,
-        kind=rule_finding.rule,
-        advice=f"`idem-fix apply --rule {rule_finding.rule}`" if fixable else "",
-    )
-
-
-def _effect_finding(project: Project, key: FunctionKey, function: facts.Function, effect: facts.Effect) -> AuditFinding | None:
-    path = project.display(key.module)
-    where = "" if not function.qualname else f" in {function.qualname}()"
-    call = effect.call
-
-    def finding(risk: str, message: str, advice: str) -> AuditFinding:
-        return AuditFinding("manual", path, effect.line, risk, message + where, False, effect.kind, advice)
-
-    if effect.kind == "db_create":
-        site = next((s for s in function.creates if s.line == effect.line), None)
-        model_name = _model_name(project, key, site)
-        if site is not None and model_name is None:
-            return None  # not a Django model we know (a client's .create())
-        name = model_name or call.split(".")[0]
-        money = money_risk(name, call)
-        if APPEND_ONLY.search(name):
-            return finding("low", f"{call}() records a {name} row per run (append-only)", "")
-        bulk = call.endswith("bulk_create")
-        return finding(
-            "critical" if money else "moderate",
-            f"{call}() creates {'money records' if money else 'a row'} ({name}): a redelivery creates "
-            f"{'them' if bulk else 'it'} again",
-            "bulk_create(..., ignore_conflicts=True) behind a unique constraint" if bulk
-            else "get_or_create keyed on the row's identity, behind a unique constraint",
-        )
-    if effect.kind == "db_upsert":
-        return finding("low", f"{call}() finds the row a first run made", "")
-    if effect.kind in {"db_save", "db_update", "db_delete"}:
-        verb = {"db_save": "saves", "db_update": "updates", "db_delete": "deletes"}[effect.kind]
-        return finding("low", f"{call}() {verb} rows: repeating it gives the same result", "")
-    if effect.kind == "send":
-        return finding(
-            "moderate",
-            f"{call}() sends a message: a redelivery sends it again",
-            "claim a sent flag atomically before the first side effect (rule sent-flag)",
-        )
-    if effect.kind == "credential":
-        return finding(
-            "critical",
-            f"{call}() changes credentials: a redelivery changes them again (a password already sent stops working)",
-            "claim a flag before the change so that a redelivery stops first (rule sent-flag), or move the change "
-            "behind a one-time token",
-        )
-    if effect.kind == "external":
-        money = money_risk(call) or bool(MONEY_LIBRARIES.search(call))
-        return finding(
-            "critical" if money else "high",
-            f"{call}() changes state in an external system{' (money)' if money else ''}: a redelivery calls it again",
-            "store the external reference and return early when it is set (rule guard-external-call), "
-            "or pass an idempotency key",
-        )
-    if effect.kind == "external_read":
-        return finding("low", f"{call}() reads from an external system", "")
-    if effect.kind == "fanout":
-        return finding(
-            "moderate",
-            f"{call}() enqueues another task: a redelivery enqueues it again",
-            "make the enqueued task idempotent too; enqueue it in transaction.on_commit",
-        )
-    return None
-
-
-def _model_name(project: Project, key: FunctionKey, site: facts.CreateSite | None) -> str | None:
-    if site is None:
-        return ""
-    resolved = resolve_create(project, key.module, site)
-    if resolved is None:
-        return None
-    if isinstance(resolved, str):
-        return site.receiver.rsplit(".", 1)[-1]
-    return resolved[0].name

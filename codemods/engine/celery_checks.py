@@ -7,8 +7,10 @@ explains each one that decides whether a task can run twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .project import Project
+if TYPE_CHECKING:  # the report keeps ConfigCheck and must load without the analysis
+    from .project import Project
 
 DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds: Redis and SQS redeliver unacked messages after this
 

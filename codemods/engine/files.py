@@ -84,12 +84,12 @@ def _git_top(start: Path) -> Path | None:
 
 def discover(paths: list[Path]) -> list[SourceFile]:
     """Python files under `paths`, sorted, each once. Files named explicitly are always included."""
-    found: dict[Path, SourceFile] = {}
+    found: dict[str, SourceFile] = {}  # by path string: hashing thousands of Paths costs more than the walk
     for given in paths:
         given = given.absolute()
         if given.is_file():
             root = _package_root(given.parent)
-            found.setdefault(given, SourceFile(given, root, _symlink_problem(given, root)))
+            found.setdefault(str(given), SourceFile(given, root, _symlink_problem(given, root)))
             continue
         if not given.is_dir():
             continue
@@ -101,9 +101,28 @@ def discover(paths: list[Path]) -> list[SourceFile]:
                     if directory != given:
                         rules.load(directory)
         for name, is_link in _walk(str(given), rules):
-            file = Path(name)
-            found.setdefault(file, SourceFile(file, given, _symlink_problem(file, given) if is_link else ""))
-    return [found[p] for p in sorted(found, key=lambda p: p.parts)]  # Path order, without Path comparisons
+            if name not in found:
+                file = Path(name)
+                found[name] = SourceFile(file, given, _symlink_problem(file, given) if is_link else "")
+    return sorted(found.values(), key=lambda f: f.path.parts)  # Path order, without Path comparisons
+
+
+@dataclass
+class Files:
+    """What a run reads: the files inside `paths` (targets) and the project around them (see `context_root`)."""
+
+    all: list
+    targets: set[Path]
+    roots: list[Path]
+
+
+def find_files(paths: list[Path]) -> Files:
+    found = discover(paths)
+    roots = sorted({context_root(p) for p in paths})
+    # Files are named from their context root (the copies found there win); `audit .` names its own root.
+    around = [] if sorted(p.absolute() for p in paths) == roots else discover(roots)
+    everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path)
+    return Files(everything, {f.path for f in found}, roots)
 
 
 def _symlink_problem(path: Path, root: Path) -> str:

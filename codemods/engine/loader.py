@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import celery_settings, facts
+from .cache_dir import prepare_cache_dir
 from .pool import parallel_map
 
 # Files holding these bytes may define tasks; they are summarized up front. Everything else is
@@ -22,7 +23,6 @@ MODEL_MARKERS = (b"Field(", b"ForeignKey(")
 _DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
 _FROM_IMPORT = re.compile(rb"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^\n#;]*))")
 _IMPORT = re.compile(rb"[ \t]*import[ \t]+([\w., \t]+)")
-CACHE_DIR_NAME = ".idem-fix-cache"
 MAX_BYTES = 5_000_000
 _POOL_THRESHOLD = 200  # below this many files to scan, a pool costs more than it saves
 _BATCH_POOL_THRESHOLD = 24  # the same for files to summarize (each costs far more than a scan)
@@ -187,14 +187,6 @@ def _scan_job(job):
         return path, scan(path, module_name, is_package, summarize_now, stat), None
     except OSError as error:
         return path, None, error.strerror or str(error)
-
-
-def prepare_cache_dir(directory: Path) -> None:
-    """The cache folder, with a .gitignore that keeps it out of git."""
-    directory.mkdir(parents=True, exist_ok=True)
-    marker = directory / ".gitignore"
-    if not marker.exists():
-        marker.write_text("# Created by idem-fix: a cache, safe to delete.\n*\n")
 
 
 class Cache:

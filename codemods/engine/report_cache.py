@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .files import SourceFile
-from .loader import prepare_cache_dir
+from .cache_dir import prepare_cache_dir
 
 _CODE = Path(__file__).resolve().parent.parent  # codemods/: the engine and every rule
 

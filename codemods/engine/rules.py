@@ -18,7 +18,6 @@ from .project import FunctionKey, Project, Reach
 if TYPE_CHECKING:  # rules import libcst themselves; reading the index does not need it
     import libcst as cst
 
-RISKS = ("low", "moderate", "high", "critical")
 MONEY_WORDS = ("payout", "payment", "invoice", "refund", "transfer", "charge", "split", "ledger", "transaction", "credit", "debit", "wallet")
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import collections
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .files import context_root, discover
-from .loader import CACHE_DIR_NAME, Cache
+from .cache_dir import cache_dir_for
+from .files import Files, find_files
+from .loader import Cache
 from .project import ParseError, Project
 from .pool import parallel_map
 from .rules import Finding, Options, Rule
@@ -33,32 +33,6 @@ def errors_in_targets(project: Project) -> list[ParseError]:
     """Files that could not be read or parsed, among those the user named (not the context around them)."""
     targets = getattr(project, "targets", None)
     return [e for e in project.errors if targets is None or e.absolute in targets]
-
-
-def cache_dir_for(roots: list[Path]) -> Path:
-    """`.idem-fix-cache` in the folder the run reads (IDEM_FIX_CACHE_DIR overrides it)."""
-    override = os.environ.get("IDEM_FIX_CACHE_DIR")
-    if override:
-        return Path(override)
-    return Path(os.path.commonpath([str(r) for r in roots])) / CACHE_DIR_NAME
-
-
-@dataclass
-class Files:
-    """What a run reads: the files inside `paths` (targets) and the project around them (see `context_root`)."""
-
-    all: list
-    targets: set[Path]
-    roots: list[Path]
-
-
-def find_files(paths: list[Path]) -> Files:
-    found = discover(paths)
-    roots = sorted({context_root(p) for p in paths})
-    # Files are named from their context root (the copies found there win); `audit .` names its own root.
-    around = [] if sorted(p.absolute() for p in paths) == roots else discover(roots)
-    everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path)
-    return Files(everything, {f.path for f in found}, roots)
 
 
 def index(

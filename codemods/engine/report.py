@@ -1,0 +1,53 @@
+"""The audit's report as plain data: what the cache keeps, what the formats render. Nothing here
+imports the analysis, so a warm audit that reuses the last report loads only this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .celery_checks import ConfigCheck
+
+RISKS = ("low", "moderate", "high", "critical")
+
+
+@dataclass
+class AuditFinding:
+    rule: str  # the rule that fixes it, or "manual"
+    path: str
+    line: int
+    risk: str
+    message: str
+    fixable: bool
+    kind: str = ""  # the side effect: db_create, send, external, ...
+    advice: str = ""  # what to do about it, for people
+
+
+@dataclass
+class TaskReport:
+    name: str
+    qualname: str
+    module: str
+    path: str
+    line: int
+    risk: str
+    findings: list[AuditFinding] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    version: str
+    tasks: list[TaskReport]
+    config: list[ConfigCheck]
+    files: int
+    errors: list = field(default_factory=list)
+
+    def count(self, risk: str) -> int:
+        return sum(1 for t in self.tasks if t.risk == risk)
+
+    def at_or_above(self, risk: str) -> list[TaskReport]:
+        floor = RISKS.index(risk)
+        return [t for t in self.tasks if RISKS.index(t.risk) >= floor]
+
+
+def highest(risks) -> str:
+    return max(risks, key=RISKS.index, default="low")
