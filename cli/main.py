@@ -172,20 +172,22 @@ def audit(
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
     config = _config(paths)
+    renderers = {Format.json: report_formats.to_json, Format.sarif: report_formats.to_sarif, Format.markdown: report_formats.to_markdown}
+    render = renderers.get(format)  # its text is cached with the report; the table depends on the terminal
     with output.progress("Reading files") as on_progress:
-        report, problems = run_audit(paths, config, __version__, use_cache=not no_cache, jobs=jobs, on_progress=on_progress)
+        report, problems = run_audit(
+            paths, config, __version__, use_cache=not no_cache, jobs=jobs, on_progress=on_progress, render=render
+        )
     for problem in problems:
         output.warn(str(problem))
-    renderers = {Format.json: report_formats.to_json, Format.sarif: report_formats.to_sarif, Format.markdown: report_formats.to_markdown}
-    if format == Format.table:
-        text = None
+    if render is None:
         if output_file:
             with open(output_file, "w", encoding="utf-8") as stream:
                 report_formats.to_table(report, output.file_console(stream))
         else:
             report_formats.to_table(report, output.stdout)
     else:
-        text = renderers[format](report)
+        text = report.renderings[render.__name__]
         if output_file:
             output_file.write_text(text, encoding="utf-8")
         else:

@@ -149,6 +149,29 @@ def test_a_warm_audit_of_an_unchanged_project_reuses_the_report(tmp_path, monkey
         audit([root], Config(task_decorators=["cron"]), "test")  # another configuration
 
 
+def test_a_rendered_report_is_reused_with_it(tmp_path, monkeypatch):
+    root = _tree(tmp_path / "p", 2)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("IDEM_FIX_CACHE_DIR", str(tmp_path / "cache"))
+    calls = []
+
+    def as_names(report):
+        calls.append("names")
+        return " ".join(t.name for t in report.tasks)
+
+    def as_risks(report):
+        calls.append("risks")
+        return " ".join(t.risk for t in report.tasks)
+
+    cold, _ = audit([root], Config(), "test", render=as_names)
+    warm, _ = audit([root], Config(), "test", render=as_names)
+    assert warm.renderings["as_names"] == cold.renderings["as_names"] == " ".join(t.name for t in cold.tasks)
+    audit([root], Config(), "test", render=as_risks)  # another format: rendered once, then kept too
+    both, _ = audit([root], Config(), "test", render=as_risks)
+    assert calls == ["names", "risks"]
+    assert set(both.renderings) == {"as_names", "as_risks"}
+
+
 def test_a_warm_audit_loads_none_of_the_analysis(tmp_path):
     """Reusing the last report needs the file list, the cache and a renderer: importing the index,
     the rules, libcst or rich would cost a warm run more than its work."""
@@ -160,8 +183,12 @@ def test_a_warm_audit_loads_none_of_the_analysis(tmp_path):
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    loaded = [json.loads(subprocess.run([sys.executable, "-c", program], cwd=root, capture_output=True, text=True, check=True).stdout)
-              for _ in range(2)]
+    loaded, reports = [], []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, "-c", program], cwd=root, capture_output=True, text=True, check=True)
+        loaded.append(json.loads(run.stdout))
+        reports.append((tmp_path / "out.json").read_text())
+    assert reports[0] == reports[1] and json.loads(reports[0])["tasks"]
     heavy = {"idem_fix.codemods.engine.project", "idem_fix.codemods.engine.rules", "libcst", "rich.console"}
     assert heavy <= set(loaded[0])  # the cold run needs them, so the check below can fail
     assert heavy.isdisjoint(loaded[1])

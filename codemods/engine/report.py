@@ -40,6 +40,9 @@ class Report:
     config: list[ConfigCheck]
     files: int
     errors: list = field(default_factory=list)
+    # Texts rendered from this report, by renderer: cached with it (the JSON of a 7,000-task report
+    # takes longer to write than the cached report takes to read).
+    renderings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def count(self, risk: str) -> int:
         return sum(1 for t in self.tasks if t.risk == risk)

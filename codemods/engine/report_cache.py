@@ -1,7 +1,8 @@
 """The last audit's report, reused while nothing it depends on has changed: every file the run reads
-(path, size, mtime, inode, ctime), the configuration, the working folder (paths in the report are relative to it),
-the Python version and idem-fix's own code. A warm audit of an unchanged project then lists and stats
-its files and parses nothing; any change falls back to the per-file summary cache."""
+(path, size, mtime, inode, ctime), the configuration, the working folder (paths in the report are
+relative to it), the Python version and idem-fix's own code (the engine, the rules, and the command
+line that renders the report). A warm audit of an unchanged project then lists and stats its files
+and parses nothing; any change falls back to the per-file summary cache."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from pathlib import Path
 from .files import SourceFile
 from .cache_dir import prepare_cache_dir
 
-_CODE = Path(__file__).resolve().parent.parent  # codemods/: the engine and every rule
+_CODEMODS = Path(__file__).resolve().parent.parent  # the engine and every rule
+_CODE = (_CODEMODS, _CODEMODS.parent / "cli")  # and the renderers, whose texts are cached with the report
 
 
 def _code_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted(_CODE.rglob("*.py")):
-        digest.update(path.relative_to(_CODE).as_posix().encode())
-        digest.update(path.read_bytes())
+    for folder in _CODE:
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(f"{folder.name}/{path.relative_to(folder).as_posix()}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
