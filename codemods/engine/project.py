@@ -110,11 +110,20 @@ class Project:
         self._files: dict[str, _File] = {}
         self._reported: set[str] = set()
         self._by_suffix: dict[str, list[str]] | None = None
+        self._suffix_lookups: dict[str, str | None] = {}
         self._resolving: set[tuple[str, str]] = set()
         self._trees: dict[str, ast.Module | None] = {}
         self._resolved: dict[tuple[str, str], Symbol] = {}
         self._mros: dict[FunctionKey, list[FunctionKey]] = {}
-        self._subclass_index: tuple[int, dict] | None = None
+        self._subclass_index: dict[FunctionKey, list[FunctionKey]] = collections.defaultdict(list)
+        self._subclass_modules_indexed = 0  # the first so many modules of self.modules are in the index
+        self._subclass_modules_seen = -1  # len(self.modules) when the index was last brought up to date
+        self._function_list: list[tuple[FunctionKey, facts.Function]] = []
+        self._function_list_modules = 0  # the first so many modules of self.modules are in the list
+        self._reachable_list: list[tuple[FunctionKey, facts.Function, Reach]] = []
+        self._reachable_list_from: list | None = None  # the function list it was picked from
+        self._call_targets: dict[tuple[str, str | None, str], tuple[int | None, list[FunctionKey]]] = {}
+        self._reach_callees: dict[FunctionKey, list[FunctionKey]] = {}
         self._models_loaded = False
         self._displays: dict[str, str] = {}
         self.loader = Loader(self.cache or Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
@@ -211,7 +220,13 @@ class Project:
         return entry.summary
 
     def _by_suffix_lookup(self, name: str) -> str | None:
-        """`backend.payments.models` for an import of `payments.models` (or the other way round)."""
+        """`backend.payments.models` for an import of `payments.models` (or the other way round). Asked
+        for every dotted name resolved, external ones too: answers are kept (the files are read once)."""
+        if name not in self._suffix_lookups:
+            self._suffix_lookups[name] = self._find_by_suffix(name)
+        return self._suffix_lookups[name]
+
+    def _find_by_suffix(self, name: str) -> str | None:
         if self._by_suffix is None:
             self._by_suffix = collections.defaultdict(list)
             for known in self._files:
@@ -348,22 +363,26 @@ class Project:
 
     def mro(self, module: str, name: str) -> list[FunctionKey]:
         """The class and its project base classes, depth first, each once."""
-        key = FunctionKey(module, name)
-        if key not in self._mros:
-            self._mros[key] = self._compute_mro(module, name)
-        return self._mros[key]
+        found = self._mros.get((module, name))  # a plain tuple finds a FunctionKey, and is cheaper to make
+        if found is None:
+            found = self._mros[FunctionKey(module, name)] = self._compute_mro(module, name)
+        return found
 
     def _subclasses(self, base: FunctionKey) -> list[FunctionKey]:
-        """Loaded project classes with `base` among their ancestors (rebuilt when more modules load)."""
-        if self._subclass_index is None or self._subclass_index[0] != len(self.modules):
-            index: dict[FunctionKey, list[FunctionKey]] = collections.defaultdict(list)
-            for summary in list(self.modules.values()):
+        """Loaded project classes with `base` among their ancestors (a list that grows: read it at once).
+        Modules are only ever added, at the end of self.modules, so the index grows by the modules added
+        since it was last brought up to date; modules that indexing itself loads (resolving bases) are
+        indexed by the next look-up that finds more modules loaded."""
+        if self._subclass_modules_seen != len(self.modules):
+            added = list(self.modules.values())[self._subclass_modules_indexed :]
+            self._subclass_modules_indexed += len(added)
+            for summary in added:
                 for other in summary.classes.values():
                     key = FunctionKey(summary.name, other.name)
                     for ancestor in self.mro(summary.name, other.name)[1:]:
-                        index[ancestor].append(key)
-            self._subclass_index = (len(self.modules), index)
-        return self._subclass_index[1].get(base, [])
+                        self._subclass_index[ancestor].append(key)
+            self._subclass_modules_seen = len(self.modules)
+        return self._subclass_index.get(base, [])
 
     def _compute_mro(self, module: str, name: str) -> list[FunctionKey]:
         order: list[FunctionKey] = []
@@ -396,12 +415,33 @@ class Project:
 
     def all_functions(self):
         """(FunctionKey, Function) for every function and method of every loaded module."""
-        for summary in list(self.modules.values()):
-            for function in summary.functions.values():
-                yield FunctionKey(summary.name, function.qualname), function
-            for cls in summary.classes.values():
-                for method in cls.methods.values():
-                    yield FunctionKey(summary.name, method.qualname), method
+        yield from self._functions()
+
+    def _functions(self) -> list[tuple[FunctionKey, facts.Function]]:
+        """The list behind all_functions(), which rules walk again and again: extended with the modules
+        loaded since the last call, into a new list, so that a walk under way keeps the modules it began with."""
+        if self._function_list_modules != len(self.modules):
+            added = list(self.modules.values())[self._function_list_modules :]
+            self._function_list_modules += len(added)
+            listed = []
+            for summary in added:
+                for function in summary.functions.values():
+                    listed.append((FunctionKey(summary.name, function.qualname), function))
+                for cls in summary.classes.values():
+                    for method in cls.methods.values():
+                        listed.append((FunctionKey(summary.name, method.qualname), method))
+            self._function_list = self._function_list + listed
+        return self._function_list
+
+    def reachable_functions(self) -> list[tuple[FunctionKey, facts.Function, Reach]]:
+        """(FunctionKey, Function, Reach) for the functions of all_functions() that a task reaches, in the
+        same order: what every rule walks by default, usually a small part of the project. Picked again
+        only when the function list has grown."""
+        functions = self._functions()
+        if self._reachable_list_from is not functions:
+            self._reachable_list = [(key, function, self.reach[key]) for key, function in functions if key in self.reach]
+            self._reachable_list_from = functions
+        return self._reachable_list
 
     # --- Celery tasks -------------------------------------------------------------------------
 
@@ -473,34 +513,48 @@ class Project:
             function = self.function(key)
             if function is None:
                 continue
+            task = reach[key].task
             for reference in function.calls:
                 for target in self.call_targets(key, reference):
                     if target not in reach:
-                        reach[target] = Reach(reach[key].task, key)
+                        reach[target] = Reach(task, key)
                         queue.append(target)
         return reach
 
     def call_targets(self, caller: FunctionKey, reference: str) -> list[FunctionKey]:
-        owner = caller.qualname.split(".")[0] if "." in caller.qualname else None
+        """What a call in `caller` may run (a list to read, not to change). Kept per module, class and
+        reference: the targets follow from names and MROs, kept for the run too, except those of `self.x()`,
+        which include subclasses of the loaded modules: they are kept until another module loads."""
+        owner = caller.qualname.split(".", 1)[0] if "." in caller.qualname else None
+        memo = (caller.module, owner, reference)
+        known = self._call_targets.get(memo)
+        if known is not None and (known[0] is None or known[0] == len(self.modules)):
+            return known[1]
+        targets, with_subclasses = self._find_call_targets(caller.module, owner, reference)
+        self._call_targets[memo] = (len(self.modules) if with_subclasses else None, targets)
+        return targets
+
+    def _find_call_targets(self, module: str, owner: str | None, reference: str) -> tuple[list[FunctionKey], bool]:
+        """call_targets(), and whether the loaded subclasses took part."""
         if reference.startswith("new:"):
             cls_name, _, method = reference[4:].rpartition(".")
-            symbol = self.resolve(caller.module, cls_name)
+            symbol = self.resolve(module, cls_name)
             if symbol.kind != "class":
-                return []
+                return [], False
             found = self._method_targets(symbol.module, symbol.name, method)
-            return found + self._method_targets(symbol.module, symbol.name, "__init__")
+            return found + self._method_targets(symbol.module, symbol.name, "__init__"), False
         head, _, method = reference.partition(".")
         if head in {"self", "cls"} and owner and method and "." not in method:
-            return self._method_targets(caller.module, owner, method, include_subclasses=True)
+            return self._method_targets(module, owner, method, include_subclasses=True), True
         if head == "super" and owner:
-            mro = self.mro(caller.module, owner)[1:]
-            return [k for base in mro[:1] for k in self._method_targets(base.module, base.qualname, method)]
-        symbol = self.resolve(caller.module, reference)
+            mro = self.mro(module, owner)[1:]
+            return [k for base in mro[:1] for k in self._method_targets(base.module, base.qualname, method)], False
+        symbol = self.resolve(module, reference)
         if symbol.kind == "function":
-            return [FunctionKey(symbol.module, symbol.name)]
+            return [FunctionKey(symbol.module, symbol.name)], False
         if symbol.kind == "class":
-            return self._method_targets(symbol.module, symbol.name, "__init__")
-        return []
+            return self._method_targets(symbol.module, symbol.name, "__init__"), False
+        return [], False
 
     def _method_targets(self, module: str, cls: str, method: str, include_subclasses: bool = False) -> list[FunctionKey]:
         targets = []
@@ -518,24 +572,26 @@ class Project:
 
     def reachable_from(self, task: Task) -> list[FunctionKey]:
         """Every function one task reaches, the task first, in breadth-first order."""
-        if not hasattr(self, "_targets_memo"):
-            self._targets_memo: dict[tuple[FunctionKey, str], list[FunctionKey]] = {}
         order = [task.key]
         seen = {task.key}
-        queue = collections.deque(order)
-        while queue:
-            key = queue.popleft()
-            function = self.function(key)
-            for reference in function.calls if function else ():
-                memo = (key, reference)
-                if memo not in self._targets_memo:
-                    self._targets_memo[memo] = self.call_targets(key, reference)
-                for target in self._targets_memo[memo]:
-                    if target not in seen:
-                        seen.add(target)
-                        order.append(target)
-                        queue.append(target)
+        for key in order:  # read while it grows: breadth first
+            for target in self._callees(key):
+                if target not in seen:
+                    seen.add(target)
+                    order.append(target)
         return order
+
+    def _callees(self, key: FunctionKey) -> list[FunctionKey]:
+        """What the function's calls may run, each once, in call order, as reachable_from() first found it:
+        its walks share what they found (with more modules loaded since, `self.x()` could find more)."""
+        found = self._reach_callees.get(key)
+        if found is None:
+            function = self.function(key)
+            unique: dict[FunctionKey, None] = {}
+            for reference in function.calls if function else ():
+                unique.update(dict.fromkeys(self.call_targets(key, reference)))
+            found = self._reach_callees[key] = list(unique)
+        return found
 
     def reachable(self, key: FunctionKey) -> Reach | None:
         return self.reach.get(key)

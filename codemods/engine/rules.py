@@ -86,11 +86,13 @@ def functions_in_scope(
 ) -> Iterator[tuple[FunctionKey, facts.Function, Reach | None]]:
     """Functions a rule acts on: those a task reaches, or all of them with --scope all. `worth_a_look`,
     a cheap test on the summary, runs first: a big repository has tens of thousands of functions."""
-    for key, function in project.all_functions():
-        if worth_a_look is not None and not worth_a_look(function):
-            continue
-        reach = project.reachable(key)
-        if reach is not None or options.scope == "all":
+    if options.scope == "all":
+        for key, function in project.all_functions():
+            if worth_a_look is None or worth_a_look(function):
+                yield key, function, project.reachable(key)
+        return
+    for key, function, reach in project.reachable_functions():
+        if worth_a_look is None or worth_a_look(function):
             yield key, function, reach
 
 
