@@ -16,6 +16,7 @@ Kinds:
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from .names import dotted, root_name
@@ -37,6 +38,7 @@ SEND_FUNCTIONS = frozenset(
     }
 )
 SEND_HELPER = re.compile(r"^(send_\w*(email|mail|sms|push|slack|message|notification)\w*|notify\w*)$")
+_SEND_HELPER_STARTS = ("send_", "notify")  # what every SEND_HELPER name starts with: most calls skip the regex
 EMAIL_CLASSES = frozenset({"EmailMessage", "EmailMultiAlternatives", "AnymailMessage"})
 CREDENTIAL_METHODS = frozenset({"set_password", "set_unusable_password", "make_password", "update_session_auth_hash", "rotate_token", "reset_password"})
 QUERYSET_HINTS = (".objects", ".filter(", ".exclude(", ".all(", "_set.", ".select_for_update(")
@@ -52,42 +54,50 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
     """(kind, receiver text) for a call with a side effect, else None.
 
     `text_of` gives a node's source; `email_names` are local names bound to EmailMessage(...) objects.
+    Most calls have no effect, so the receiver's text is only read when it is needed.
     """
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     receiver = func.value if isinstance(func, ast.Attribute) else None
-    receiver_text = text_of(receiver) if receiver is not None else ""
     root = root_name(func) or ""
-    library = imports.get(root, root).split(".")[0]
 
-    if name in SEND_FUNCTIONS or SEND_HELPER.match(name):
-        return "send", receiver_text
+    if name in SEND_FUNCTIONS or (name.startswith(_SEND_HELPER_STARTS) and SEND_HELPER.match(name)):
+        return "send", _text(receiver, text_of)
     if name == "send" and receiver is not None:
         if isinstance(receiver, ast.Call) and (dotted(receiver.func) or "").rsplit(".", 1)[-1] in EMAIL_CLASSES:
-            return "send", receiver_text
+            return "send", text_of(receiver)
         if isinstance(receiver, ast.Name) and (receiver.id in email_names or receiver.id in {"mail", "post_office"}):
+            return "send", text_of(receiver)
+    if name == "create":
+        receiver_text = _text(receiver, text_of)
+        library = imports.get(root, root).split(".")[0]
+        if receiver_text.endswith("messages") and (library == "twilio" or _names_a_client(receiver)):
             return "send", receiver_text
-    if name == "create" and receiver_text.endswith("messages") and (library == "twilio" or _names_a_client(receiver)):
-        return "send", receiver_text
     if name in CREDENTIAL_METHODS:
-        return "credential", receiver_text
+        return "credential", _text(receiver, text_of)
     if name in {"delay", "apply_async", "send_task"}:
-        return "fanout", receiver_text
-    if (library in EXTERNAL_LIBRARIES and root in imports) or (
+        return "fanout", _text(receiver, text_of)
+    if (root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
         receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver)
     ):
         if name[:1].isupper() or name in CLIENT_FACTORIES or (name.startswith("get_") and names_a_client(name)):
             return None  # building a client is not calling it
-        return ("external_read" if READ_VERB.match(name) else "external"), receiver_text
+        return ("external_read" if READ_VERB.match(name) else "external"), _text(receiver, text_of)
     if name in CREATE_METHODS and receiver is not None:
-        return CREATE_METHODS[name], receiver_text
+        return CREATE_METHODS[name], text_of(receiver)
     if name in {"save", "asave"} and receiver is not None and not call.args:
-        return "db_save", receiver_text
-    if name in {"update", "aupdate"} and any(h in receiver_text + "." for h in QUERYSET_HINTS):
-        return "db_update", receiver_text
+        return "db_save", text_of(receiver)
+    if name in {"update", "aupdate"}:
+        receiver_text = _text(receiver, text_of)
+        if any(h in receiver_text + "." for h in QUERYSET_HINTS):
+            return "db_update", receiver_text
     if name in {"delete", "adelete"} and receiver is not None:
-        return "db_delete", receiver_text
+        return "db_delete", text_of(receiver)
     return None
+
+
+def _text(receiver: ast.AST | None, text_of) -> str:
+    return text_of(receiver) if receiver is not None else ""
 
 
 def _names_a_client(receiver: ast.AST) -> bool:
@@ -106,6 +116,7 @@ def _names_a_client(receiver: ast.AST) -> bool:
             return False
 
 
+@functools.lru_cache(maxsize=4096)  # the same few names (self, objects, client ...) come back call after call
 def names_a_client(identifier: str) -> bool:
     """Whether a name has a word like client, api or gateway in it (`ovh_client`, `PartnerAPI`, `api`)."""
     return any(word.lower() in CLIENT_WORDS for word in _WORD.findall(identifier))

@@ -7,6 +7,11 @@ import ast
 
 def dotted(node: ast.AST) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
+    kind = node.__class__
+    if kind is ast.Name:  # the usual cases first, without building a list
+        return node.id
+    if kind is ast.Attribute and node.value.__class__ is ast.Name:
+        return f"{node.value.id}.{node.attr}"
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

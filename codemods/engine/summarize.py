@@ -15,7 +15,7 @@ import tokenize
 from . import celery_settings, effects, facts
 from .names import call_reference, dotted
 from .source import SourceText
-from .walk import breadth_first
+from .walk import CHILD_FIELDS, child_nodes, walk
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
 VOLATILE_CALLS = frozenset(
@@ -74,8 +74,10 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
 class _Summarizer:
     def __init__(self, tree: ast.Module, text: str, path: str, module_name: str, is_package: bool):
         self.tree = tree
-        self.function_walks = {}  # function node -> _function_walk(node), for functions outside functions
-        self.nodes = self._walk_module(tree)
+        self.used_names: set[str] = set()  # every name the module reads or binds (see `_free_name`)
+        self.function_walks: dict[ast.AST, _Walk] = {}  # for functions outside functions
+        self.import_count = 0  # import statements anywhere in the module
+        self._walk_module(tree)
         self.text = text
         self.source = SourceText(text)
         self.path = path
@@ -86,27 +88,24 @@ class _Summarizer:
         self.star_imports: list[str] = []
         self.imported_modules: list[str] = []
 
-    def _walk_module(self, tree: ast.Module) -> list[ast.AST]:
+    def _walk_module(self, tree: ast.Module) -> None:
         """Every node once: the module outside functions, then each function's own walk, which its
         analysis reuses (one pass over each node, not one per question asked of it)."""
-        nodes = breadth_first(tree, stop_at=_FUNCTIONS)[0]
-        for node in nodes:
-            if isinstance(node, _FUNCTIONS) and node is not tree:
-                self.function_walks[node] = _function_walk(node)
-        for walk in self.function_walks.values():
-            nodes.extend(walk[0][1:])
-        return nodes
+        outside = _Walk(tree, self.used_names, enter_functions=False)
+        for function in outside.functions:
+            self.function_walks[function] = _Walk(function, self.used_names)
+        self.import_count = outside.import_count + sum(w.import_count for w in self.function_walks.values())
 
     def run(self) -> facts.Module:
         functions: dict[str, facts.Function] = {}
         classes: dict[str, facts.Class] = {}
         celery_apps: list[str] = []
         registrations: list[tuple[str, str]] = []
-        for node in _statements_in_walk_order(self.tree):  # a later import of a name wins: keep ast.walk's order
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self._record_import(node)
-        settings = celery_settings.collect(self._module_statements(self.tree.body), self.segment)
-        for stmt in self._module_statements(self.tree.body):
+        for node in self._imports_in_walk_order():  # a later import of a name wins: keep ast.walk's order
+            self._record_import(node)
+        statements = list(self._module_statements(self.tree.body))
+        settings = celery_settings.collect(statements, self.segment)
+        for stmt in statements:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions[stmt.name] = self._function(stmt, stmt.name)
             elif isinstance(stmt, ast.ClassDef):
@@ -154,6 +153,14 @@ class _Summarizer:
             else:
                 yield stmt
 
+    def _imports_in_walk_order(self) -> list[ast.Import | ast.ImportFrom]:
+        """When every import is a top-level statement (the usual case), `ast.walk` meets them in the
+        order of the module's body; else walk the statements."""
+        imports = [stmt for stmt in self.tree.body if stmt.__class__ in _IMPORT_TYPES]
+        if len(imports) == self.import_count:
+            return imports
+        return [node for node in _statements_in_walk_order(self.tree) if node.__class__ in _IMPORT_TYPES]
+
     def _resolve_relative(self, module: str | None, level: int) -> str:
         if not level:
             return module or ""
@@ -194,14 +201,7 @@ class _Summarizer:
 
     def _free_name(self) -> str:
         """`_` unless the module gives it a meaning (gettext); a name assigned and never read is free."""
-        used = set(self.imports)
-        for node in self.nodes:
-            if isinstance(node, ast.Name) and not (node.id == "_" and isinstance(node.ctx, ast.Store)):
-                used.add(node.id)
-            elif isinstance(node, ast.arg):
-                used.add(node.arg)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                used.add(node.name)
+        used = self.used_names.union(self.imports)
         for candidate in ("_", "_created", "created"):
             if candidate not in used:
                 return candidate
@@ -296,20 +296,21 @@ class _Summarizer:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> facts.Function:
         analysis = _FunctionAnalysis(node, self)
+        decorators = node.decorator_list
         return facts.Function(
             name=node.name,
             qualname=qualname,
             line=node.lineno,
             end_line=node.end_lineno or node.lineno,
-            decorators=[_decorator(d) for d in node.decorator_list if _decorator(d)],
+            decorators=[d for d in map(_decorator, decorators) if d],
             calls=analysis.calls,
             refs=analysis.refs,
             creates=analysis.creates,
             effects=analysis.effects,
-            atomic=any(_is_atomic(d) for d in node.decorator_list),
+            atomic=any(map(_is_atomic, decorators)),
             is_async=isinstance(node, ast.AsyncFunctionDef),
             suppressed=self.suppressions.get(node.lineno, frozenset()),
-            first_line=min([d.lineno for d in node.decorator_list] + [node.lineno]),
+            first_line=min([d.lineno for d in decorators] + [node.lineno]),
         )
 
     def segment(self, node: ast.AST) -> str:
@@ -368,7 +369,7 @@ def _q_fields(node) -> tuple[str, ...]:
     if node is None:
         return ()
     names = []
-    for child in ast.walk(node):
+    for child in walk(node):
         if isinstance(child, ast.keyword) and child.arg:
             names.append(child.arg.split("__")[0])
     return tuple(dict.fromkeys(names))
@@ -399,15 +400,36 @@ def _is_literal(node: ast.AST) -> bool:
     return bool(name) and bool(_UPPER_CONSTANT.match(name.rsplit(".", 1)[-1]))
 
 
+def _assignments(nodes: list[ast.AST]) -> list[tuple[list[ast.expr], ast.expr]]:
+    """(targets, value) of each assignment that has a value."""
+    found = []
+    for node in nodes:
+        if node.__class__ is ast.Assign:
+            found.append((node.targets, node.value))
+        elif node.value is not None:  # AnnAssign, AugAssign, NamedExpr
+            found.append(([node.target], node.value))
+    return found
+
+
 def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(node) if n.__class__ is ast.Name}
 
 
 def _target_names(target: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return {n.id for n in walk(target) if n.__class__ is ast.Name}
 
 
-_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order of the nodes' _fields
+class _StatementFields(dict):
+    """Node type -> its fields that hold statements (with except and case clauses), in `_fields` order;
+    filled on first use. Simple statements have none, and most statements are simple."""
+
+    def __missing__(self, kind: type) -> tuple[str, ...]:
+        holders = ("body", "handlers", "orelse", "finalbody", "cases")
+        fields = self[kind] = tuple(name for name in kind._fields if name in holders)
+        return fields
+
+
+_STATEMENT_FIELDS = _StatementFields()
 
 
 def _statements_in_walk_order(tree: ast.Module) -> list[ast.AST]:
@@ -415,27 +437,139 @@ def _statements_in_walk_order(tree: ast.Module) -> list[ast.AST]:
     sit in these fields, so a breadth-first walk through them alone keeps each statement's depth and
     its place among the others, for a fraction of the nodes."""
     order: list[ast.AST] = [tree]
-    for node in order:
-        for name in _STATEMENT_FIELDS:
+    statement_fields = _STATEMENT_FIELDS
+    for node in order:  # grows while it is read
+        for name in statement_fields[node.__class__]:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                order.extend(child for child in value if isinstance(child, ast.AST))
+            if value.__class__ is list:
+                order += value
     return order
 
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_ASSIGNMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)
+_FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+_DEFINITION_TYPES = _FUNCTION_TYPES | {ast.ClassDef}
+_ASSIGNMENT_TYPES = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr})
+_IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
+_CREATE_METHODS = frozenset({"create", "acreate"})
 
 
-def _function_walk(node: ast.FunctionDef | ast.AsyncFunctionDef):
-    """The function's nodes and parents (`ast.walk` order), and its body's nodes statement by statement,
-    each statement's nodes in `ast.walk` order (a breadth-first walk restricted to one subtree keeps the
-    subtree's own breadth-first order, so a stable sort by statement gives it)."""
-    order, parents, tops = breadth_first(node, node.body)
-    in_body = sorted((i for i, top in enumerate(tops) if top >= 0), key=tops.__getitem__)
-    return order, parents, [order[i] for i in in_body]
+def _note_name(name: ast.Name, used: set[str]) -> None:
+    """A name read or bound is taken, except `_` as an assignment target (a throwaway already)."""
+    if name.id != "_" or name.ctx.__class__ is not ast.Store:
+        used.add(name.id)
 
 
+class _Walk:
+    """One pass over the nodes under a function (nested defs included), keeping what its analysis asks
+    about:
+
+    - `parents`: the parent of each node but names and constants (leaves), for the ancestors of a
+      call (loops, try blocks, `with atomic()`);
+    - `body_hits`: the body's calls and possible task-decorator names, statement by statement, each
+      statement's in `ast.walk` order;
+    - the assignment nodes, see `assignments()`;
+    - `import_count`: how many import statements it met;
+    and it adds the names it meets to `used_names` (see `_Summarizer._free_name`). With
+    `enter_functions=False` (the module's walk), the functions it meets are listed in `functions`
+    instead of walked.
+
+    Each child of the root (arguments, each body statement, decorators, return annotation) is walked
+    breadth first on its own. Names are noted as they are found and constants skipped, not queued:
+    they are half the nodes."""
+
+    __slots__ = ("root", "parents", "body_hits", "functions", "import_count", "_assignments")
+
+    def __init__(self, root: ast.AST, used_names: set[str], enter_functions: bool = True):
+        parents: dict[ast.AST, ast.AST] = {}
+        body_hits: list[ast.AST] = []
+        placed: list[tuple[int, ast.AST]] = []  # (child of the root, assignment)
+        functions: list[ast.AST] = []
+        import_count = 0
+        body = {id(statement) for statement in root.body}
+        node_type, name_type, constant_type, store_type = ast.AST, ast.Name, ast.Constant, ast.Store
+        call_type, attribute_type, arg_type, class_type = ast.Call, ast.Attribute, ast.arg, ast.ClassDef
+        fields_of = CHILD_FIELDS
+        for index, start in enumerate(child_nodes(root)):
+            parents[start] = root
+            hits = body_hits if id(start) in body else []  # calls in decorators and defaults are not the body's
+            pending = [start]
+            for node in pending:  # grows while it is read
+                kind = node.__class__
+                if kind is call_type:
+                    hits.append(node)
+                elif kind is attribute_type:
+                    if node.attr in TASK_DECORATOR_NAMES:
+                        hits.append(node)
+                elif kind is name_type:  # only a child of the root, or a possible hit, is queued
+                    if node.id in TASK_DECORATOR_NAMES:
+                        hits.append(node)
+                    _note_name(node, used_names)
+                    continue
+                elif kind is arg_type:
+                    used_names.add(node.arg)
+                elif kind in _ASSIGNMENT_TYPES:
+                    placed.append((index, node))
+                elif kind in _DEFINITION_TYPES:
+                    used_names.add(node.name)
+                    if not enter_functions and kind is not class_type:
+                        functions.append(node)
+                        continue
+                elif kind in _IMPORT_TYPES:
+                    import_count += 1
+                    continue  # aliases only
+                for field in fields_of[kind]:
+                    value = getattr(node, field, None)
+                    if value.__class__ is list:
+                        for child in value:
+                            child_kind = child.__class__
+                            if child_kind is name_type:  # _note_name, inlined: names are a third of the nodes
+                                name = child.id
+                                if name != "_" or child.ctx.__class__ is not store_type:
+                                    used_names.add(name)
+                                if name not in TASK_DECORATOR_NAMES:
+                                    continue
+                            elif child_kind is constant_type or not isinstance(child, node_type):
+                                continue
+                            parents[child] = node
+                            pending.append(child)
+                    elif value.__class__ is name_type:
+                        name = value.id
+                        if name != "_" or value.ctx.__class__ is not store_type:
+                            used_names.add(name)
+                        if name in TASK_DECORATOR_NAMES:
+                            parents[value] = node
+                            pending.append(value)
+                    elif isinstance(value, node_type) and value.__class__ is not constant_type:
+                        parents[value] = node
+                        pending.append(value)
+        self.root = root
+        self.parents = parents
+        self.body_hits = body_hits
+        self.functions = functions
+        self.import_count = import_count
+        self._assignments = placed
+
+    def assignments(self) -> list[ast.AST]:
+        """The assignment nodes in `ast.walk` order of the whole root. That walk lists depth d of each
+        of the root's children in turn, so sorting the per-child finds by (depth, child) gives it back."""
+        placed = self._assignments
+        if len(placed) > 1:
+            placed = sorted(placed, key=lambda entry: (self._depth(entry[1]), entry[0]))
+        return [node for _, node in placed]
+
+    def _depth(self, node: ast.AST) -> int:
+        depth = 0
+        while node is not self.root:
+            node = self.parents[node]
+            depth += 1
+        return depth
+
+
+# Expressions whose value is made from their `.value`, or from all their operands (`_volatile_cause`).
+_VALUE_OF_PART = frozenset({ast.Attribute, ast.Subscript, ast.Starred, ast.FormattedValue, ast.Await})
+_VALUE_OF_PARTS = frozenset(
+    {ast.JoinedStr, ast.BinOp, ast.BoolOp, ast.IfExp, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Compare}
+)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _EARLY_EXITS = (ast.Return, ast.Raise, ast.Continue)
 
@@ -446,47 +580,37 @@ class _FunctionAnalysis:
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, module: _Summarizer):
         self.node = node
         self.module = module
-        self.nodes, self.parents, in_body = module.function_walks.get(node) or _function_walk(node)
-        self.assignments = list(self._assignments())
-        self.local_types = self._local_types()
+        function_walk = module.function_walks.get(node) or _Walk(node, set())
+        self.parents = parents = function_walk.parents
+        self.assignments = _assignments(function_walk.assignments())
+        self.local_types = local_types = self._local_types()
         self.volatile = self._volatile_names()
         self.calls: list[str] = []
         self.refs: list[str] = []
         self.creates: list[facts.CreateSite] = []
         self.effects: list[facts.Effect] = []
-        email_names = {n for n, callee in self.local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
-        for child in in_body:
-            if isinstance(child, ast.Call):
-                reference = call_reference(child.func, self.local_types)
+        calls, creates, found = self.calls, self.creates, self.effects
+        email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
+        imports, segment = module.imports, module.source.segment
+        for hit in function_walk.body_hits:
+            if hit.__class__ is ast.Call:
+                func = hit.func
+                reference = call_reference(func, local_types)
                 if reference:
-                    self.calls.append(reference)
-                site = self._create_site(child)
-                if site:
-                    self.creates.append(site)
-                kind = effects.classify(child, module.imports, module.segment, email_names)
+                    calls.append(reference)
+                if func.__class__ is ast.Attribute and func.attr in _CREATE_METHODS:
+                    site = self._create_site(hit)
+                    if site:
+                        creates.append(site)
+                kind = effects.classify(hit, imports, segment, email_names)
                 if kind:
-                    self.effects.append(self._effect(child, *kind))
-            elif (
-                (child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else "")
-                in TASK_DECORATOR_NAMES
-                and not isinstance(self.parents.get(child), ast.Attribute)
-            ):
-                name = dotted(child)
+                    found.append(self._effect(hit, *kind))
+            elif not isinstance(parents.get(hit), ast.Attribute):  # a task-decorator name, not `x.task.y`
+                name = dotted(hit)
                 if name:
                     self.refs.append(name)
 
     # --- local knowledge ----------------------------------------------------------------------
-
-    def _assignments(self):
-        for child in self.nodes:
-            if not isinstance(child, _ASSIGNMENTS):
-                continue
-            if isinstance(child, ast.Assign):
-                yield child.targets, child.value
-            elif isinstance(child, (ast.AnnAssign, ast.AugAssign)) and child.value is not None:
-                yield [child.target], child.value
-            elif isinstance(child, ast.NamedExpr):
-                yield [child.target], child.value
 
     def _local_types(self) -> dict[str, str]:
         """`service = CreatePayout(account)` -> {"service": "CreatePayout"}: enough to follow `service.run()`."""
@@ -510,6 +634,8 @@ class _FunctionAnalysis:
                     for target in targets:
                         for name in _target_names(target):
                             volatile.setdefault(name, cause)
+            if not volatile:
+                break  # a second pass from nothing finds nothing again
         return volatile
 
     def volatile_reason(self, node: ast.AST, volatile: dict[str, str] | None = None) -> str:
@@ -525,9 +651,10 @@ class _FunctionAnalysis:
         The value must flow from the call: `uuid4().hex[:8]`, `f"PO-{now():%Y}"`, `str(token)`. An
         object made by a call that merely receives one (`Wallet.objects.create(opened_at=now())`) is
         the same row on both runs, so it does not count."""
-        if isinstance(node, ast.Name):
+        kind = node.__class__
+        if kind is ast.Name:
             return (volatile[node.id], node.id) if node.id in volatile else ("", "")
-        if isinstance(node, ast.Call):
+        if kind is ast.Call:
             callee = dotted(node.func) or ""
             parts = callee.split(".")
             root = self.module.imports.get(parts[0], parts[0]).split(".")[0]
@@ -538,12 +665,12 @@ class _FunctionAnalysis:
             if name in VALUE_TRANSFORMS:
                 operands += [*node.args, *(k.value for k in node.keywords)]
             return self._first_cause(operands, volatile)
-        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred, ast.FormattedValue, ast.Await)):
+        if kind in _VALUE_OF_PART:
             return self._volatile_cause(node.value, volatile)
-        if isinstance(node, ast.UnaryOp):
+        if kind is ast.UnaryOp:
             return self._volatile_cause(node.operand, volatile)
-        if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.BoolOp, ast.IfExp, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Compare)):
-            return self._first_cause([c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)], volatile)
+        if kind in _VALUE_OF_PARTS:
+            return self._first_cause([c for c in child_nodes(node) if isinstance(c, ast.expr)], volatile)
         return "", ""
 
     def _first_cause(self, nodes, volatile: dict[str, str]) -> tuple[str, str]:
@@ -581,9 +708,8 @@ class _FunctionAnalysis:
     # --- creates ------------------------------------------------------------------------------
 
     def _create_site(self, call: ast.Call) -> facts.CreateSite | None:
+        """A `<receiver>.<manager>.create(...)` call (the caller checked `.create` / `.acreate`)."""
         func = call.func
-        if not isinstance(func, ast.Attribute) or func.attr not in {"create", "acreate"}:
-            return None
         manager_node = func.value
         if (
             isinstance(manager_node, ast.Call)
@@ -636,7 +762,7 @@ class _FunctionAnalysis:
             return facts.Kwarg(keyword.arg, source, "volatile", reason)
         if _is_literal(keyword.value):
             return facts.Kwarg(keyword.arg, source, "literal")
-        if loop_names & _names_in(keyword.value):
+        if loop_names and loop_names & _names_in(keyword.value):
             return facts.Kwarg(keyword.arg, source, "loop")
         return facts.Kwarg(keyword.arg, source, "other")
 
@@ -660,7 +786,7 @@ class _FunctionAnalysis:
         if names:
             loops = [a for a in ancestors if isinstance(a, (ast.For, ast.AsyncFor, ast.While))]
             for loop in loops:
-                for child in ast.walk(loop):
+                for child in walk(loop):
                     if isinstance(child, ast.Assign) and names & _names_in(child.value):
                         for target in child.targets:
                             names |= _target_names(target)
@@ -712,7 +838,7 @@ class _FunctionAnalysis:
     def _queries(self, test: ast.AST) -> bool:
         return any(
             isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS
-            for c in ast.walk(test)
+            for c in walk(test)
         )
 
     def _early_return_guard(self, statement: ast.stmt) -> str:
@@ -725,7 +851,7 @@ class _FunctionAnalysis:
             and isinstance(c.value, ast.Name)
             and c.value.id not in self.module.imports
             and c.value.id != "settings"
-            for c in ast.walk(test)
+            for c in walk(test)
         )
         if not reads_state:
             return ""
