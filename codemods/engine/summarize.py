@@ -415,10 +415,6 @@ def _names_in(node: ast.AST) -> set[str]:
     return {n.id for n in walk(node) if n.__class__ is ast.Name}
 
 
-def _target_names(target: ast.AST) -> set[str]:
-    return {n.id for n in walk(target) if n.__class__ is ast.Name}
-
-
 class _StatementFields(dict):
     """Node type -> its fields that hold statements (with except and case clauses), in `_fields` order;
     filled on first use. Simple statements have none, and most statements are simple."""
@@ -519,29 +515,18 @@ class _Walk:
                     continue  # aliases only
                 for field in fields_of[kind]:
                     value = getattr(node, field, None)
-                    if value.__class__ is list:
-                        for child in value:
-                            child_kind = child.__class__
-                            if child_kind is name_type:  # _note_name, inlined: names are a third of the nodes
-                                name = child.id
-                                if name != "_" or child.ctx.__class__ is not store_type:
-                                    used_names.add(name)
-                                if name not in TASK_DECORATOR_NAMES:
-                                    continue
-                            elif child_kind is constant_type or not isinstance(child, node_type):
+                    for child in value if value.__class__ is list else (value,):
+                        child_kind = child.__class__
+                        if child_kind is name_type:  # _note_name, inlined: names are a third of the nodes
+                            name = child.id
+                            if name != "_" or child.ctx.__class__ is not store_type:
+                                used_names.add(name)
+                            if name not in TASK_DECORATOR_NAMES:
                                 continue
-                            parents[child] = node
-                            pending.append(child)
-                    elif value.__class__ is name_type:
-                        name = value.id
-                        if name != "_" or value.ctx.__class__ is not store_type:
-                            used_names.add(name)
-                        if name in TASK_DECORATOR_NAMES:
-                            parents[value] = node
-                            pending.append(value)
-                    elif isinstance(value, node_type) and value.__class__ is not constant_type:
-                        parents[value] = node
-                        pending.append(value)
+                        elif child_kind is constant_type or not isinstance(child, node_type):
+                            continue
+                        parents[child] = node
+                        pending.append(child)
         self.root = root
         self.parents = parents
         self.body_hits = body_hits
@@ -632,7 +617,7 @@ class _FunctionAnalysis:
                 cause, _ = self._volatile_cause(value, volatile)
                 if cause:
                     for target in targets:
-                        for name in _target_names(target):
+                        for name in _names_in(target):
                             volatile.setdefault(name, cause)
             if not volatile:
                 break  # a second pass from nothing finds nothing again
@@ -779,17 +764,17 @@ class _FunctionAnalysis:
         names: set[str] = set()
         for ancestor in ancestors:
             if isinstance(ancestor, (ast.For, ast.AsyncFor)):
-                names |= _target_names(ancestor.target)
+                names |= _names_in(ancestor.target)
             elif isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 for generator in ancestor.generators:
-                    names |= _target_names(generator.target)
+                    names |= _names_in(generator.target)
         if names:
             loops = [a for a in ancestors if isinstance(a, (ast.For, ast.AsyncFor, ast.While))]
             for loop in loops:
                 for child in walk(loop):
                     if isinstance(child, ast.Assign) and names & _names_in(child.value):
                         for target in child.targets:
-                            names |= _target_names(target)
+                            names |= _names_in(target)
         return names
 
     def _statement_of(self, node: ast.AST, ancestors: list[ast.AST]) -> ast.stmt:
