@@ -8,11 +8,15 @@ import sys
 
 import pytest
 from conftest import write_tree
+import os
+
 from idem_fix.codemods.engine import assess
+from idem_fix.codemods.engine import rules as rules_module
 from idem_fix.codemods.engine.audit import audit
 from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.files import discover
 from idem_fix.codemods.engine.loader import Loader, imported_names
+from idem_fix.codemods.engine.pool import as_if_serial
 from idem_fix.codemods.engine.project import Project
 from idem_fix.codemods.engine.rules import Options, all_rules
 from idem_fix.codemods.engine.runner import analyse, find_files
@@ -80,6 +84,7 @@ def test_a_corrupt_cache_is_ignored(tmp_path):
 def test_results_are_identical_with_one_and_two_jobs(tmp_path, monkeypatch):
     root = _tree(tmp_path / "p", 60)  # 240 files: above the pool threshold
     monkeypatch.chdir(root)
+    monkeypatch.setattr(rules_module, "FORK_THRESHOLD", 1)  # the rules run side by side too
     rules = list(all_rules().values())
     runs = [
         analyse([root], rules, Options(), Config(), use_cache=False, jobs=jobs)
@@ -88,6 +93,35 @@ def test_results_are_identical_with_one_and_two_jobs(tmp_path, monkeypatch):
     assert runs[0].project.stats.summarized == runs[1].project.stats.summarized > 0
     assert [str(f) for f in runs[0].findings] == [str(f) for f in runs[1].findings]
     assert len(runs[0].findings) >= 60
+
+
+class _LazyIndex:
+    """Loads names on demand, as the project loads modules: what a look-up sees depends on earlier ones."""
+
+    def __init__(self):
+        self.loaded: list[str] = []
+
+    def look(self, name: str, loads: bool = False):
+        if loads and name not in self.loaded:
+            self.loaded.append(name)
+        return name, tuple(self.loaded), os.getpid()
+
+
+def test_units_side_by_side_give_the_serial_results():
+    index = _LazyIndex()
+    units = [lambda n=n: index.look(n) for n in "abcd"]
+    results = as_if_serial(units, 2, lambda: len(index.loaded))
+    assert [r[:2] for r in results] == [(n, ()) for n in "abcd"]
+    assert os.getpid() not in {r[2] for r in results}  # all ran in workers
+
+
+def test_a_unit_that_loads_makes_the_later_ones_run_again_here():
+    index = _LazyIndex()
+    units = [lambda: index.look("a"), lambda: index.look("b", loads=True), lambda: index.look("c")]
+    results = as_if_serial(units, 2, lambda: len(index.loaded))
+    assert [r[:2] for r in results] == [("a", ()), ("b", ("b",)), ("c", ("b",))]  # what the loop gives
+    assert results[0][2] != os.getpid() == results[2][2]
+    assert index.loaded == ["b"]  # the load happened here as well
 
 
 def test_the_cache_folder_tells_git_to_ignore_it(tmp_path):

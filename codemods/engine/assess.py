@@ -19,7 +19,7 @@ from .files import Files
 from .orm import resolve_create
 from .project import FunctionKey, Project, Task
 from .report import RISKS, AuditFinding, Report, TaskReport, highest
-from .rules import Finding, Options, Rule, all_rules, money_risk
+from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
 
 MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
@@ -34,9 +34,7 @@ def fresh_report(paths: list, files: Files, config: Config, version: str, use_ca
 
 
 def build_report(project: Project, rules: list[Rule], options: Options, version: str, files: int) -> Report:
-    rule_findings: list[Finding] = []
-    for rule in rules:
-        rule_findings.extend(rule.detect(project, options))
+    rule_findings = [finding for found in detect_each(rules, project, options) for finding in found]
     by_site: dict[tuple[str, int], list[Finding]] = {}
     for finding in rule_findings:
         by_site.setdefault((finding.module, finding.line), []).append(finding)

@@ -40,6 +40,31 @@ def _engine_digest() -> str:
 ENGINE_DIGEST = _engine_digest()
 
 
+class LazySummary:
+    """A file's summary as it crosses from a worker and into the cache: pickled once, in the worker,
+    and unpickled only where it is used, so that saving the cache copies bytes instead of pickling
+    a thousand summaries again."""
+
+    __slots__ = ("_module", "_pickled")
+
+    def __init__(self, module: facts.Module):
+        self._module: facts.Module | None = module
+        self._pickled: bytes | None = None
+
+    def get(self) -> facts.Module:
+        if self._module is None:
+            self._module = pickle.loads(self._pickled)
+        return self._module
+
+    def __getstate__(self) -> bytes:
+        if self._pickled is None:
+            self._pickled = pickle.dumps(self._module, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._pickled
+
+    def __setstate__(self, pickled: bytes) -> None:
+        self._module, self._pickled = None, pickled
+
+
 @dataclass
 class Entry:
     """What is known of one file, valid while its size and mtime (or else its content hash) are unchanged."""
@@ -54,7 +79,7 @@ class Entry:
     has_config_marker: bool
     decorators: frozenset[str]  # last parts of `@name` decorators written in the file
     imports: frozenset[str]  # modules (and module.name) its import statements may name, read without parsing
-    summary: facts.Module | None = None
+    summary: LazySummary | None = None
     error: tuple[int, str] | None = None  # (line, message) when the file does not parse
     summarized: bool = False
 
@@ -164,7 +189,7 @@ def _summarize(path: Path, module_name: str, is_package: bool, data: bytes):
     from .summarize import summarize  # not needed by a run that reuses the last report
 
     try:
-        return summarize(data, str(path), module_name, is_package), None
+        return LazySummary(summarize(data, str(path), module_name, is_package)), None
     except SyntaxError as error:
         return None, (error.lineno or 0, f"SyntaxError: {error.msg}; skipped")
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:

@@ -140,6 +140,11 @@ class Project:
     def stats(self):
         return self.loader.stats
 
+    def load_state(self) -> tuple[int, int, int]:
+        """Changes when a look-up loads (or fails to load) a module, after which look-ups may answer
+        differently: rules run side by side compare it (see `pool.as_if_serial`)."""
+        return len(self.modules), len(self.errors), self.loader.stats.summarized
+
     # --- loading ------------------------------------------------------------------------------
 
     def _read_files(self) -> None:
@@ -216,8 +221,8 @@ class Project:
                 line, message = entry.error
                 self.errors.append(ParseError(file.source.display, line, message, file.source.path))
             return None
-        self.modules[file.module_name] = entry.summary
-        return entry.summary
+        summary = self.modules[file.module_name] = entry.summary.get()
+        return summary
 
     def _by_suffix_lookup(self, name: str) -> str | None:
         """`backend.payments.models` for an import of `payments.models` (or the other way round). Asked

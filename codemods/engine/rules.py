@@ -7,12 +7,14 @@ their findings name.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import facts
+from .pool import as_if_serial
 from .project import FunctionKey, Project, Reach
 
 if TYPE_CHECKING:  # rules import libcst themselves; reading the index does not need it
@@ -94,6 +96,18 @@ def functions_in_scope(
     for key, function, reach in project.reachable_functions():
         if worth_a_look is None or worth_a_look(function):
             yield key, function, reach
+
+
+FORK_THRESHOLD = 100  # modules loaded: below this, forking workers costs more than the rules take
+
+
+def detect_each(rules: list[Rule], project: Project, options: Options) -> list[list[Finding]]:
+    """Each rule's findings, as if the rules ran one after another; on a big project they run side by
+    side in forked workers (`--jobs`)."""
+    jobs = project.jobs if len(project.modules) >= FORK_THRESHOLD else 1
+    if jobs > 1:
+        project.reachable_functions()  # the lists every rule walks first: made once, not once per worker
+    return as_if_serial([functools.partial(rule.detect, project, options) for rule in rules], jobs, project.load_state)
 
 
 def suppressed(rule: str, *marks: frozenset[str]) -> bool:

@@ -12,7 +12,7 @@ from .files import Files, find_files
 from .loader import Cache
 from .project import ParseError, Project
 from .pool import parallel_map
-from .rules import Finding, Options, Rule
+from .rules import Finding, Options, Rule, detect_each
 from .writes import FileChange
 
 
@@ -61,9 +61,7 @@ def analyse(
     """Run the rules over the project around `paths`; keep the findings inside `paths`."""
     files = find_files(paths)
     project, _ = index(paths, options, config, use_cache, jobs, files=files)
-    findings: list[Finding] = []
-    for rule in rules:
-        findings.extend(_detect(rule, project, options))
+    findings = [f for found in detect_each(rules, project, options) for f in found if _in_targets(f, project)]
     project.loader.cache.save()  # with what the rules made the index load
     findings.sort(key=lambda f: (f.path, f.line, f.rule))
     return Run(
@@ -78,7 +76,11 @@ def analyse(
 
 
 def _detect(rule: Rule, project: Project, options: Options) -> list[Finding]:
-    return [f for f in rule.detect(project, options) if project.source_of(f.module).path in project.targets]
+    return [f for f in rule.detect(project, options) if _in_targets(f, project)]
+
+
+def _in_targets(finding: Finding, project: Project) -> bool:
+    return project.source_of(finding.module).path in project.targets
 
 
 _REWRITE_POOL_THRESHOLD = 8  # files: each costs a libcst parse and metadata pass (~0.1-0.3 s)
