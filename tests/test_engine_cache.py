@@ -206,6 +206,17 @@ def test_a_rendered_report_is_reused_with_it(tmp_path, monkeypatch):
     assert set(both.renderings) == {"as_names", "as_risks"}
 
 
+def test_a_cached_report_reads_its_tasks_only_when_they_are_used(tmp_path, monkeypatch):
+    root = _tree(tmp_path / "p", 2)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("IDEM_FIX_CACHE_DIR", str(tmp_path / "cache"))
+    cold, _ = audit([root], Config(), "test", render=lambda report: "text")
+    warm, _ = audit([root], Config(), "test", render=lambda report: "text")
+    assert "tasks" not in vars(warm) and warm.renderings == cold.renderings
+    assert warm.tasks == cold.tasks and "tasks" in vars(warm)
+    assert warm == cold
+
+
 def test_a_warm_audit_loads_none_of_the_analysis(tmp_path):
     """Reusing the last report needs the file list, the cache and a renderer: importing the index,
     the rules, libcst or rich would cost a warm run more than its work."""

@@ -121,7 +121,7 @@ def find_files(paths: list[Path]) -> Files:
     roots = sorted({context_root(p) for p in paths})
     # Files are named from their context root (the copies found there win); `audit .` names its own root.
     around = [] if sorted(p.absolute() for p in paths) == roots else discover(roots)
-    everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path)
+    everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path) if around else found
     return Files(everything, {f.path for f in found}, roots)
 
 

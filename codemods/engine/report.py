@@ -3,6 +3,7 @@ imports the analysis, so a warm audit that reuses the last report loads only thi
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 
 from .celery_checks import ConfigCheck
@@ -43,6 +44,26 @@ class Report:
     # Texts rendered from this report, by renderer: cached with it (the JSON of a 7,000-task report
     # takes longer to write than the cached report takes to read).
     renderings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        """The tasks are stored as one pickled blob, unpickled on first use: a warm audit that prints
+        a cached rendering never reads them (for the benchmark's 7,000 tasks, 0.05-0.1 s saved)."""
+        state = dict(self.__dict__)
+        if "_pickled_tasks" in state:  # never read since it was loaded
+            state["tasks"] = state.pop("_pickled_tasks")
+        else:
+            state["tasks"] = pickle.dumps(self.tasks, protocol=pickle.HIGHEST_PROTOCOL)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_pickled_tasks"] = self.__dict__.pop("tasks")
+
+    def __getattr__(self, name: str):  # only for attributes not set: `tasks` of an unpickled report
+        if name == "tasks" and "_pickled_tasks" in self.__dict__:
+            self.tasks = pickle.loads(self.__dict__.pop("_pickled_tasks"))
+            return self.tasks
+        raise AttributeError(name)
 
     def count(self, risk: str) -> int:
         return sum(1 for t in self.tasks if t.risk == risk)
