@@ -302,6 +302,8 @@ class Loader:
                 errors[path] = error
                 continue
             entries[path] = entry
+            if entry.summary is not None:
+                entry.summary.get()  # a file with tasks: loaded next, so unpickled while the workers go on
             self.cache.store(path, entry)
             self.stats.read += 1
             self.stats.summarized += entry.summarized
@@ -317,9 +319,11 @@ class Loader:
         """Summarize, in parallel when there are many, the files that are about to be needed."""
         todo = [(path, entry) for path, entry in files if not entry.summarized and entry.error is None]
         jobs = [(path, entry.module_name, entry.is_package, self.overlay.get(path)) for path, entry in todo]
-        for (path, entry), (summary, error, read) in zip(todo, list(self._map(_summarize_job, jobs, _BATCH_POOL_THRESHOLD))):
+        for (path, entry), (summary, error, read) in zip(todo, self._map(_summarize_job, jobs, _BATCH_POOL_THRESHOLD)):
             entry.summarized = True
             entry.summary, entry.error = summary, error
+            if summary is not None:
+                summary.get()  # the files are about to be loaded: unpickled here while the workers go on
             if not read:
                 self.cache.forget(path)  # the next run tries again
                 continue
