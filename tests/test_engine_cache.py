@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import weakref
 
 import pytest
 from conftest import write_tree
@@ -19,7 +21,7 @@ from idem_fix.codemods.engine.loader import Loader, imported_names
 from idem_fix.codemods.engine.pool import as_if_serial
 from idem_fix.codemods.engine.project import Project
 from idem_fix.codemods.engine.rules import Options, all_rules
-from idem_fix.codemods.engine.runner import analyse, find_files
+from idem_fix.codemods.engine.runner import analyse, find_files, rewrite
 
 TASKS = """
 from celery import shared_task
@@ -277,3 +279,33 @@ def test_what_the_import_scan_summarized_ahead_does_not_change_the_index(tmp_pat
         root = write_tree(tmp_path / str(len(reaches)), {**files, "app/tasks.py": docstring + task})
         reaches.append(sorted(key.qualname for key in _project(root, None).reach))
     assert reaches[0] == reaches[1] == ["Base.go", "Base.step", "run_it"]
+
+
+def test_each_rule_of_an_apply_frees_the_index_of_the_rule_before(tmp_path, monkeypatch):
+    """The command line turns the cyclic collector off; an index holds cycles, so a run of several
+    rules would otherwise keep every rule's index until it ends."""
+    root = write_tree(tmp_path / "p", {
+        "app/__init__.py": "",
+        "app/models.py": MODELS.format(n=0) + MODELS.format(n=1),
+        "app/tasks.py": (
+            "import requests\nfrom celery import shared_task\nfrom django.core.mail import send_mail\nfrom app.models import Row0, Row1\n\n"
+            "@shared_task\ndef make(key):\n    Row0.objects.create(key=key, kind='x')\n    Row1.objects.create(key=key, kind='y')\n\n"
+            "@shared_task\ndef notify(row_id):\n    row = Row0.objects.get(id=row_id)\n    send_mail('s', 'b', 'a@b.c', [row.kind])\n\n"
+            "def fetch_ref(row):\n    return requests.post('https://api.example.com/book', json={'id': row.id}).json()['ref']\n\n"
+            "@shared_task\ndef book(row_id):\n    row = Row0.objects.get(id=row_id)\n    row.kind = fetch_ref(row)\n    row.save()\n"
+        ),
+    })
+    monkeypatch.chdir(root)
+    made = []
+    build = Project.__post_init__
+    monkeypatch.setattr(Project, "__post_init__", lambda self: (build(self), made.append(weakref.ref(self))))
+    rules = list(all_rules().values())
+    gc.disable()
+    try:
+        run = analyse([root], rules, Options(), Config(), use_cache=False)
+        rewrite(run, rules)
+        alive = sum(1 for ref in made if ref() is not None)
+    finally:
+        gc.enable()
+    assert len(made) == len(rules)  # one index per rule: each rule's output was indexed again
+    assert alive == 2  # the first (the run keeps it) and the last

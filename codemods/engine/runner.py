@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +107,9 @@ def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
     project = run.project
     for number, rule in enumerate(rules):
         if number and overlay:
+            if project is not run.project:  # the previous rule's index: a rule's caches can keep it in
+                project = None  # reference cycles, and the command line runs without the cyclic collector
+                gc.collect()
             project = run.again(overlay)
             findings = [f for f in findings if f.rule != rule.name] + _detect(rule, project, run.options)
         by_module: dict[str, list] = collections.defaultdict(list)
