@@ -235,7 +235,10 @@ def byte_compile() -> List[str]:
 
     folders = []
     for package in ("idem_fix.cli", "idem_fix.codemods"):
-        spec = importlib.util.find_spec(package)
+        try:
+            spec = importlib.util.find_spec(package)
+        except ModuleNotFoundError:  # no idem_fix at all for this interpreter
+            spec = None
         for folder in (spec.submodule_search_locations or []) if spec else []:
             if compileall.compile_dir(folder, quiet=1):
                 folders.append(folder)

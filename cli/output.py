@@ -150,6 +150,9 @@ def progress(description: str):
         if started[0]:
             bar, task = started[0]
             bar.update(task, completed=done, total=total)
+            if done >= total:  # gone before the analysis forks its workers, with its thread and locks
+                bar.stop()
+                started[0] = None
 
     try:
         yield advance

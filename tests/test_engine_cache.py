@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import pickle
 import subprocess
 import sys
 import weakref
@@ -19,6 +20,7 @@ from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.files import discover
 from idem_fix.codemods.engine.loader import Loader, imported_names
 from idem_fix.codemods.engine.pool import as_if_serial
+from idem_fix.codemods.engine.report import Report, TaskReport
 from idem_fix.codemods.engine.project import Project
 from idem_fix.codemods.engine.rules import Options, all_rules
 from idem_fix.codemods.engine.runner import analyse, find_files, rewrite
@@ -117,13 +119,18 @@ def test_units_side_by_side_give_the_serial_results():
     assert os.getpid() not in {r[2] for r in results}  # all ran in workers
 
 
-def test_a_unit_that_loads_makes_the_later_ones_run_again_here():
+def test_a_unit_that_loads_makes_the_loop_run_again_here():
     index = _LazyIndex()
     units = [lambda: index.look("a"), lambda: index.look("b", loads=True), lambda: index.look("c")]
     results = as_if_serial(units, 2, lambda: len(index.loaded))
     assert [r[:2] for r in results] == [("a", ()), ("b", ("b",)), ("c", ("b",))]  # what the loop gives
-    assert results[0][2] != os.getpid() == results[2][2]
+    assert {r[2] for r in results} == {os.getpid()}
     assert index.loaded == ["b"]  # the load happened here as well
+
+
+def test_a_result_that_cannot_cross_processes_makes_the_loop_run_here():
+    results = as_if_serial([lambda: (lambda: os.getpid()), lambda: os.getpid()], 2, lambda: 0)
+    assert results[0]() == results[1] == os.getpid()
 
 
 def test_the_cache_folder_tells_git_to_ignore_it(tmp_path):
@@ -219,6 +226,13 @@ def test_a_cached_report_reads_its_tasks_only_when_they_are_used(tmp_path, monke
     assert warm == cold
 
 
+def test_tasks_set_on_a_loaded_report_are_the_ones_saved():
+    report = Report("v", [TaskReport("t", "t", "m", "m.py", 1, "low")], [], 1)
+    loaded = pickle.loads(pickle.dumps(report))
+    loaded.tasks = []
+    assert pickle.loads(pickle.dumps(loaded)).tasks == []
+
+
 def test_a_warm_audit_loads_none_of_the_analysis(tmp_path):
     """Reusing the last report needs the file list, the cache and a renderer: importing the index,
     the rules, libcst or rich would cost a warm run more than its work."""
@@ -304,8 +318,8 @@ def test_each_rule_of_an_apply_frees_the_index_of_the_rule_before(tmp_path, monk
     try:
         run = analyse([root], rules, Options(), Config(), use_cache=False)
         rewrite(run, rules)
-        alive = sum(1 for ref in made if ref() is not None)
+        freed = [ref() is None for ref in made]  # before the collector runs again
     finally:
         gc.enable()
     assert len(made) == len(rules)  # one index per rule: each rule's output was indexed again
-    assert alive == 2  # the first (the run keeps it) and the last
+    assert all(freed[1:-1])  # the first is the run's; the last may still be in use

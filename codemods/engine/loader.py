@@ -323,7 +323,7 @@ class Loader:
             entry.summarized = True
             entry.summary, entry.error = summary, error
             if summary is not None:
-                summary.get()  # the files are about to be loaded: unpickled here while the workers go on
+                summary.get()  # most are loaded next: unpickled here while the workers go on
             if not read:
                 self.cache.forget(path)  # the next run tries again
                 continue

@@ -31,9 +31,10 @@ _forked: tuple[list[Callable], Callable[[], Hashable]] | None = None  # what wor
 def as_if_serial(units: list[Callable[[], object]], jobs: int, state: Callable[[], Hashable]) -> list:
     """`[unit() for unit in units]`, with the units run in forked copies of this process. They share
     lazily grown state (modules an index loads on demand), so a unit may see what an earlier one
-    loaded: `state()` tells when that happened, and from the first unit that changed it on, the units
-    run again here, in order. The results are then always those of the serial loop. Results must be
-    picklable; without fork (or with one job) the loop simply runs here."""
+    loaded, and caches may keep what was found before a load: when any unit changed `state()`, or the
+    pool failed, the loop runs again here, from the state the workers started from. The results are
+    then those of the serial loop. Results must be picklable; without fork (or with one job) the loop
+    simply runs here."""
     global _forked
     import multiprocessing
 
@@ -48,14 +49,16 @@ def as_if_serial(units: list[Callable[[], object]], jobs: int, state: Callable[[
                     pool.shutdown(cancel_futures=True)
                     break
                 results.append(result)
+    except Exception:  # noqa: BLE001 - a worker killed, a result that does not pickle: the loop below says
+        results = []
     finally:
         _forked = None
-    return results + [unit() for unit in units[len(results):]]
+    return results if len(results) == len(units) else [unit() for unit in units]
 
 
 def _run_unit(number: int):
-    """(result, whether the unit left the state as it found it). Workers take units in order, so a
-    unit that found the state changed comes after the one that changed it, and runs again anyway."""
+    """(result, whether the unit left the state as it found it). The results are used only when no
+    unit changed it, so each of them ran on the state the workers were forked with."""
     units, state = _forked
     before = state()
     result = units[number]()
