@@ -49,8 +49,8 @@ def as_if_serial(units: list[Callable[[], object]], jobs: int, state: Callable[[
                     pool.shutdown(cancel_futures=True)
                     break
                 results.append(result)
-    except Exception:  # noqa: BLE001 - a worker killed, a result that does not pickle: the loop below says
-        results = []
+    except Exception:  # noqa: BLE001 - a killed worker, a result that does not pickle, a unit's own error:
+        results = []  # the loop below runs them here, where a real error is raised as the loop would raise it
     finally:
         _forked = None
     return results if len(results) == len(units) else [unit() for unit in units]
