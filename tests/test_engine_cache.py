@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -11,8 +12,6 @@ import weakref
 
 import pytest
 from conftest import write_tree
-import os
-
 from idem_fix.codemods.engine import assess
 from idem_fix.codemods.engine import rules as rules_module
 from idem_fix.codemods.engine.audit import audit
@@ -20,8 +19,8 @@ from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.files import discover
 from idem_fix.codemods.engine.loader import Loader, imported_names
 from idem_fix.codemods.engine.pool import as_if_serial
-from idem_fix.codemods.engine.report import Report, TaskReport
 from idem_fix.codemods.engine.project import Project
+from idem_fix.codemods.engine.report import Report, TaskReport
 from idem_fix.codemods.engine.rules import Options, all_rules
 from idem_fix.codemods.engine.runner import analyse, find_files, rewrite
 
