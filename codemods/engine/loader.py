@@ -7,7 +7,6 @@ import hashlib
 import os
 import pickle
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,6 +14,7 @@ from typing import Callable
 from . import celery_settings, facts
 from .cache_dir import prepare_cache_dir
 from .pool import parallel_map
+from .sealed import read_sealed, write_sealed
 
 # Files holding these bytes may define tasks; they are summarized up front. Everything else is
 # summarized only when an import or a model lookup leads to it.
@@ -215,21 +215,17 @@ def _scan_job(job):
 
 
 class Cache:
-    """One pickle per project folder: {path: Entry}. Safe to delete; ignored by git. Whoever runs the
-    rules saves it once at the end, with what they made the index load."""
+    """One sealed pickle per project folder (see `sealed`): {path: Entry}. Safe to delete; ignored by
+    git. Whoever runs the rules saves it once at the end, with what they made the index load."""
 
     def __init__(self, directory: Path | None):
         self.directory = directory
         self.entries: dict[str, Entry] = {}
         self.dirty = False
         if directory is not None:
-            try:
-                with open(self._file, "rb") as stream:
-                    stored = pickle.load(stream)
-                if stored.get("engine") == ENGINE_DIGEST:
-                    self.entries = stored["entries"]
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError, ValueError, ImportError):
-                self.entries = {}
+            stored = read_sealed(self._file)  # a file this user's idem-fix did not write is a miss
+            if isinstance(stored, dict) and stored.get("engine") == ENGINE_DIGEST:
+                self.entries = stored["entries"]
 
     @property
     def _file(self) -> Path:
@@ -256,10 +252,7 @@ class Cache:
             return
         try:
             prepare_cache_dir(self.directory)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".summaries.")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump({"engine": ENGINE_DIGEST, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self._file)
+            write_sealed(self._file, {"engine": ENGINE_DIGEST, "entries": self.entries})
             self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs time

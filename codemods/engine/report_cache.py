@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
-import tempfile
 from pathlib import Path
 
 from .files import SourceFile
 from .cache_dir import prepare_cache_dir
+from .sealed import read_sealed, write_sealed
 
 _CODEMODS = Path(__file__).resolve().parent.parent  # the engine and every rule
 _CODE = (_CODEMODS, _CODEMODS.parent / "cli")  # and the renderers, whose texts are cached with the report
@@ -47,7 +46,7 @@ def report_key(files: list[SourceFile], targets: set[Path], settings: str) -> st
 
 
 class ReportCache:
-    """`report.pickle` beside the summaries: one report, the latest. Safe to delete."""
+    """`report.pickle` beside the summaries: one report, the latest, sealed (see `sealed`). Safe to delete."""
 
     def __init__(self, directory: Path):
         self.file = directory / "report.pickle"
@@ -55,21 +54,16 @@ class ReportCache:
     def load(self, key: str | None):
         if key is None:
             return None
-        try:
-            with open(self.file, "rb") as stream:
-                stored_key, value = pickle.load(stream)
-        except Exception:  # noqa: BLE001 - a damaged or foreign cache file is only a miss
+        stored = read_sealed(self.file)  # a file this user's idem-fix did not write is a miss
+        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
             return None
-        return value if stored_key == key else None
+        return stored[1]
 
     def save(self, key: str | None, value) -> None:
         if key is None:
             return
         try:
             prepare_cache_dir(self.file.parent)
-            handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".report.")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump((key, value), stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.file)
+            write_sealed(self.file, (key, value))
         except OSError:
             pass  # a cache that cannot be written only costs time
