@@ -44,6 +44,9 @@ app = typer.Typer(
 NO_CACHE = typer.Option(
     False, "--no-cache", help="Do not read or write the cache (.idem-fix-cache/ in the project folder: file summaries and the last audit's report; safe to delete, ignored by git)."
 )
+UNSAFE_FIXES = typer.Option(
+    False, "--unsafe-fixes", help="Also write unsafe fixes: best guesses with named evidence (each finding says which and why). Review them."
+)
 JOBS = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Processes for parsing and rewriting many files (default: the number of cores).")
 
 
@@ -82,14 +85,17 @@ def apply(
         None, "--flag-store",
         help="sent-flag (default: pyproject.toml, else field): field adds a BooleanField to the model (run makemigrations); cache uses cache.add().",
     ),
+    unsafe_fixes: bool = UNSAFE_FIXES,
     no_cache: bool = NO_CACHE,
     jobs: int = JOBS,
 ) -> None:
     """Rewrite risky code with one or more rules.
 
-    Plain `apply` writes the files (atomically, each one verified to compile) and prints what it
-    rewrote, what it skipped and why. `--dry-run` shows the diff instead; `--check` exits 1 when a
-    rule would change something.
+    Every finding is safe (proven at that site: plain `apply` writes it), unsafe (a guess with named
+    evidence: written only with --unsafe-fixes) or manual (never written: the message says what a
+    person must decide). Plain `apply` writes the files (atomically, each one verified to compile) and
+    prints what it rewrote, what it skipped and why. `--dry-run` shows the diff instead; `--check`
+    exits 1 when a rule would change something.
     """
     paths = paths or [Path(".")]
     missing = [p for p in paths if not p.exists()]
@@ -97,7 +103,7 @@ def apply(
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
     from idem_fix.codemods.engine.rules import Options
-    from idem_fix.codemods.engine.runner import analyse, rewrite
+    from idem_fix.codemods.engine.runner import run_rules, steps_for
     from idem_fix.codemods.engine.writes import write_atomic
 
     rules = _select_rules(rule)
@@ -105,9 +111,10 @@ def apply(
         scope=scope.value,
         flag_mode=flag_mode.value if flag_mode else None,
         flag_store=flag_store.value if flag_store else None,
+        unsafe_fixes=unsafe_fixes,
     )
-    run = analyse(paths, rules, options, _config(paths), use_cache=not no_cache, jobs=jobs)
-    changes = rewrite(run, rules)
+    run = run_rules(paths, steps_for(rules, unsafe_fixes), options, _config(paths), use_cache=not no_cache, jobs=jobs)
+    changes = run.changes
     for problem in run.errors:
         output.warn(str(problem))
     failed = [c for c in changes if c.error]

@@ -63,36 +63,41 @@ def diff(text: str) -> None:
 
 
 def summary(run, changed, failed, written: bool) -> int:
-    """Print a line per finding and the totals; return how many fixes could not be applied."""
+    """Print a line per finding and the totals; return how many fixes that should have been written were not."""
     stderr = _console(True)
-    applied = {(c.path, getattr(plan, "line", 0)) for c in changed for plans in c.applied.values() for plan in plans}
-    fixes = [f for f in run.findings if f.status == "fix"]
-    rewritten = sum(len(plans) for c in changed for plans in c.applied.values())
+    applied = {plan for c in changed for plans in c.applied.values() for plan in plans}
+    unsafe_fixes = run.options.unsafe_fixes
+    due = [f for f in run.findings if f.written_by(unsafe_fixes)]
+    held = [f for f in run.findings if f.status == "fix" and not f.written_by(unsafe_fixes)]
     for finding in run.findings:
-        source = run.project.source_of(finding.module).path
-        message = escape(finding.message)
-        if finding.status == "fix" and (source, finding.line) in applied:
-            text = f"[green]{'rewrote' if written else 'would rewrite'}[/] {message}"
-        elif finding.status == "fix":
-            text = f"[red]not rewritten, the file could not be changed:[/] {message}"
+        label = f"[{finding.rule}]"
+        if finding in due and finding.plan in applied:
+            text = f"[green]{'rewrote' if written else 'would rewrite'} ({finding.applicability})[/] {label}"
+        elif finding in due:
+            text = f"[red]not rewritten, the file could not be changed ({finding.applicability})[/] {label}"
+        elif finding in held:
+            text = f"[yellow]unsafe, not written without --unsafe-fixes[/] {label}"
         elif finding.status == "manual":
-            text = f"[yellow]{message}[/]"
+            text = f"[yellow]needs a person[/] {label}"
         else:
-            text = f"[dim]{message}[/]"
-        stderr.print(f"{escape(finding.path)}:{finding.line}: {text}")
+            text = f"[dim]left alone[/] {label}"
+        reason = f" [dim]({escape(finding.reason)})[/]" if finding.reason else ""
+        stderr.print(f"{escape(finding.path)}:{finding.line}: {text} {escape(finding.message)}{reason}")
     for change in failed:
         error(f"{change.path}: {change.error}")
+    rewritten = sum(1 for f in due if f.plan in applied)
     manual = sum(1 for f in run.findings if f.status == "manual")
     safe = sum(1 for f in run.findings if f.status == "ok")
     verb = "Rewrote" if written else "Would rewrite"
     stderr.print(
-        f"{verb} {rewritten} site{'s' * (rewritten != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}; "
-        f"{manual} skipped (need a person), {safe} left alone (already safe)"
-        + (f"; {len(fixes) - rewritten} could not be applied" if len(fixes) > rewritten else "")
+        f"{verb} {rewritten} site{'s' * (rewritten != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}"
+        + (f"; {len(held)} unsafe fix{'es' * (len(held) != 1)} not written (--unsafe-fixes writes them)" if held else "")
+        + f"; {manual} need a person, {safe} left alone (already safe)"
+        + (f"; {len(due) - rewritten} could not be applied" if len(due) > rewritten else "")
         + (f"; {len(run.errors)} file{'s' * (len(run.errors) != 1)} could not be read" if run.errors else "")
         + "."
     )
-    return max(0, len(fixes) - rewritten)
+    return max(0, len(due) - rewritten)
 
 
 def rules_table(rules) -> None:
@@ -100,22 +105,26 @@ def rules_table(rules) -> None:
 
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("rule")
-    table.add_column("fix safety")
+    table.add_column("fixes can be")
     table.add_column("what it does")
     for rule in rules:
-        table.add_row(rule.name, rule.fix_safety, rule.summary)
+        table.add_row(rule.name, " / ".join(str(a) for a in rule.applicabilities), rule.summary)
     _console(False).print(table)
+    _console(False).print(
+        "\nsafe: proven at the site, written by `apply`; unsafe: a guess with named evidence, written with "
+        "`--unsafe-fixes`; manual: reported with what a person must decide. `idem-fix explain RULE` for one rule."
+    )
 
 
 def explain(rule) -> None:
-    doc = rule.doc
+    """The rule's README, as Markdown on a terminal and as is elsewhere."""
     stdout = _console(False)
-    stdout.print(f"[bold]{rule.name}[/]  (fix safety: {rule.fix_safety})\n")
-    for title, text in (("What it does", doc.what), ("Why", doc.why)):
-        stdout.print(f"[bold]{title}[/]\n{escape(text)}\n")
-    stdout.print(f"[bold]Example[/]\n    {escape(doc.example)}\n")
-    stdout.print(f"[bold]Use instead[/]\n    {escape(doc.use_instead)}\n")
-    stdout.print(f"[bold]Fix safety[/]\n{escape(doc.fix_safety)}")
+    if not stdout.is_terminal:
+        write(rule.doc.text)
+        return
+    from rich.markdown import Markdown
+
+    stdout.print(Markdown(rule.doc.text))
 
 
 def write(text: str) -> None:

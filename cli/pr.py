@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
@@ -65,6 +66,7 @@ def pr(
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
     flag_mode: Optional[FlagMode] = typer.Option(None, "--flag-mode", help="sent-flag: claim-before or mark-after (default: pyproject, else claim-before; see `idem-fix explain sent-flag`)."),
     flag_store: Optional[FlagStore] = typer.Option(None, "--flag-store", help="sent-flag: field (a BooleanField; needs a migration) or cache (default: pyproject, else field)."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also commit unsafe fixes (best guesses with named evidence), in a commit of their own per rule, marked for review."),
 ) -> None:
     """Make a branch with one commit per rule and a pull request that explains it.
 
@@ -76,8 +78,15 @@ def pr(
     """
     _load()
     secrets = [prs.Secret(os.environ.get(name)) for name in TOKEN_VARIABLES]
+    request = Request(
+        paths=paths or [Path(".")], rules=rule, branch=branch, base=base, allow_dirty=allow_dirty, force=force,
+        black=black, body_file=body_file, title=title, push=push or open_ is not None, remote=remote,
+        forge=open_.value if open_ else "", api_url=api_url, repo_slug=repo_slug, draft=draft, options=_options(
+            scope, flag_mode, flag_store, unsafe_fixes
+        ),
+    )
     try:
-        _pr(**locals())
+        _pr(request)
     except typer.Exit:
         raise
     except prs.PullRequestError as error:
@@ -112,61 +121,77 @@ def _select_rules(names: List[str]) -> List[Rule]:
     return [known[n] for n in dict.fromkeys(names)]
 
 
-def _pr(
-    paths, rule, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_, api_url,
-    repo_slug, draft, scope, flag_mode, flag_store, secrets,
-) -> None:
-    # 1. Everything that can be checked before any work: usage errors exit 2.
-    paths = paths or [Path(".")]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise prs.PullRequestError(f"no such file or folder: {', '.join(map(str, missing))}", 2)
-    rules = _select_rules(rule)
-    target = prs.locate(paths)
-    with target.repo as repo:  # closes its git processes
-        _run(
-            target, repo, rules, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_,
-            api_url, repo_slug, draft, scope, flag_mode, flag_store,
-        )
+@dataclass
+class Request:
+    """What `idem-fix pr` was asked to do."""
+
+    paths: List[Path]
+    rules: List[str]
+    branch: Optional[str]
+    base: Optional[str]
+    allow_dirty: bool
+    force: bool
+    black: Optional[bool]
+    body_file: Optional[Path]
+    title: Optional[str]
+    push: bool
+    remote: str
+    forge: str  # "github" | "gitlab" | "" (do not open)
+    api_url: Optional[str]
+    repo_slug: Optional[str]
+    draft: bool
+    options: object  # engine.rules.Options
 
 
-def _run(
-    target, repo, rules, branch, base, allow_dirty, force, black, body_file, title, push, remote, open_,
-    api_url, repo_slug, draft, scope, flag_mode, flag_store,
-) -> None:
+def _options(scope, flag_mode, flag_store, unsafe_fixes):
     from idem_fix.codemods.engine.rules import Options
 
-    base_sha = prs.resolve_base(repo, base)
-    current = prs.current_branch(repo)
-    name = branch or "idem-fix/" + "+".join(r.name for r in rules)
-    prs.check_branch_name(repo, name)
-    if name == current:
-        raise prs.PullRequestError(f"{name} is the branch you are on, and idem-fix pr never commits to it: pass another --branch", 2)
-    push = push or open_ is not None
-    if push and remote not in prs.remote_names(repo):
-        known = ", ".join(prs.remote_names(repo)) or "none"
-        raise prs.PullRequestError(f"no remote named {remote} (remotes: {known}): pass --remote", 2)
-    forge = open_.value if open_ else ""
-    pr_base = prs.target_branch(repo, base)
-    if open_:
-        if not pr_base:
-            raise prs.PullRequestError("cannot tell which branch the pull request should target: pass --base BRANCH", 2)
-        repo_slug = repo_slug or prs.repo_slug(prs.remote_url(repo, remote))
-        if not repo_slug or "/" not in repo_slug.strip("/"):
-            raise prs.PullRequestError(f"cannot tell the {forge} repository from remote {remote}'s URL: pass --repo OWNER/NAME", 2)
-        repo_slug = repo_slug.strip("/")
-        default = prs.GITHUB_API if forge == "github" else prs.GITLAB_API
-        api = prs.check_api_url(api_url or os.environ.get(f"IDEM_FIX_{forge.upper()}_API_URL") or default)
-    base_label = base or current or "HEAD"
-    base_text = base_sha[:7] if base_sha.startswith(base_label) else f"{base_label} ({base_sha[:7]})"
-
-    # 2. The commits, in a temporary worktree: nothing the user has is touched.
-    options = Options(
+    return Options(
         scope=scope.value,
         flag_mode=flag_mode.value if flag_mode else None,
         flag_store=flag_store.value if flag_store else None,
+        unsafe_fixes=unsafe_fixes,
     )
-    built = prs.build(target, base_sha, rules, options, black)
+
+
+def _pr(request: Request) -> None:
+    # 1. Everything that can be checked before any work: usage errors exit 2.
+    missing = [p for p in request.paths if not p.exists()]
+    if missing:
+        raise prs.PullRequestError(f"no such file or folder: {', '.join(map(str, missing))}", 2)
+    rules = _select_rules(request.rules)
+    target = prs.locate(request.paths)
+    with target.repo as repo:  # closes its git processes
+        _run(target, repo, rules, request)
+
+
+def _run(target, repo, rules, request: Request) -> None:
+    base_sha = prs.resolve_base(repo, request.base)
+    current = prs.current_branch(repo)
+    name = request.branch or "idem-fix/" + "+".join(r.name for r in rules)
+    prs.check_branch_name(repo, name)
+    if name == current:
+        raise prs.PullRequestError(f"{name} is the branch you are on, and idem-fix pr never commits to it: pass another --branch", 2)
+    if request.push and request.remote not in prs.remote_names(repo):
+        known = ", ".join(prs.remote_names(repo)) or "none"
+        raise prs.PullRequestError(f"no remote named {request.remote} (remotes: {known}): pass --remote", 2)
+    forge = request.forge
+    pr_base = prs.target_branch(repo, request.base)
+    slug = request.repo_slug
+    if forge:
+        if not pr_base:
+            raise prs.PullRequestError("cannot tell which branch the pull request should target: pass --base BRANCH", 2)
+        slug = slug or prs.repo_slug(prs.remote_url(repo, request.remote))
+        if not slug or "/" not in slug.strip("/"):
+            raise prs.PullRequestError(f"cannot tell the {forge} repository from remote {request.remote}'s URL: pass --repo OWNER/NAME", 2)
+        slug = slug.strip("/")
+        default = prs.GITHUB_API if forge == "github" else prs.GITLAB_API
+        api = prs.check_api_url(request.api_url or os.environ.get(f"IDEM_FIX_{forge.upper()}_API_URL") or default)
+    base_label = request.base or current or "HEAD"
+    base_text = base_sha[:7] if base_sha.startswith(base_label) else f"{base_label} ({base_sha[:7]})"
+
+    # 2. The commits, in a temporary worktree: nothing the user has is touched.
+    built = prs.build(target, base_sha, rules, request.options, request.black)
     for warning in built.warnings:
         output.warn(warning)
     if not built.commits:
@@ -180,7 +205,7 @@ def _run(
 
     # 3. Refusals, before the branch exists: uncommitted work in the files, a branch in the way.
     dirty = prs.dirty(repo, built.touched)
-    if dirty and not allow_dirty:
+    if dirty and not request.allow_dirty:
         raise prs.PullRequestError(
             f"uncommitted changes in files the pull request changes: {', '.join(dirty)}. The branch starts from "
             f"{base_text} and would not include them: commit or stash them, or pass --allow-dirty. "
@@ -190,7 +215,7 @@ def _run(
     if existing is not None and existing.tree.hexsha == built.tree:
         head = existing.hexsha
         _say(f"Branch {name} already holds these changes ({head[:7]}); left as it is.")
-    elif existing is not None and not force:
+    elif existing is not None and not request.force:
         raise prs.PullRequestError(
             f"branch {name} already exists ({existing.hexsha[:7]}) with other content: pass --force to replace it, "
             "or --branch NAME. Nothing was created."
@@ -210,23 +235,24 @@ def _run(
     _say(f"{where}; your index and work tree are unchanged.")
 
     # 4. The title and body, then push and open.
-    pr_title = title or prs.title_of(built)
+    pr_title = request.title or prs.title_of(built)
     body = prs.render_body(built, rules, target.paths, base_text)
+    body_file = request.body_file
     if body_file is not None:
         try:
             body_file.write_text(body, encoding="utf-8")
         except OSError as error:
             raise prs.PullRequestError(f"cannot write {body_file}: {error.strerror or error}") from None
         _say(f"Wrote the pull request body to {body_file}.")
-    if push:
+    if request.push:
         try:
-            prs.push(repo, remote, name, force)
+            prs.push(repo, request.remote, name, request.force)
         except git.GitCommandError as error:
             raise prs.PullRequestError(
-                f"branch {name} is ready locally ({head[:7]}), but pushing it to {remote} failed: {prs.git_error(error)}"
+                f"branch {name} is ready locally ({head[:7]}), but pushing it to {request.remote} failed: {prs.git_error(error)}"
             ) from None
-        _say(f"Pushed {name} to {remote}.")
-    if open_:
+        _say(f"Pushed {name} to {request.remote}.")
+    if forge:
         token_names = ("GITHUB_TOKEN", "GH_TOKEN") if forge == "github" else ("GITLAB_TOKEN",)
         token = prs.Secret(next((os.environ[n] for n in token_names if os.environ.get(n)), ""))
         if not token:
@@ -234,12 +260,12 @@ def _run(
                 typer.echo(f"# {pr_title}\n\n{body}", nl=False)
             file = str(body_file) if body_file is not None else "pr-body.md"
             _say(f"{token_names[0]} is not set, so the {'pull' if forge == 'github' else 'merge'} request was not opened. Open it with:")
-            _say("  " + prs.gh_command(pr_title, name, pr_base, file, forge, repo_slug))
+            _say("  " + prs.gh_command(pr_title, name, pr_base, file, forge, slug))
             if body_file is None:
                 _say("(with the body printed above saved as pr-body.md)")
             return
         open_request = prs.open_github if forge == "github" else prs.open_gitlab
-        url = open_request(api, repo_slug, token, pr_title, body, name, pr_base, draft)
+        url = open_request(api, slug, token, pr_title, body, name, pr_base, request.draft)
         _say(f"Opened the {'pull' if forge == 'github' else 'merge'} request:")
         typer.echo(url or "(the API did not return its address)")
         return

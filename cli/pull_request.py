@@ -36,7 +36,8 @@ from idem_fix.codemods.engine.config import Config, ConfigError
 from idem_fix.codemods.engine.writes import FileChange, write_atomic
 from idem_fix.codemods.engine.report import RISKS
 from idem_fix.codemods.engine.rules import Options, Rule
-from idem_fix.codemods.engine.runner import analyse, rewrite
+from idem_fix.codemods.engine.levels import Applicability
+from idem_fix.codemods.engine.runner import Step, run_rules, steps_for
 
 from . import __version__
 
@@ -263,7 +264,8 @@ class Item:
     path: str
     line: int
     message: str
-    status: str
+    applicability: str  # safe | unsafe | manual
+    reason: str = ""
 
 
 @dataclass
@@ -285,13 +287,14 @@ class Commit:
     subject: str
     edits: list[Edit]
     fixed: list[Item]
+    unsafe: bool = False  # best guesses, each hunk to review
 
 
 @dataclass
 class Build:
     base: str
     commits: list[Commit] = field(default_factory=list)
-    manual: list[Item] = field(default_factory=list)  # risky sites the rules could not fix
+    manual: list[Item] = field(default_factory=list)  # risky sites the rules did not fix (manual, or unsafe and not asked for)
     unchanged: list[str] = field(default_factory=list)  # rules that changed nothing
     warnings: list[str] = field(default_factory=list)
     black: bool = False
@@ -358,41 +361,47 @@ def build(target: Target, base: str, rules: list[Rule], options: Options, black:
         def rel(path: Path) -> str:
             return Path(path).relative_to(tree.path).as_posix()
 
-        for rule in rules:
-            run = analyse(roots, [rule], options, config)
-            changes = rewrite(run, [rule])
-            result.warnings.extend(f"{rel(e.absolute)}:{e.line}: {e.message}" if e.absolute else str(e) for e in run.errors)
+        def item(finding, project) -> Item:
+            source = rel(project.source_of(finding.module).path)
+            message, reason = _unmap(finding.message, tree.path), _unmap(finding.reason, tree.path)
+            return Item(finding.rule, finding.task, finding.risk, source, finding.line, message, str(finding.applicability or ""), reason)
+
+        def commit(step: Step, found: list, changes: list, project) -> dict[Path, bytes]:
+            """After each step: write and format its files, commit them; the next step reads what is written."""
             failed = [c for c in changes if c.error]
             if failed:
                 problems = "; ".join(f"{rel(c.path)}: {c.error}" for c in failed)
-                raise PullRequestError(f"{rule.name} could not rewrite {problems}")
+                raise PullRequestError(f"{step.rule.name} could not rewrite {problems}")
             changed = [c for c in changes if c.changed]
-            applied = {(c.path, getattr(plan, "line", 0)) for c in changed for plans in c.applied.values() for plan in plans}
+            applied = {plan for c in changed for plans in c.applied.values() for plan in plans}
+            unsafe = Applicability.SAFE not in step.writes
             fixed = []
-            for finding in run.findings:
-                source = run.project.source_of(finding.module).path
-                message = _unmap(finding.message, tree.path)
-                item = Item(finding.rule, finding.task, finding.risk, rel(source), finding.line, message, finding.status)
-                if finding.status == "manual":
-                    result.manual.append(item)
-                elif finding.status == "fix" and (source, finding.line) in applied:
-                    fixed.append(item)
-            edits = []
+            for finding in found:
+                if finding.applicability in step.writes and finding.plan in applied:
+                    fixed.append(item(finding, project))
+                elif not unsafe and finding.status in {"manual", "fix"} and not finding.written_by(options.unsafe_fixes):
+                    result.manual.append(item(finding, project))  # reported once, from the rule's first step
+            edits, formatted = [], {}
             for change in changed:
                 write_atomic(change.path, change.new)
                 if result.black:
                     format_lines(change.path, touched_lines(change.old, change.new), tree.path)
-                new = change.path.read_bytes()
+                formatted[change.path] = new = change.path.read_bytes()
                 if new != change.old:
                     edits.append(Edit(rel(change.path), change.old, new))
             if not edits:
-                result.unchanged.append(rule.name)
-                continue
-            message = commit_message(rule, fixed)
+                result.unchanged.append(step.rule.name + (" (unsafe fixes)" if unsafe else ""))
+                return formatted
+            message = commit_message(step.rule, fixed, unsafe)
             _git(tree.repo, "add", "--", *(e.path for e in edits), hooks=tree.hooks)
             _git(tree.repo, "commit", "--no-verify", "--quiet", "-m", message, hooks=tree.hooks)
             sha = tree.repo.head.commit.hexsha
-            result.commits.append(Commit(rule.name, rule.summary, sha, message.splitlines()[0], edits, fixed))
+            result.commits.append(Commit(step.rule.name, step.rule.summary, sha, message.splitlines()[0], edits, fixed, unsafe))
+            return formatted
+
+        steps = steps_for(rules, options.unsafe_fixes, unsafe_apart=True)
+        run = run_rules(roots, steps, options, config, after_step=commit)
+        result.warnings.extend(f"{rel(e.absolute)}:{e.line}: {e.message}" if e.absolute else str(e) for e in run.errors)
         head = tree.repo.head.commit
         result.head, result.tree = head.hexsha, head.tree.hexsha
     if tree.leftover:
@@ -469,18 +478,25 @@ def _max_risk(items: list[Item]) -> str:
     return max((i.risk for i in items), key=lambda r: RISKS.index(r) if r in RISKS else -1, default="low")
 
 
-def commit_message(rule: Rule, fixed: list[Item]) -> str:
+def commit_message(rule: Rule, fixed: list[Item], unsafe: bool = False) -> str:
     tasks = list(dict.fromkeys(_task(i) for i in fixed))
-    subject = f"idem-fix: {rule.name} in {', '.join(tasks)}" if tasks else f"idem-fix: {rule.name}"
+    name = f"{rule.name} (unsafe, review)" if unsafe else rule.name
+    subject = f"idem-fix: {name} in {', '.join(tasks)}" if tasks else f"idem-fix: {name}"
     if len(subject) > 72:
-        subject = f"idem-fix: {rule.name} in {len(tasks)} tasks"
+        subject = f"idem-fix: {name} in {len(tasks)} tasks"
     lines = [subject, "", f"Make Celery tasks safe to run twice (task_acks_late): {rule.summary}", ""]
+    if unsafe:
+        lines += [
+            "UNSAFE FIXES: each hunk is a best guess with named evidence, not a proven rewrite. Review each one",
+            "against the reason below before merging; revert this commit to keep only the proven fixes.",
+            "",
+        ]
     if tasks:
         lines.append("Tasks changed:")
         for task in tasks:
             mine = [i for i in fixed if _task(i) == task]
             lines.append(f"- {task} ({_max_risk(mine)})")
-            lines.extend(f"  {i.path}:{i.line}: {i.message}" for i in mine)
+            lines.extend(f"  {i.path}:{i.line}: {i.message}" + (f" ({i.reason})" if i.reason else "") for i in mine)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -532,7 +548,12 @@ def title_of(build: Build) -> str:
 def needs_a_person(build: Build) -> list[str]:
     items = []
     for item in build.manual:
-        items.append(f"- [ ] `{item.path}:{item.line}` ({_task(item)}, {item.risk}, `{item.rule}`): {_cell(item.message)}")
+        what = "unsafe fix not written (`--unsafe-fixes` writes it)" if item.applicability == "unsafe" else "manual"
+        reason = f" ({_cell(item.reason)})" if item.reason else ""
+        items.append(f"- [ ] `{item.path}:{item.line}` ({_task(item)}, {item.risk}, `{item.rule}`, {what}): {_cell(item.message)}{reason}")
+    for item in build.fixed:
+        if item.applicability == "unsafe":
+            items.append(f"- [ ] Review the unsafe fix at `{item.path}:{item.line}` ({_task(item)}): {_cell(item.reason)}")
     for item in build.fixed:
         if _ADD_CONSTRAINT.search(item.message):
             items.append(
@@ -559,12 +580,19 @@ def render_body(build: Build, rules: list[Rule], paths: list[str], base_label: s
     order = sorted(by_task, key=lambda t: (-RISKS.index(_max_risk(by_task[t])) if _max_risk(by_task[t]) in RISKS else 0, t))
     parts += ["## Tasks changed", "", "| Task | Risk | What changed and why |", "|---|---|---|"]
     for task in order:
-        reasons = "<br>".join(f"`{i.path}:{i.line}` ({i.rule}): {_cell(i.message)}" for i in by_task[task])
+        reasons = "<br>".join(f"`{i.path}:{i.line}` ({i.rule}, {i.applicability}): {_cell(i.message)}" for i in by_task[task])
         parts.append(f"| `{task}` | **{_max_risk(by_task[task])}** | {reasons} |")
     parts += ["", "## What changed", ""]
     budget = DIFF_CHARS
     for commit in build.commits:
-        parts += [f"### `{commit.rule}` ({commit.sha[:7]})", "", commit.summary, ""]
+        if commit.unsafe:
+            parts += [
+                f"### `{commit.rule}`, unsafe fixes ({commit.sha[:7]}): review each hunk", "",
+                "Best guesses with named evidence (each reason is in the commit message and the table above), not proven "
+                "rewrites. Revert this commit to keep only the proven ones.", "",
+            ]
+        else:
+            parts += [f"### `{commit.rule}` ({commit.sha[:7]})", "", commit.summary, ""]
         for edit in commit.edits:
             excerpt = _excerpt(edit.diff())
             if len(excerpt) > budget:
@@ -592,7 +620,7 @@ def render_body(build: Build, rules: list[Rule], paths: list[str], base_label: s
         "once: one row, one email, one call to the external service.",
         "4. Then turn on at-least-once delivery: `task_acks_late = True` and `task_reject_on_worker_lost = True`.",
         "",
-        f"<sub>Generated by idem-fix from {base_label}, one commit per rule.</sub>",
+        f"<sub>Generated by idem-fix from {base_label}, one commit per rule (and one per rule for its unsafe fixes).</sub>",
         "",
     ]
     body = "\n".join(parts)

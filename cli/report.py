@@ -28,7 +28,10 @@ def to_json(report: Report) -> str:
             "line": task.line,
             "risk": task.risk,
             "findings": [
-                {"rule": f.rule, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message, "fixable": f.fixable}
+                {
+                    "rule": f.rule, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message,
+                    "applicability": f.applicability or None, "reason": f.reason, "fixable": f.fixable,
+                }
                 for f in task.findings
             ],
         }
@@ -56,6 +59,17 @@ def _summary(report: Report) -> dict:
     return {"tasks": len(report.tasks), "files": report.files, **{r: report.count(r) for r in reversed(RISKS)}}
 
 
+def fix_text(finding) -> str:
+    """How the finding gets fixed, in one line: the command for safe and unsafe fixes, else what a person decides."""
+    if finding.applicability == "safe":
+        return f"fix (safe): idem-fix apply --rule {finding.rule}"
+    if finding.applicability == "unsafe":
+        return f"fix (unsafe, review it): idem-fix apply --rule {finding.rule} --unsafe-fixes; {finding.reason}"
+    if finding.rule != "manual":
+        return f"manual ({finding.rule}): {finding.reason or finding.advice}"
+    return f"manual: {finding.advice}" if finding.advice else "manual"
+
+
 def to_table(report: Report, console: Console) -> None:
     """Tasks by risk, each with the lines that make it risky; then the Celery settings; then counts."""
     from rich.markup import escape
@@ -66,7 +80,7 @@ def to_table(report: Report, console: Console) -> None:
             f"[{RISK_STYLE[task.risk]}]{task.risk:<9}[/][bold]{escape(task.name)}[/]  [dim]{escape(task.path)}:{task.line}[/]"
         )
         for finding in (f for f in task.findings if f.risk != "low"):
-            fix = f"fix: idem-fix apply --rule {finding.rule}" if finding.fixable else "fix: manual"
+            fix = fix_text(finding)
             console.print(
                 f"    [{RISK_STYLE[finding.risk]}]{finding.risk}[/] {escape(finding.path)}:{finding.line}: "
                 f"{escape(finding.message)} [dim]({escape(fix)})[/]"
@@ -126,8 +140,7 @@ def to_markdown(report: Report) -> str:
                 code = _source_line(finding.path, finding.line)
                 if code:
                     out += ["", "  ```python", f"  {code}", "  ```"]
-                fix = f"`idem-fix apply --rule {finding.rule}`" if finding.fixable else "manual"
-                out += ["", f"  Fix: {fix}" + (f". {finding.advice}" if finding.advice and not finding.fixable else ""), ""]
+                out += ["", f"  Fix: {_cell(fix_text(finding))}", ""]
     safe = [t for t in report.tasks if t.risk == "low"]
     if safe:
         out += ["## Safe to run twice", ""]
@@ -137,7 +150,7 @@ def to_markdown(report: Report) -> str:
         out += ["## Priority list", ""]
         for number, task in enumerate(risky, 1):
             rules = sorted({f.rule for f in task.findings if f.fixable})
-            manual = any(not f.fixable and f.risk != "low" for f in task.findings)
+            manual = any(not f.fixable and f.risk != "low" for f in task.findings)  # unsafe fixes need a person too
             how = ", ".join(f"`{r}`" for r in rules) + (" and manual work" if manual and rules else "manual work" if manual else "")
             out.append(f"{number}. **{task.risk}** `{task.name}`: {how}")
         out.append("")
@@ -167,7 +180,7 @@ def to_sarif(report: Report) -> str:
         for finding in task.findings:
             if finding.risk == "low":
                 continue
-            rule_id = finding.rule if finding.fixable else f"manual/{finding.kind or 'side-effect'}"
+            rule_id = finding.rule if finding.rule != "manual" else f"manual/{finding.kind or 'side-effect'}"
             key = (rule_id, finding.path, finding.line, finding.message)
             if key in seen:
                 continue
@@ -186,7 +199,10 @@ def to_sarif(report: Report) -> str:
                     "level": SARIF_LEVEL[finding.risk],
                     "message": {"text": f"{finding.message} (task {task.name}, risk {finding.risk})"},
                     "locations": [_location(finding.path, finding.line)],
-                    "properties": {"risk": finding.risk, "task": task.name, "fixable": finding.fixable},
+                    "properties": {
+                        "risk": finding.risk, "task": task.name, "fixable": finding.fixable,
+                        "applicability": finding.applicability or None, "reason": finding.reason,
+                    },
                 }
             )
     for check in report.config:

@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                         "be empty); by default a redis-server is started on a free port and stopped at the end")
     parser.add_argument("--keep", action="store_true", help="keep the project copies, logs and databases")
     parser.add_argument("--pool", default="solo", choices=["solo", "prefork"], help="the worker pool (default solo)")
-    parser.add_argument("--apply-args", default="", help='more options for `idem-fix apply`, e.g. "--flag-store cache"')
+    parser.add_argument("--apply-args", default="--unsafe-fixes",
+                        help='options for `idem-fix apply` (default "--unsafe-fixes": the story shows every rule\'s fix, reviewed)')
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="idem-fix-demo-"))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from idem_fix.cli.main import app
 from idem_fix.codemods.engine.config import Config
 from idem_fix.codemods.engine.rules import Options, all_rules
-from idem_fix.codemods.engine.runner import analyse, rewrite
+from idem_fix.codemods.engine.runner import run_rules, steps_for
 from typer.testing import CliRunner
 
 if sys.version_info >= (3, 11):
@@ -118,17 +118,19 @@ def options_from_args(args: list[str]) -> Options:
     for flag, attribute in (("--scope", "scope"), ("--flag-mode", "flag_mode"), ("--flag-store", "flag_store")):
         if flag in args:
             setattr(options, attribute, args[args.index(flag) + 1])
+    options.unsafe_fixes = "--unsafe-fixes" in args
     return options
 
 
 def apply_engine(root: Path, rules: list[str], args: list[str] = (), write: bool = True) -> EngineRun:
-    """The engine in-process (analyse + rewrite, no cache), as `apply` runs it; writes the changes."""
+    """The engine in-process (no cache), as `apply` runs it; writes the changes."""
     known = all_rules()
     selected = [known[name] for name in rules]
     with chdir(root):
-        run = analyse([Path(".")], selected, options_from_args(list(args)), Config.find(Path(".")), use_cache=False, jobs=1)
-        changes = rewrite(run, selected)
-    result = EngineRun(planned=sum(1 for f in run.findings if f.plan is not None))
+        options = options_from_args(list(args))
+        run = run_rules([Path(".")], steps_for(selected, options.unsafe_fixes), options, Config.find(Path(".")), use_cache=False, jobs=1)
+        changes = run.changes
+    result = EngineRun(planned=sum(1 for f in run.findings if f.written_by(run.options.unsafe_fixes)))
     for change in changes:
         name = Path(os.path.relpath(change.path.resolve(), root.resolve())).as_posix()
         if change.error:

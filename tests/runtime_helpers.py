@@ -39,12 +39,12 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def apply_rules(project: Path, *rules: str) -> subprocess.CompletedProcess[str]:
-    """Run `idem-fix apply --rule R ... .` in `project`, through the real CLI, as a user would."""
+def apply_rules(project: Path, *rules: str, args: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run `idem-fix apply --rule R ... [args] .` in `project`, through the real CLI, as a user would."""
     command = [sys.executable, "-m", "idem_fix.cli", "apply"]
     for rule in rules:
         command += ["--rule", rule]
-    command.append(".")
+    command += [*args, "."]
     return subprocess.run(
         command, cwd=project, capture_output=True, text=True, timeout=TIMEOUT, env=_clean_env()
     )

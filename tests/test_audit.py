@@ -59,7 +59,12 @@ def test_findings_name_the_line_the_side_effect_and_the_fix(report):
     [create] = [f for f in payout["findings"] if f["risk"] == "critical"]
     assert create["path"] == "examples/shop/payments/services/payouts.py"
     assert create["rule"] == "create-to-get-or-create" and create["fixable"] is True
+    assert create["applicability"] == "safe" and "uniq_payout_account_period" in create["reason"]
     assert "Payout.objects.create()" in create["message"]
+    reserve = tasks["bookings.tasks.reserve_room"]
+    [booking] = [f for f in reserve["findings"] if "Reservation" in f["message"]]
+    assert booking["rule"] == "create-to-get-or-create" and booking["applicability"] == "manual"
+    assert booking["fixable"] is False and "no unique constraint on Reservation" in booking["reason"]
     welcome = tasks["accounts.tasks.send_host_welcome_email"]
     assert any("set_password" in f["message"] and f["risk"] == "critical" for f in welcome["findings"])
     guarded = tasks["payments.tasks.close_month"]
@@ -73,7 +78,9 @@ def test_json_matches_the_documented_schema(report):
         assert set(task) == {"name", "qualname", "path", "line", "risk", "findings"}
         assert not Path(task["path"]).is_absolute()
         for finding in task["findings"]:
-            assert set(finding) == {"rule", "path", "line", "risk", "message", "fixable"}
+            assert set(finding) == {"rule", "path", "line", "risk", "message", "applicability", "reason", "fixable"}
+            assert finding["applicability"] in {"safe", "unsafe", "manual", None}
+            assert finding["fixable"] == (finding["applicability"] == "safe")
     for check in report["config"]:
         assert set(check) == {"setting", "value", "path", "line", "status", "message"}
     summary = report["summary"]

@@ -12,6 +12,7 @@ import weakref
 
 import pytest
 from conftest import write_tree
+from idem_fix.cli.report import to_json
 from idem_fix.codemods.engine import assess
 from idem_fix.codemods.engine import rules as rules_module
 from idem_fix.codemods.engine.audit import audit
@@ -22,7 +23,7 @@ from idem_fix.codemods.engine.pool import as_if_serial
 from idem_fix.codemods.engine.project import Project
 from idem_fix.codemods.engine.report import Report, TaskReport
 from idem_fix.codemods.engine.rules import Options, all_rules
-from idem_fix.codemods.engine.runner import analyse, find_files, rewrite
+from idem_fix.codemods.engine.runner import find_files, run_rules, steps_for
 
 TASKS = """
 from celery import shared_task
@@ -90,12 +91,15 @@ def test_results_are_identical_with_one_and_two_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(rules_module, "FORK_THRESHOLD", 1)  # the rules run side by side too
     rules = list(all_rules().values())
     runs = [
-        analyse([root], rules, Options(), Config(), use_cache=False, jobs=jobs)
+        run_rules([root], steps_for(rules, False), Options(), Config(), use_cache=False, jobs=jobs)
         for jobs in (1, 2)
     ]
     assert runs[0].project.stats.summarized == runs[1].project.stats.summarized > 0
     assert [str(f) for f in runs[0].findings] == [str(f) for f in runs[1].findings]
+    assert [(c.path, c.new) for c in runs[0].changes] == [(c.path, c.new) for c in runs[1].changes]
     assert len(runs[0].findings) >= 60
+    reports = [audit([root], Config(), "test", use_cache=False, jobs=jobs, render=to_json)[0] for jobs in (1, 2)]
+    assert reports[0].renderings == reports[1].renderings
 
 
 class _LazyIndex:
@@ -315,8 +319,7 @@ def test_each_rule_of_an_apply_frees_the_index_of_the_rule_before(tmp_path, monk
     rules = list(all_rules().values())
     gc.disable()
     try:
-        run = analyse([root], rules, Options(), Config(), use_cache=False)
-        rewrite(run, rules)
+        run_rules([root], steps_for(rules, True), Options(unsafe_fixes=True), Config(), use_cache=False)
         freed = [ref() is None for ref in made]  # before the collector runs again
     finally:
         gc.enable()

@@ -42,8 +42,9 @@ def test_task_to_service_class_to_private_method_across_packages(make_project):
         "payments.services.payouts:CreatePayout.execute",
         "payments.tasks:pay",
     ]
-    path = project.reach_path(FunctionKey("payments.services.payouts", "CreatePayout._get_or_create_payout"))
-    assert [k.qualname for k in path] == ["pay", "CreatePayout.execute", "CreatePayout._get_or_create_payout"]
+    step = project.reach[FunctionKey("payments.services.payouts", "CreatePayout._get_or_create_payout")]
+    assert step.via.qualname == "CreatePayout.execute" and project.reach[step.via].via.qualname == "pay"
+    assert step.task.name == "payments.tasks.pay"
 
 
 def test_instance_in_a_local_variable_and_module_attribute_calls(make_project):

@@ -84,7 +84,7 @@ NORMAL = settings(
 SLOW = settings(deadline=None, print_blob=True, suppress_health_check=HEALTH)
 
 RULES = fs.rule_names()
-RUN_ARGS = [[], [], ["--scope", "all"], ["--flag-mode", "mark-after"], ["--flag-store", "cache", "--scope", "all"]]
+RUN_ARGS = [[], [], ["--unsafe-fixes"], ["--scope", "all"], ["--flag-mode", "mark-after", "--unsafe-fixes"], ["--flag-store", "cache", "--scope", "all"]]
 PRELUDE = "\n".join(fs.PRELUDE_IMPORTS) + "\n\n\n"
 
 
@@ -97,7 +97,8 @@ FLAG_TASKS = PRELUDE + (
     '    send_mail("Welcome", "Hello", None, [account.email])\n'
     '    AuditLog.objects.create(message="welcomed")\n'
 )
-MARK_AFTER = ["--flag-mode", "mark-after"]
+UNSAFE = ["--unsafe-fixes"]  # the probes compare what the rules write, guesses included
+MARK_AFTER = ["--flag-mode", "mark-after", *UNSAFE]
 
 
 def _together_and_apart(tasks: str, rules: list[str]) -> tuple[fs.CliRun, dict, dict]:
@@ -105,10 +106,10 @@ def _together_and_apart(tasks: str, rules: list[str]) -> tuple[fs.CliRun, dict, 
     of one apply per rule."""
     with tempfile.TemporaryDirectory(prefix="idem-fix-probe-") as folder:
         together = fs.write_files(Path(folder) / "together", fs.project_files(tasks))
-        run = fs.apply_cli(together, rules)
+        run = fs.apply_cli(together, rules, UNSAFE)
         apart = fs.write_files(Path(folder) / "apart", fs.project_files(tasks))
         for rule in rules:
-            fs.apply_engine(apart, [rule])
+            fs.apply_engine(apart, [rule], UNSAFE)
         return run, fs.tree(together), fs.tree(apart)
 
 
@@ -450,10 +451,10 @@ def test_second_apply_leaves_the_sent_flag_claim_alone(tmp_path: Path) -> None:
     as a write and wrap claim, send and AuditLog create in `with transaction.atomic():`)."""
     _need(*FLAG_RULES)
     root = fs.write_files(tmp_path / "project", fs.project_files(FLAG_TASKS))
-    first = fs.apply_cli(root, FLAG_RULES)
+    first = fs.apply_cli(root, FLAG_RULES, UNSAFE)
     assert not first.traceback and first.exit_code == 0, first.traceback or first.output
     assert "welcome_sent=False" in (root / "shop" / "tasks.py").read_text(), first.output
-    second = fs.apply_cli(root, FLAG_RULES)
+    second = fs.apply_cli(root, FLAG_RULES, UNSAFE)
     assert not second.traceback, second.traceback
     assert "Rewrote 0 sites" in second.output, second.output
 

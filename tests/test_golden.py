@@ -85,7 +85,10 @@ def test_every_rule_has_golden_cases_and_docs() -> None:
         assert len(cases) >= 12, f"{name}: only {len(cases)} golden cases"
         negative = [c for c in cases if _tree(c / "before") == _tree(c / "after")]
         assert negative, f"{name}: no negative golden case (after/ equal to before/)"
+        assert rule.doc.text.startswith(f"# `{name}`"), f"{name}: its README.md does not start with its name"
+        assert not rule.doc.missing(), f"{name}: README.md lacks {rule.doc.missing()}"
         page = docs / f"{name}.md"
-        assert page.is_file() and f"# `{name}`" in page.read_text(), f"{name}: no page docs/rules/{name}.md"
+        assert page.is_file() and page.read_text() == rule.doc.text, (
+            f"docs/rules/{name}.md differs from its rule's README.md: run `python scripts/rule_docs.py`"
+        )
         assert f"({name}.md)" in (docs / "README.md").read_text(), f"{name}: not linked from docs/rules/README.md"
-        assert rule.doc and rule.doc.what and rule.doc.fix_safety, f"{name}: incomplete doc"

@@ -22,7 +22,8 @@ from conftest import write_tree
 from idem_fix.cli import pr as pr_command
 from idem_fix.cli import pull_request
 from idem_fix.cli.main import app
-from idem_fix.codemods.engine.rules import Doc, Finding, Rule, all_rules
+from idem_fix.codemods.engine.levels import Applicability
+from idem_fix.codemods.engine.rules import Finding, Rule, all_rules
 
 RULE = "create-to-get-or-create"
 BRANCH = f"idem-fix/{RULE}"
@@ -46,6 +47,9 @@ PROJECT = {
             guest = models.ForeignKey(Guest, on_delete=models.CASCADE)
             room = models.CharField(max_length=10)
             status = models.CharField(max_length=10)
+
+            class Meta:
+                unique_together = ("guest", "room")
 
 
         class Rate(models.Model):
@@ -80,6 +84,11 @@ PROJECT = {
         @shared_task
         def notify(email):
             send_mail("Paid", "Your payout is on its way.", None, [email])
+
+
+        @shared_task
+        def forget_rate(currency, value):
+            Rate.objects.filter(currency=currency, value=value).delete()
     """,
     "README.md": "A project.\n",
 }
@@ -103,7 +112,7 @@ class _SendOnce(Rule):
                 found.append(
                     Finding(self.name, task.key.module, task.path, task.line, "high",
                             "send_mail() -> send_mail_once() with a sent flag; run makemigrations for the new field",
-                            "fix", _Plan(task.line, 0), task=task.name)
+                            Applicability.SAFE, plan=_Plan(task.line, 0), task=task.name)
                 )
         return found
 
@@ -117,9 +126,8 @@ class _Broken(_SendOnce):
         return cst.parse_module(module.code + "nonlocal nowhere\n"), list(plans)
 
 
-_DOC = Doc("what", "why", "example", "use instead", "fix safety")
-SEND_ONCE = _SendOnce("send-once", "send_mail() -> send_mail_once()", "unsafe", "high", _DOC)
-BROKEN = _Broken("broken", "writes code that does not compile", "unsafe", "high", _DOC)
+SEND_ONCE = _SendOnce("send-once", "send_mail() -> send_mail_once()", (Applicability.SAFE,))
+BROKEN = _Broken("broken", "writes code that does not compile", (Applicability.SAFE,))
 
 
 @pytest.fixture(autouse=True)
@@ -224,7 +232,8 @@ def test_one_commit_per_rule_on_a_new_branch_and_the_users_branch_index_and_file
     assert first[1] == f"idem-fix: {RULE} in tasks.pay, tasks.reserve"
     assert second[1] == "idem-fix: send-once in tasks.notify"
     message = git_out(repo, "log", "-1", "--format=%B", first[0])
-    assert "- tasks.pay (critical)" in message and "tasks.py:11: Payout.objects.create() -> get_or_create()" in message
+    assert "- tasks.pay (critical)" in message and "tasks.py:11: Payout.objects.create() -> get_or_create(period)" in message
+    assert "(keyed on Payout.period (unique=True)" in message and "UNSAFE" not in message
     assert git_out(repo, "show", "--name-only", "--format=", first[0]) == "tasks.py"
     on_branch = git_out(repo, "show", f"{name}:tasks.py")
     assert 'Payout.objects.get_or_create(period=period, defaults={"amount": amount})' in on_branch
@@ -363,14 +372,14 @@ def test_black_formats_only_the_touched_lines_when_the_project_uses_black(repo):
     assert result.exit_code == 0, result.output
     on_branch = git_out(repo, "show", f"{BRANCH}:tasks.py")
     assert "LIMITS = {'payout':1}" in on_branch  # not touched: left as it was
-    assert 'Reservation.objects.get_or_create(\n        guest=guest, status="CONFIRMED", defaults={"room": room}\n    )' in on_branch
+    assert 'Reservation.objects.get_or_create(\n        guest=guest, room=room, defaults={"status": "CONFIRMED"}\n    )' in on_branch
     assert "formatted with black" in result.stdout
 
 
 def test_no_black_without_tool_black_and_black_on_request(repo):
     assert invoke("--rule", RULE).exit_code == 0
     plain = git_out(repo, "show", f"{BRANCH}:tasks.py")
-    assert 'Reservation.objects.get_or_create(guest=guest, status="CONFIRMED", defaults={"room": room})' in plain
+    assert 'Reservation.objects.get_or_create(guest=guest, room=room, defaults={"status": "CONFIRMED"})' in plain
 
     forced = invoke("--rule", RULE, "--black", "--branch", "with-black")
     assert forced.exit_code == 0, forced.output
@@ -408,20 +417,39 @@ def test_the_body_says_why_lists_tasks_with_risk_shows_diffs_and_what_needs_a_pe
     assert body.index("## Why") < body.index("## Tasks changed") < body.index("## What changed")
     assert body.index("## What changed") < body.index("## What still needs a person") < body.index("## How to verify")
     assert "at-least-once delivery" in body and "task_acks_late = True" in body
-    assert "| `tasks.pay` | **critical** | `tasks.py:11` (create-to-get-or-create): Payout.objects.create() -> get_or_create()" in body
+    assert "| `tasks.pay` | **critical** | `tasks.py:11` (create-to-get-or-create, safe): Payout.objects.create() -> get_or_create(period)" in body
     assert "| `tasks.notify` | **high** |" in body
     assert "| `tasks.reserve` | **moderate** |" in body
     assert body.index("`tasks.pay`") < body.index("`tasks.notify`") < body.index("`tasks.reserve`")  # riskiest first
     assert "```diff\n--- a/tasks.py\n+++ b/tasks.py\n" in body
     assert '+    Payout.objects.get_or_create(period=period, defaults={"amount": amount})' in body
     assert '+    send_mail_once("Paid"' in body
-    # what a person still has to do: the create that was not rewritten, the constraint, the migration
-    assert "- [ ] `tasks.py:22` (tasks.store_rate, moderate, `create-to-get-or-create`): Rate.objects.create() not rewritten" in body
-    assert 'Unique constraint to add (then `makemigrations`), `tasks.py:17` (tasks.reserve)' in body
-    assert 'add models.UniqueConstraint(fields=["guest", "status"]' in body
+    # what a person still has to do: the unsafe fix not written (a guess from the project's own query), the migration
+    assert (
+        "- [ ] `tasks.py:22` (tasks.store_rate, moderate, `create-to-get-or-create`, unsafe fix not written "
+        "(`--unsafe-fixes` writes it)): Rate.objects.create() -> get_or_create(currency, value)"
+    ) in body
+    assert "the project looks its rows up by (currency, value) at tasks.py:" in body
     assert "Migration for the new fields: run `python manage.py makemigrations`" in body
     assert "`idem-fix apply --rule create-to-get-or-create --rule send-once --check .` exits 0" in body
     assert "Wrote the pull request body to" in result.stderr
+
+
+def test_unsafe_fixes_go_into_a_commit_of_their_own_marked_for_review(repo, tmp_path):
+    body_file = tmp_path / "body.md"
+    result = invoke("--rule", RULE, "--unsafe-fixes", "--body-file", str(body_file))
+    assert result.exit_code == 0, result.output
+    name = f"idem-fix/{RULE}"
+    safe, unsafe = (c.split(" ", 1) for c in log(repo, f"main..{name}"))
+    assert safe[1] == f"idem-fix: {RULE} in tasks.pay, tasks.reserve"
+    assert unsafe[1] == f"idem-fix: {RULE} (unsafe, review) in tasks.store_rate"
+    message = git_out(repo, "log", "-1", "--format=%B", unsafe[0])
+    assert "UNSAFE FIXES" in message and "the project looks its rows up by (currency, value)" in message
+    assert "Rate.objects.get_or_create(currency=currency, value=value)" in git_out(repo, "show", unsafe[0])
+    assert "Rate.objects" not in git_out(repo, "show", safe[0])
+    body = body_file.read_text()
+    assert f"### `{RULE}`, unsafe fixes ({unsafe[0][:7]}): review each hunk" in body
+    assert "- [ ] Review the unsafe fix at `tasks.py:22` (tasks.store_rate)" in body
 
 
 def test_long_diffs_are_trimmed_in_the_body():

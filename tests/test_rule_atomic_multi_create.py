@@ -34,10 +34,10 @@ def apply(tmp_path: Path, monkeypatch, tasks: str, files: dict[str, str] | None 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text if name == "tasks.py" else textwrap.dedent(text).lstrip("\n"))
     monkeypatch.chdir(root)
-    result = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", "atomic-multi-create", "."])
+    result = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", "atomic-multi-create", "--unsafe-fixes", "."])
     assert result.exit_code == 0, result.output
     after = (root / "tasks.py").read_text()
-    again = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", "atomic-multi-create", "."])
+    again = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", "atomic-multi-create", "--unsafe-fixes", "."])
     assert (root / "tasks.py").read_text() == after, "a second apply changed the file"
     assert again.exit_code == 0
     compile(after, "tasks.py", "exec")

@@ -30,11 +30,11 @@ def apply(tmp_path, monkeypatch, tasks: str, extra: dict[str, str] | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", RULE, "."])
+    result = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", RULE, "--unsafe-fixes", "."])
     assert result.exit_code == 0, result.output
     new = (tmp_path / "app/tasks.py").read_text()
     compile(new, "tasks.py", "exec")
-    again = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", RULE, "."])
+    again = CliRunner().invoke(app, ["apply", "--no-cache", "--rule", RULE, "--unsafe-fixes", "."])
     assert again.exit_code == 0 and (tmp_path / "app/tasks.py").read_text() == new, "a second apply changed the file"
     return new, result.output
 

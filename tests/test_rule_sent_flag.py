@@ -32,10 +32,10 @@ def run(tmp_path: Path, files: dict[str, str], *args: str, monkeypatch) -> tuple
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     monkeypatch.chdir(root)
-    result = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "--no-cache", *args, "."])
+    result = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "--no-cache", "--unsafe-fixes", *args, "."])
     assert result.exit_code == 0, result.output
     after = {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.py") if "__pycache__" not in p.parts}
-    again = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "--no-cache", *args, "."])
+    again = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "--no-cache", "--unsafe-fixes", *args, "."])
     assert "Rewrote 0 sites" in again.output, f"a second apply changed something:\n{again.output}"
     return result.output, after
 
@@ -345,7 +345,7 @@ def test_model_outside_the_given_paths_is_not_half_fixed(tmp_path, monkeypatch):
             send_mail("Hi", "...", None, [host.email])
     """).lstrip())
     monkeypatch.chdir(root)
-    result = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "--no-cache", "hosts/tasks.py"])
+    result = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "--no-cache", "--unsafe-fixes", "hosts/tasks.py"])
     assert result.exit_code == 0, result.output
     assert "Host.objects.filter" not in (root / "hosts" / "tasks.py").read_text()
     assert "outside the paths given" in result.output

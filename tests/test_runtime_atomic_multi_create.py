@@ -71,7 +71,7 @@ def unpatched(tmp_path_factory):
 @pytest.fixture(scope="module")
 def patched(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("patched") / "project")
-    proc = apply_rules(project, RULE)
+    proc = apply_rules(project, RULE, args=("--unsafe-fixes",))
     assert proc.returncode == 0, f"apply failed:\n{proc.stdout}\n{proc.stderr}"
     changed = changed_files(project)
     assert {"ledger/tasks.py", "ledger/services.py"} <= set(changed), f"{changed}\n{proc.stderr}"

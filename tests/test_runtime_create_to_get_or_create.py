@@ -22,14 +22,17 @@ from runtime_helpers import (
 )
 
 RULE = "create-to-get-or-create"
-SHAPES = [
+REWRITTEN = [  # a unique constraint the call covers, with values from the task's arguments: safe
     "assigned_in_task",  # payout = Payout.objects.create(...)
     "returned_by_service",  # return Payout.objects.create(...) two calls down, other module
-    "bare_expression",  # Notification.objects.create(user=user, kind="welcome")
     "related_manager",  # line = order.lines.create(sku=sku, quantity=2)
     "dict_splat",  # Invoice.objects.create(number=number, total=total, **extra)
-    "service_attribute",  # self.booking = Booking.objects.create(...), no constraint
 ]
+REFUSED = [  # no constraint and no lookup in the project says what a row is: a person decides
+    "bare_expression",  # Notification.objects.create(user=user, kind="welcome")
+    "service_attribute",  # self.booking = Booking.objects.create(...)
+]
+SHAPES = REWRITTEN + REFUSED
 FIRST_OUTCOME = {"clean": "ok", "crash": "crash"}  # a "crash" delivery must really have crashed
 
 
@@ -128,9 +131,20 @@ def test_unpatched_second_delivery_duplicates(unpatched, tmp_path, first):
 
 @pytest.mark.parametrize("first", ["clean", "crash"])
 def test_patched_second_delivery_creates_once(patched, tmp_path, first):
-    """With the rule, the second delivery finds the first one's row: one row, no error."""
+    """With the rule, the second delivery finds the first one's row: one row, no error. The creates it
+    refused to guess about are as they were: they still duplicate, and the apply said why."""
     report = run(patched, [first, "clean"], tmp_path)
     expected = {"outcomes": [FIRST_OUTCOME[first], "ok"], "rows": 1}
-    wrong = {shape: r for shape, r in report.items() if r != expected}
+    wrong = {shape: r for shape, r in report.items() if shape in REWRITTEN and r != expected}
     assert sorted(report) == sorted(SHAPES)
     assert not wrong, wrong
+    assert all(duplicated(report[shape]["outcomes"], report[shape]["rows"]) for shape in REFUSED), report
+
+
+def test_refused_creates_are_reported_with_the_missing_identity(tmp_path):
+    project = copy_project(tmp_path / "project")
+    proc = apply_rules(project, RULE)
+    assert proc.returncode == 0, proc.stderr
+    assert "Notification.objects.create() not rewritten" in proc.stderr
+    assert "no unique constraint on Notification covers this call" in proc.stderr
+    assert "Booking.objects.create() not rewritten" in proc.stderr

@@ -100,7 +100,7 @@ def unpatched(tmp_path_factory):
 @pytest.fixture(scope="module")
 def applied(tmp_path_factory):
     project = copy_project(tmp_path_factory.mktemp("patched") / "project")
-    proc = apply_rules(project, RULE)
+    proc = apply_rules(project, RULE, args=("--unsafe-fixes",))
     assert proc.returncode == 0, f"apply failed:\n{proc.stdout}\n{proc.stderr}"
     return project, proc
 
@@ -174,7 +174,7 @@ def test_unstored_result_is_reported_not_rewritten(applied, tmp_path):
 
 
 def test_second_apply_changes_nothing(patched):
-    proc = apply_rules(patched, RULE)
+    proc = apply_rules(patched, RULE, args=("--unsafe-fixes",))
     assert proc.returncode == 0, proc.stderr
     assert "Rewrote 0 sites" in proc.stderr, proc.stderr
     assert proc.stderr.count("left alone: already guarded") == 4, proc.stderr

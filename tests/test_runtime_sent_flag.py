@@ -85,7 +85,7 @@ def _patched(tmp_path_factory, name: str, pyproject: str = "", cli_args: tuple[s
         (project / "pyproject.toml").write_text(pyproject)
     if cli_args:
         proc = subprocess.run(
-            [sys.executable, "-m", "idem_fix.cli", "apply", "--rule", RULE, *cli_args, "."],
+            [sys.executable, "-m", "idem_fix.cli", "apply", "--rule", RULE, "--unsafe-fixes", *cli_args, "."],
             cwd=project,
             capture_output=True,
             text=True,
@@ -93,9 +93,9 @@ def _patched(tmp_path_factory, name: str, pyproject: str = "", cli_args: tuple[s
             env=_env(project / "unused.sqlite3"),
         )
     else:
-        proc = apply_rules(project, RULE)
+        proc = apply_rules(project, RULE, args=("--unsafe-fixes",))
     assert proc.returncode == 0, f"apply failed:\n{proc.stdout}\n{proc.stderr}"
-    again = apply_rules(project, RULE) if not cli_args else None
+    again = apply_rules(project, RULE, args=("--unsafe-fixes",)) if not cli_args else None
     if again is not None:
         assert "Rewrote 0 sites" in again.stderr, f"a second apply changed something:\n{again.stderr}"
     return project, proc

@@ -70,9 +70,6 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
                 for rule_finding in by_site[(key.module, line)]:
                     if rule_finding.status != "ok":
                         findings.append(_from_rule(rule_finding))
-    for finding in findings:
-        if not finding.fixable and finding.advice and finding.risk != "low":
-            finding.message += f"; manual fix: {finding.advice}"
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-RISKS.index(f.risk), f.path, f.line))
     return TaskReport(
@@ -98,29 +95,36 @@ def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
 
 
 def _merge(finding: AuditFinding, rule_finding: Finding) -> None:
-    """A rule's finding at the same line says how (or whether) it is fixed."""
+    """A rule's finding at the same line says how (or whether) it is fixed; the risk stays the audit's
+    (one scale for every effect) unless the rule found the site already safe."""
+    finding.rule = rule_finding.rule
+    finding.applicability = str(rule_finding.applicability or "")
+    finding.reason = rule_finding.reason
     if rule_finding.status == "ok":
         finding.risk = "low"
-        finding.message = rule_finding.message
+        finding.message = rule_finding.message + (f": {rule_finding.reason}" if rule_finding.reason else "")
         finding.advice = ""
         return
-    finding.rule = rule_finding.rule if rule_finding.status == "fix" else "manual"
-    finding.fixable = rule_finding.status == "fix"  # the risk stays the audit's: one scale for every effect
-    detail = rule_finding.message
-    finding.advice = f"`idem-fix apply --rule {rule_finding.rule}`: {detail}" if finding.fixable else detail
+    finding.advice = _advice(rule_finding)
+
+
+def _advice(rule_finding: Finding) -> str:
+    how = {"safe": f"`idem-fix apply --rule {rule_finding.rule}`", "unsafe": f"`idem-fix apply --rule {rule_finding.rule} --unsafe-fixes` (review it)"}
+    command = how.get(str(rule_finding.applicability))
+    return f"{command}: {rule_finding.message}" if command else rule_finding.message
 
 
 def _from_rule(rule_finding: Finding) -> AuditFinding:
-    fixable = rule_finding.status == "fix"
     return AuditFinding(
-        rule=rule_finding.rule if fixable else "manual",
+        rule=rule_finding.rule,
         path=rule_finding.path,
         line=rule_finding.line,
         risk=rule_finding.risk,
         message=rule_finding.message,
-        fixable=fixable,
+        applicability=str(rule_finding.applicability or ""),
+        reason=rule_finding.reason,
         kind=rule_finding.rule,
-        advice=f"`idem-fix apply --rule {rule_finding.rule}`" if fixable else "",
+        advice=_advice(rule_finding),
     )
 
 
@@ -130,7 +134,7 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     call = effect.call
 
     def finding(risk: str, message: str, advice: str) -> AuditFinding:
-        return AuditFinding("manual", path, effect.line, risk, message + where, False, effect.kind, advice)
+        return AuditFinding("manual", path, effect.line, risk, message + where, "manual", "", effect.kind, advice)
 
     if effect.kind == "db_create":
         site = next((s for s in function.creates if s.line == effect.line), None)

@@ -14,6 +14,9 @@ class Decorator:
     target: str  # dotted callee as written: "shared_task", "app.task", "celery.shared_task"
     called: bool  # written with parentheses: @shared_task(...)
     options: dict[str, object] = field(default_factory=dict)  # literal keyword options: bind=True
+    arguments: tuple[str, ...] = ()  # positional arguments that are dotted names: @receiver(post_save, ...)
+    references: dict[str, str] = field(default_factory=dict)  # keyword arguments that are dotted names: sender=Order
+    keywords: tuple[str, ...] = ()  # every keyword argument's name: autoretry_for, acks_late, ...
 
 
 @dataclass
@@ -60,6 +63,17 @@ class Effect:
 
 
 @dataclass
+class Lookup:
+    """An ORM query naming its fields: `Payout.objects.filter(account=a, period=p)` -> ("account", "period")."""
+
+    line: int
+    receiver: str  # as for CreateSite
+    manager: str
+    method: str  # filter | get | get_or_create | update_or_create | exclude ...
+    fields: tuple[str, ...]  # keyword names as written (`account_id`, `pk` included), sorted
+
+
+@dataclass
 class Function:
     name: str
     qualname: str  # "CreatePayout.execute"
@@ -74,6 +88,7 @@ class Function:
     is_async: bool = False
     suppressed: frozenset[str] = frozenset()
     first_line: int = 0  # of its first decorator (the `def` line when it has none)
+    lookups: list[Lookup] = field(default_factory=list)
 
 
 @dataclass
@@ -84,6 +99,8 @@ class ModelField:
     unique: bool = False
     primary_key: bool = False
     related_name: str = ""
+    null: bool = False
+    default: str | None = None  # the default as written; None when the field has none
 
 
 @dataclass
@@ -133,3 +150,5 @@ class Module:
     throwaway: str  # a name free in this module, for the unused half of a get_or_create tuple
     imported_modules: list[str]  # dotted modules this one imports (for lazy loading)
     settings: list[Setting] = field(default_factory=list)
+    # (signal, handler, sender) for `post_save.connect(handler, sender=Order)`, as written, anywhere in the module
+    signal_connections: list[tuple[str, str, str]] = field(default_factory=list)

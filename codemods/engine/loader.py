@@ -20,6 +20,7 @@ from .sealed import read_sealed, write_sealed
 # summarized only when an import or a model lookup leads to it.
 TASK_MARKERS = (b"task", b"Task")
 MODEL_MARKERS = (b"Field(", b"ForeignKey(")
+SIGNAL_MARKERS = (b"post_save", b"pre_save", b"post_delete", b"pre_delete")
 _DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
 _FROM_IMPORT = re.compile(rb"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^\n#;]*))")
 _IMPORT = re.compile(rb"[ \t]*import[ \t]+([\w., \t]+)")
@@ -32,7 +33,7 @@ def _engine_digest() -> str:
     """Summaries depend on the code that makes them: any change to it invalidates the cache."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("facts.py", "summarize.py", "effects.py", "loader.py", "celery_settings.py", "names.py", "source.py", "walk.py"):
+    for name in ("facts.py", "summarize.py", "effects.py", "loader.py", "celery_settings.py", "names.py", "source.py", "values.py", "walk.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -77,6 +78,7 @@ class Entry:
     has_task_marker: bool
     has_model_marker: bool
     has_config_marker: bool
+    has_signal_marker: bool
     decorators: frozenset[str]  # last parts of `@name` decorators written in the file
     imports: frozenset[str]  # modules (and module.name) its import statements may name, read without parsing
     summary: LazySummary | None = None
@@ -105,6 +107,7 @@ def scan(
         has_task_marker=any(m in data for m in TASK_MARKERS),
         has_model_marker=any(m in data for m in MODEL_MARKERS),
         has_config_marker=any(m in data for m in celery_settings.MARKERS),  # read only by the audit
+        has_signal_marker=any(m in data for m in SIGNAL_MARKERS),  # read when a rule follows a save
         decorators=frozenset(m.rsplit(b".", 1)[-1].decode("ascii", "replace") for m in _DECORATOR.findall(data)),
         imports=imported_names(data, module_name, is_package),
     )

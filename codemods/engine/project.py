@@ -13,6 +13,8 @@ from . import facts
 from .config import Config
 from .files import SourceFile, display_path
 from .loader import Cache, Entry, Loader
+from .source import SourceText, decode, parse_function
+from .view import FunctionView
 
 CELERY_TASK_DECORATORS = frozenset(
     {
@@ -125,7 +127,10 @@ class Project:
         self._call_targets: dict[tuple[str, str | None, str], tuple[int | None, list[FunctionKey]]] = {}
         self._reach_callees: dict[FunctionKey, list[FunctionKey]] = {}
         self._models_loaded = False
+        self._signals_loaded = False
         self._displays: dict[str, str] = {}
+        self._sources: dict[str, SourceText | None] = {}
+        self._views: dict[FunctionKey, FunctionView | None] = {}
         self.loader = Loader(self.cache or Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
         self._read_files()
         wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
@@ -134,7 +139,28 @@ class Project:
         wrappers = self._task_wrapper_names()
         self._load_where(lambda e: bool(e.decorators & wrappers))
         self.tasks = self._find_tasks()
+        self.task_keys = frozenset(task.key for task in self.tasks)
         self.reach = self._reachability()
+        self._graph = None
+        self._provenance = None
+
+    @property
+    def provenance(self):
+        """Where values come from (see `engine/provenance.py`), made on first use."""
+        if self._provenance is None:
+            from .provenance import Provenances
+
+            self._provenance = Provenances(self)
+        return self._provenance
+
+    @property
+    def graph(self):
+        """The call graph over this index (see `engine/graph.py`), made on first use."""
+        if self._graph is None:
+            from .graph import CallGraph
+
+            self._graph = CallGraph(self)
+        return self._graph
 
     @property
     def stats(self):
@@ -252,15 +278,45 @@ class Project:
         path = self._files[module].source.path
         return self.overlay[path] if path in self.overlay else path.read_bytes()
 
-    def tree(self, module: str) -> ast.Module | None:
-        """The module's `ast`, parsed on demand for rules that plan a fix in detail (few files per run)."""
-        if module not in self._trees:
-            file = self._files.get(module)
+    def source(self, module: str) -> SourceText | None:
+        """The module's text (with its lines and suppression comments), read once per run."""
+        if module not in self._sources:
             try:
-                self._trees[module] = ast.parse(self.source_bytes(module)) if file else None
-            except (OSError, SyntaxError, ValueError):
+                self._sources[module] = SourceText(decode(self.source_bytes(module)))
+            except (OSError, KeyError):
+                self._sources[module] = None
+        return self._sources[module]
+
+    def tree(self, module: str) -> ast.Module | None:
+        """The module's `ast`, parsed on demand for the few files a question needs whole."""
+        if module not in self._trees:
+            source = self.source(module) if module in self._files else None
+            try:
+                self._trees[module] = ast.parse(source.text) if source is not None else None
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self._trees[module] = None
         return self._trees[module]
+
+    def view(self, key: FunctionKey) -> FunctionView | None:
+        """The function's view (see `engine/view.py`), parsed from its own lines once per run."""
+        if key not in self._views:
+            self._views[key] = None
+            function = self.function(key)
+            summary = self.module(key.module)
+            source = self.source(key.module) if function is not None else None
+            if source is not None and summary is not None:
+                node = parse_function(source.lines, function) or self._node_in_tree(key.module, function)
+                if node is not None:
+                    self._views[key] = FunctionView(key, function, node, source, summary.imports)
+        return self._views[key]
+
+    def _node_in_tree(self, module: str, function: facts.Function) -> ast.AST | None:
+        """A function whose lines do not parse alone (a backslash continuation, say): from the module's tree."""
+        tree = self.tree(module)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (node.name, node.lineno) == (function.name, function.line):
+                return node
+        return None
 
     def has_module(self, name: str) -> bool:
         return name in self._files or self._by_suffix_lookup(name) is not None
@@ -580,13 +636,13 @@ class Project:
         order = [task.key]
         seen = {task.key}
         for key in order:  # read while it grows: breadth first
-            for target in self._callees(key):
+            for target in self.callees(key):
                 if target not in seen:
                     seen.add(target)
                     order.append(target)
         return order
 
-    def _callees(self, key: FunctionKey) -> list[FunctionKey]:
+    def callees(self, key: FunctionKey) -> list[FunctionKey]:
         """What the function's calls may run, each once, in call order, as reachable_from() first found it:
         its walks share what they found (with more modules loaded since, `self.x()` could find more)."""
         found = self._reach_callees.get(key)
@@ -600,15 +656,6 @@ class Project:
 
     def reachable(self, key: FunctionKey) -> Reach | None:
         return self.reach.get(key)
-
-    def reach_path(self, key: FunctionKey) -> list[FunctionKey]:
-        """task -> ... -> key, for messages."""
-        path = [key]
-        while True:
-            step = self.reach.get(path[-1])
-            if step is None or step.via is None or step.via in path:
-                return list(reversed(path))
-            path.append(step.via)
 
     # --- Django models ------------------------------------------------------------------------
 
@@ -644,6 +691,52 @@ class Project:
                         accessor = relation.related_name or f"{model.name.lower()}_set"
                         self._related[accessor].append((model, relation.name))
         return self._related.get(manager, [])
+
+    def signal_handlers(self, model: Model | None, signals: frozenset[str]) -> list[FunctionKey]:
+        """Project functions Django runs on these signals for a row of `model` (of any model when None):
+        `@receiver(post_save, sender=Order)` and `post_save.connect(handler, sender=Order)`; handlers with
+        no sender run for every model. Modules that name a model signal are loaded on the first question."""
+        if not self._signals_loaded:
+            self._signals_loaded = True
+            self._load_where(lambda e: e.has_signal_marker)
+        found: list[FunctionKey] = []
+        for summary in list(self.modules.values()):
+            for function in summary.functions.values():
+                for decorator in function.decorators:
+                    if decorator.target.rsplit(".", 1)[-1] != "receiver":
+                        continue
+                    if any(a.rsplit(".", 1)[-1] in signals for a in decorator.arguments) and self._is_sender(
+                        summary.name, decorator.references.get("sender", ""), model
+                    ):
+                        found.append(FunctionKey(summary.name, function.qualname))
+            for signal, handler, sender in summary.signal_connections:
+                if signal.rsplit(".", 1)[-1] in signals and self._is_sender(summary.name, sender, model):
+                    symbol = self.resolve(summary.name, handler)
+                    if symbol.kind == "function":
+                        found.append(FunctionKey(symbol.module, symbol.name))
+        return list(dict.fromkeys(found))
+
+    def _is_sender(self, module: str, sender: str, model: Model | None) -> bool:
+        if not sender or model is None:
+            return True
+        symbol = self.resolve(module, sender)
+        return symbol.kind == "class" and (symbol.module, symbol.name) == (model.module, model.name)
+
+    def model_of(self, module: str, receiver: str) -> Model | None:
+        """The model a receiver written in `module` names: `Payout`, `models.Payout`."""
+        symbol = self.resolve(module, receiver)
+        return self.model(symbol.module, symbol.name) if symbol.kind == "class" else None
+
+    def lookups_of(self, model: Model) -> list[tuple[FunctionKey, facts.Lookup]]:
+        """The queries loaded project code makes on `model`'s manager with named fields: how the project
+        itself finds its rows."""
+        found = []
+        for key, function in self.all_functions():
+            for lookup in function.lookups:
+                named = self.model_of(key.module, lookup.receiver)
+                if named is not None and (named.module, named.name) == (model.module, model.name):
+                    found.append((key, lookup))
+        return found
 
     def celery_settings(self) -> list[tuple[str, facts.Setting]]:
         """(module, setting) for every Celery setting written in the project."""

@@ -13,14 +13,20 @@ RISKS = ("low", "moderate", "high", "critical")
 
 @dataclass
 class AuditFinding:
-    rule: str  # the rule that fixes it, or "manual"
+    rule: str  # the rule whose ground it is (also when a person must fix it), or "manual" when no rule covers it
     path: str
     line: int
     risk: str
     message: str
-    fixable: bool
+    applicability: str = "manual"  # safe | unsafe | manual | "" (already safe)
+    reason: str = ""  # one line: the proof, the guess's evidence, or what a person must decide
     kind: str = ""  # the side effect: db_create, send, external, ...
     advice: str = ""  # what to do about it, for people
+
+    @property
+    def fixable(self) -> bool:
+        """Plain `idem-fix apply` rewrites it."""
+        return self.applicability == "safe"
 
 
 @dataclass

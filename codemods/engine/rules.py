@@ -11,9 +11,11 @@ import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import facts
+from .levels import Applicability, Risk
 from .pool import as_if_serial
 from .project import FunctionKey, Project, Reach
 
@@ -30,22 +32,39 @@ def money_risk(*names: str) -> bool:
 
 @dataclass
 class Finding:
-    rule: str
+    """One site a rule looked at, and what `apply` may do there (see `levels.Applicability`)."""
+
+    rule: str  # the rule whose ground it is, also when only a person can fix it
     module: str  # dotted module, to group edits per file
     path: str  # as shown to users
     line: int
-    risk: str
-    message: str
-    status: str  # "fix": rewritten by the rule | "manual": risky, not fixable safely | "ok": left alone, and why
-    plan: object | None = None
+    risk: Risk
+    message: str  # what the site does and what the fix is (or why there is none)
+    applicability: Applicability | None  # None: left alone, already safe
+    reason: str = ""  # one line: the proof, the guess's evidence, or what a person must decide
+    plan: object | None = None  # what `transform` rewrites, for safe and unsafe fixes
     task: str = ""  # the task that reaches the code
 
+    def __post_init__(self) -> None:
+        self.risk = Risk(self.risk)
+        if (self.plan is None) != (self.applicability in (None, Applicability.MANUAL)):
+            raise ValueError(f"{self.rule}: a {self.applicability or 'left-alone'} finding {'needs' if self.plan is None else 'has no use for'} a plan")
+
     @property
-    def fixable(self) -> bool:
-        return self.plan is not None
+    def status(self) -> str:
+        """"fix" (a plan, safe or unsafe), "manual" (a person decides) or "ok" (already safe)."""
+        if self.applicability is None:
+            return "ok"
+        return "manual" if self.applicability is Applicability.MANUAL else "fix"
+
+    def written_by(self, unsafe_fixes: bool) -> bool:
+        """Whether `apply` (with or without `--unsafe-fixes`) writes this site."""
+        return self.applicability is Applicability.SAFE or (unsafe_fixes and self.applicability is Applicability.UNSAFE)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: [{self.rule}] {self.message}"
+        label = f" ({self.applicability})" if self.applicability else ""
+        reason = f" [{self.reason}]" if self.reason else ""
+        return f"{self.path}:{self.line}: [{self.rule}]{label} {self.message}{reason}"
 
 
 @dataclass
@@ -53,27 +72,55 @@ class Options:
     scope: str = "reachable"  # or "all"
     flag_mode: str | None = None  # sent-flag: "claim-before" or "mark-after"; None: pyproject, else claim-before
     flag_store: str | None = None  # sent-flag: "field" or "cache"; None: pyproject, else field
+    unsafe_fixes: bool = False  # write unsafe fixes too
+
+
+def from_status(status: str) -> Applicability | None:
+    """The applicability of a rule that still decides "fix" / "manual" / "ok" without proving its fixes:
+    they are guesses, so unsafe."""
+    return {"fix": Applicability.UNSAFE, "manual": Applicability.MANUAL}.get(status)
+
+
+DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")
 
 
 @dataclass
 class Doc:
-    what: str
-    why: str
-    example: str
-    use_instead: str
-    fix_safety: str
+    """A rule's README.md, the one place its prose lives: `explain` prints it, docs/rules/ copies it."""
+
+    text: str
+    sections: dict[str, str]
+
+    @classmethod
+    def read(cls, path: Path) -> "Doc":
+        text = path.read_text(encoding="utf-8")
+        sections: dict[str, str] = {}
+        title = None
+        for line in text.splitlines():
+            if line.startswith("## "):
+                title = line[3:].strip()
+                sections[title] = ""
+            elif title is not None:
+                sections[title] += line + "\n"
+        return cls(text, {name: body.strip() for name, body in sections.items()})
+
+    def missing(self) -> list[str]:
+        return [name for name in DOC_SECTIONS if not self.sections.get(name)]
 
 
 @dataclass
 class Rule:
     name: str
     summary: str
-    fix_safety: str  # "safe" | "unsafe" | "display-only", as ruff rates fixes
-    default_risk: str
-    doc: Doc = field(repr=False, default=None)
+    applicabilities: tuple[Applicability, ...]  # what its findings can be, best first
+    readme: Path = field(repr=False, default=None)
     # The files a fix touches belong together (a field added in models.py, its claim in tasks.py):
     # when one of them cannot be rewritten, none is.
     all_or_nothing: bool = False
+
+    @property
+    def doc(self) -> Doc:
+        return Doc.read(self.readme)
 
     def detect(self, project: Project, options: Options) -> list[Finding]:
         raise NotImplementedError
@@ -120,7 +167,7 @@ def all_rules() -> dict[str, Rule]:
 
     found: dict[str, Rule] = {}
     for info in pkgutil.iter_modules(codemods.__path__):
-        if info.ispkg or info.name.startswith("_"):
+        if info.name.startswith("_") or info.name == "engine":
             continue
         module = importlib.import_module(f"{codemods.__name__}.{info.name}")
         rule = getattr(module, "rule", None)

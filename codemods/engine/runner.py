@@ -1,4 +1,4 @@
-"""One run of the engine, shared by every command: find files, index the project, detect, rewrite."""
+"""One run of the engine, shared by `apply` and `pr`: find files, index the project, then rule by rule\ndetect and rewrite, each step on the previous one's output. (`audit` indexes the same way, see assess.)"""
 
 from __future__ import annotations
 
@@ -6,23 +6,24 @@ import collections
 import gc
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .config import Config
 from .cache_dir import cache_dir_for
 from .files import Files, find_files
+from .levels import Applicability
 from .loader import Cache
 from .project import ParseError, Project
 from .pool import parallel_map
-from .rules import Finding, Options, Rule, detect_each
+from .rules import Finding, Options, Rule
 from .writes import FileChange
 
 
 @dataclass
 class Run:
-    project: Project
+    project: Project  # the last step's index
     findings: list[Finding]
     changes: list[FileChange] = field(default_factory=list)
-    again: object = None  # re-index the same paths over new contents: (overlay) -> Project
     options: Options = field(default_factory=Options)
 
     @property
@@ -56,24 +57,69 @@ def index(
     return project, files.targets
 
 
-def analyse(
-    paths: list[Path], rules: list[Rule], options: Options, config: Config, use_cache: bool = True, jobs: int = 1
+@dataclass(frozen=True)
+class Step:
+    """One rule's pass over the project: its findings, and the plans of those it writes."""
+
+    rule: Rule
+    writes: frozenset[Applicability]
+
+
+def steps_for(rules: list[Rule], unsafe_fixes: bool, unsafe_apart: bool = False) -> list[Step]:
+    """`apply`: a step per rule, writing its safe fixes (and unsafe ones when asked). With `unsafe_apart`
+    (`pr`: a commit per step), the safe fixes of every rule first, then each rule's unsafe ones."""
+    safe = frozenset({Applicability.SAFE})
+    unsafe = frozenset({Applicability.UNSAFE})
+    if not unsafe_fixes:
+        return [Step(rule, safe) for rule in rules]
+    if unsafe_apart:
+        return [Step(rule, safe) for rule in rules] + [Step(rule, unsafe) for rule in rules]
+    return [Step(rule, safe | unsafe) for rule in rules]
+
+
+def run_rules(
+    paths: list[Path], steps: list[Step], options: Options, config: Config, use_cache: bool = True, jobs: int = 1,
+    after_step: Callable[[Step, list[Finding], list[FileChange], Project], dict[Path, bytes]] | None = None,
 ) -> Run:
-    """Run the rules over the project around `paths`; keep the findings inside `paths`."""
+    """The steps in order, each on the previous ones' output (re-indexed, so its positions are right);
+    nothing is written to disk. `after_step` sees each step's findings and changes and may hand back
+    the files' new contents when it changed them further (`pr` formats them): the next step reads those.
+    The run's findings are each rule's from its first step."""
     files = find_files(paths)
     project, _ = index(paths, options, config, use_cache, jobs, files=files)
-    findings = [f for found in detect_each(rules, project, options) for f in found if _in_targets(f, project)]
+    overlay: dict[Path, bytes] = {}
+    changes: dict[Path, FileChange] = {}
+    findings: dict[str, list[Finding]] = {}
+    indexed = 0  # len(overlay changes) the current index has seen
+    for step in steps:
+        if overlay and indexed != _version(overlay):
+            cache = project.loader.cache
+            project = None  # an index holds reference cycles, and the command line runs without the cyclic collector
+            gc.collect()
+            project, _ = index(paths, options, config, use_cache, jobs, overlay=dict(overlay), files=files, cache=cache)
+            indexed = _version(overlay)
+        found = sorted(_detect(step.rule, project, options), key=lambda f: (f.path, f.line))
+        findings.setdefault(step.rule.name, found)
+        done = _rewrite(project, step, found, overlay)
+        for change in done:
+            total = changes.setdefault(change.path, FileChange(change.path, change.old, change.old))
+            total.error = total.error or change.error
+            if not change.error:
+                total.new = change.new
+                for rule, plans in change.applied.items():
+                    total.applied.setdefault(rule, []).extend(plans)
+                if change.new != change.old:
+                    overlay[change.path] = change.new
+        if after_step is not None:
+            overlay.update(after_step(step, found, done, project) or {})
     project.loader.cache.save()  # with what the rules made the index load
-    findings.sort(key=lambda f: (f.path, f.line, f.rule))
-    return Run(
-        project,
-        findings,
-        # Later rules see earlier rules' output: the same files re-indexed, unchanged ones from memory.
-        again=lambda overlay: index(
-            paths, options, config, use_cache, jobs, overlay=overlay, files=files, cache=project.loader.cache
-        )[0],
-        options=options,
-    )
+    every = sorted((f for found in findings.values() for f in found), key=lambda f: (f.path, f.line, f.rule))
+    return Run(project, every, [changes[p] for p in sorted(changes)], options)
+
+
+def _version(overlay: dict[Path, bytes]) -> int:
+    """Changes when the overlay does: the next step then needs a new index."""
+    return hash(tuple((path, hash(data)) for path, data in overlay.items()))
 
 
 def _detect(rule: Rule, project: Project, options: Options) -> list[Finding]:
@@ -98,42 +144,20 @@ def _rewrite_job(job) -> FileChange:
         return FileChange(path, b"", b"", error=f"cannot read: {error.strerror or error}")
 
 
-def rewrite(run: Run, rules: list[Rule]) -> list[FileChange]:
-    """New contents for every file with fixable findings. Rules run one after the other, each on the
-    previous one's output (re-indexed, so its positions are right); with one rule that is one pass."""
-    overlay: dict[Path, bytes] = {}
-    changes: dict[Path, FileChange] = {}
-    findings = list(run.findings)
-    project = run.project
-    for number, rule in enumerate(rules):
-        if number and overlay:
-            if project is not run.project:  # the previous rule's index: a rule's caches can keep it in
-                project = None  # reference cycles, and the command line runs without the cyclic collector
-                gc.collect()
-            project = run.again(overlay)
-            findings = [f for f in findings if f.rule != rule.name] + _detect(rule, project, run.options)
-        by_module: dict[str, list] = collections.defaultdict(list)
-        for finding in findings:
-            if finding.rule == rule.name and finding.plan is not None:
-                by_module[finding.module].append(finding.plan)
-        paths = {module: project.source_of(module).path for module in by_module}
-        work = [(paths[m], rule, by_module[m], overlay.get(paths[m])) for m in sorted(by_module, key=lambda m: str(paths[m]))]
-        results = list(parallel_map(_rewrite_job, work, project.jobs, _REWRITE_POOL_THRESHOLD))
-        broken = [c for c in results if c.error]
+def _rewrite(project: Project, step: Step, findings: list[Finding], overlay: dict[Path, bytes]) -> list[FileChange]:
+    """New contents for the files with plans this step writes; the rule's files together or not at all
+    when it asks for that (a field in models.py and its use in tasks.py)."""
+    by_module: dict[str, list] = collections.defaultdict(list)
+    for finding in findings:
+        if finding.applicability in step.writes:
+            by_module[finding.module].append(finding.plan)
+    paths = {module: project.source_of(module).path for module in by_module}
+    work = [(paths[m], step.rule, by_module[m], overlay.get(paths[m])) for m in sorted(by_module, key=lambda m: str(paths[m]))]
+    results = list(parallel_map(_rewrite_job, work, project.jobs, _REWRITE_POOL_THRESHOLD))
+    broken = [c for c in results if c.error]
+    if broken and step.rule.all_or_nothing:
         for change in results:
-            total = changes.setdefault(change.path, FileChange(change.path, change.old, change.old))
-            if change.error:
-                total.error = total.error or change.error
-            elif broken and rule.all_or_nothing:
-                total.error = total.error or (
-                    f"{rule.name} left this file unchanged because {broken[0].path.name} could not be rewritten"
-                )
-            else:
-                total.new = change.new
-                total.applied.update(change.applied)
-                if change.new != change.old:
-                    overlay[change.path] = change.new
-    findings.sort(key=lambda f: (f.path, f.line, f.rule))
-    run.findings = findings
-    run.changes = [changes[p] for p in sorted(changes)]
-    return run.changes
+            if not change.error:
+                change.error = f"{step.rule.name} left this file unchanged because {broken[0].path.name} could not be rewritten"
+                change.new, change.applied = change.old, {}
+    return results

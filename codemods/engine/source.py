@@ -3,9 +3,41 @@
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also breaks at form feeds
+_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
+
+
+def decode(source: bytes) -> str:
+    """The text of a module's bytes, in its declared encoding (an undecodable byte becomes U+FFFD)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    return source.decode(encoding, errors="replace")
+
+
+def suppressions(text: str) -> dict[int, frozenset[str]]:
+    """`# idem-fix: ignore[rule, ...]` comments by line (`*` for a bare ignore). Read from the tokens, so
+    the same words inside a string are not a comment."""
+    if "idem-fix:" not in text:
+        return {}
+    found: dict[int, frozenset[str]] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            match = _SUPPRESSION.search(token.string)
+            if match:
+                rules = match.group(1)
+                names = {r.strip() for r in rules.split(",") if r.strip()} if rules else {"*"}
+                found[token.start[0]] = frozenset(names)
+    return found
 
 
 class SourceText:
@@ -13,6 +45,22 @@ class SourceText:
         self.text = text
         self.lines = LINE_BREAK.split(text)
         self._encoded: list[bytes] | None = None
+        self._suppressions: dict[int, frozenset[str]] | None = None
+
+    @property
+    def suppressions(self) -> dict[int, frozenset[str]]:
+        if self._suppressions is None:
+            self._suppressions = suppressions(self.text)
+        return self._suppressions
+
+    def suppressed_lines(self, first: int, last: int, rule: str) -> bool:
+        """Whether a `# idem-fix: ignore` for `rule` sits on a line from `first` to `last`, or alone on
+        the line above `first`."""
+        marks = self.suppressions
+        if not marks:
+            return False
+        lines = range(first - 1 if self.comment_only(first - 1) else first, last + 1)
+        return any(rule in marks.get(n, ()) or "*" in marks.get(n, ()) for n in lines)
 
     def segment(self, node: ast.AST | None) -> str:
         """What `ast.get_source_segment` gives (which splits the whole file on every call)."""

@@ -8,67 +8,29 @@ with Django model fields and constraints, Celery apps and task registrations.
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
 
 from . import celery_settings, effects, facts
 from .names import call_reference, dotted
-from .source import SourceText
+from .source import SourceText, decode, suppressions
+from .values import VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
 from .walk import CHILD_FIELDS, child_nodes, walk
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
-VOLATILE_CALLS = frozenset(
-    {
-        "now", "utcnow", "today", "localtime", "localdate", "time", "time_ns", "monotonic",
-        "perf_counter", "uuid1", "uuid4", "uuid6", "uuid7", "getrandbits", "randbits", "random",
-        "randint", "randrange", "choice", "choices", "sample", "uniform", "token_hex",
-        "token_urlsafe", "token_bytes", "urandom", "get_random_string", "make_random_password",
-        "Now", "ulid", "new_ulid", "shortuuid", "nanoid",
-    }
-)
-VOLATILE_MODULES = frozenset({"random", "secrets", "uuid"})
-# Calls whose result is made from their arguments: a changing argument makes a changing result.
-VALUE_TRANSFORMS = frozenset(
-    {
-        "str", "int", "float", "repr", "format", "hex", "bytes", "join", "strftime", "isoformat", "date",
-        "timestamp", "hexdigest", "digest", "lower", "upper", "replace", "encode", "decode", "strip", "zfill",
-        "slugify", "sha256", "md5", "sha1", "b64encode", "urlsafe_b64encode", "dumps", "quote", "round",
-    }
-)
 QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", "exclude"})
-_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
+# Queries whose keywords name the fields that find a row: how the project itself identifies a model's rows.
+LOOKUP_METHODS = frozenset({"filter", "get", "aget", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
+# Chained queryset calls between a manager and a lookup: `Payout.objects.select_related("a").filter(...)`.
+CHAIN_METHODS = frozenset({"select_related", "prefetch_related", "using", "all", "only", "defer", "order_by", "select_for_update", "filter", "exclude", "db_manager"})
+MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 _UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 
 
 def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> facts.Module:
     """Raises SyntaxError (with lineno) or ValueError for source that does not parse."""
     tree = ast.parse(source, filename=path)
-    text = _decode(source)
+    text = decode(source)
     return _Summarizer(tree, text, path, module_name, is_package).run()
-
-
-def _decode(source: bytes) -> str:
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-    return source.decode(encoding, errors="replace")
-
-
-def suppressions(text: str) -> dict[int, frozenset[str]]:
-    if "idem-fix:" not in text:
-        return {}
-    found: dict[int, frozenset[str]] = {}
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return {}
-    for token in tokens:
-        if token.type == tokenize.COMMENT:
-            match = _SUPPRESSION.search(token.string)
-            if match:
-                rules = match.group(1)
-                names = {r.strip() for r in rules.split(",") if r.strip()} if rules else {"*"}
-                found[token.start[0]] = frozenset(names)
-    return found
 
 
 class _Summarizer:
@@ -87,6 +49,7 @@ class _Summarizer:
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.imported_modules: list[str] = []
+        self.signal_connections: list[tuple[str, str, str]] = []
 
     def _walk_module(self, tree: ast.Module) -> None:
         """Every node once: the module outside functions, then each function's own walk, which its
@@ -119,6 +82,7 @@ class _Summarizer:
                     registered = self._registration(value, callee)
                     if registered:
                         registrations.append((callee, registered))
+                    self.note_signal_connection(value)
         return facts.Module(
             path=self.path,
             name=self.module_name,
@@ -132,6 +96,7 @@ class _Summarizer:
             throwaway=self._free_name(),
             imported_modules=self.imported_modules,
             settings=settings,
+            signal_connections=self.signal_connections,
         )
 
     # --- module level -------------------------------------------------------------------------
@@ -198,6 +163,21 @@ class _Summarizer:
         if isinstance(arg, ast.Call):
             arg = arg.func
         return dotted(arg)
+
+    def note_signal_connection(self, call: ast.Call) -> None:
+        """`post_save.connect(handler, sender=Order)`: a handler Django runs on every save of an Order."""
+        func = call.func
+        if func.__class__ is not ast.Attribute or func.attr != "connect" or not call.args:
+            return
+        signal = dotted(func.value) or ""
+        if signal.rsplit(".", 1)[-1] not in MODEL_SIGNALS:
+            return
+        handler = dotted(call.args[0]) or ""
+        sender = next((dotted(k.value) or "" for k in call.keywords if k.arg == "sender"), "")
+        if len(call.args) > 1 and not sender:
+            sender = dotted(call.args[1]) or ""
+        if handler:
+            self.signal_connections.append((signal, handler, sender))
 
     def _free_name(self) -> str:
         """`_` unless the module gives it a meaning (gettext); a name assigned and never read is free."""
@@ -269,6 +249,8 @@ class _Summarizer:
             unique=_is_true(options.get("unique")) or kind == "OneToOneField",
             primary_key=_is_true(options.get("primary_key")),
             related_name=related.value if isinstance(related, ast.Constant) and isinstance(related.value, str) else "",
+            null=_is_true(options.get("null")),
+            default=self.segment(options["default"]) if "default" in options else None,
         )
 
     def _meta(self, meta: ast.ClassDef) -> tuple[bool, list[facts.Constraint]]:
@@ -311,6 +293,7 @@ class _Summarizer:
             is_async=isinstance(node, ast.AsyncFunctionDef),
             suppressed=self.suppressions.get(node.lineno, frozenset()),
             first_line=min([d.lineno for d in decorators] + [node.lineno]),
+            lookups=analysis.lookups,
         )
 
     def segment(self, node: ast.AST) -> str:
@@ -381,11 +364,38 @@ def _decorator(node: ast.expr) -> facts.Decorator | None:
     if not target:
         return None
     options: dict[str, object] = {}
+    references: dict[str, str] = {}
+    arguments: tuple[str, ...] = ()
     if call:
         for keyword in call.keywords:
             if keyword.arg and isinstance(keyword.value, ast.Constant):
                 options[keyword.arg] = keyword.value.value
-    return facts.Decorator(target=target, called=call is not None, options=options)
+            elif keyword.arg:
+                name = dotted(keyword.value)
+                if name:
+                    references[keyword.arg] = name
+        arguments = tuple(name for name in map(dotted, call.args) if name)
+    return facts.Decorator(
+        target=target, called=call is not None, options=options, arguments=arguments, references=references,
+        keywords=tuple(k.arg for k in call.keywords if k.arg) if call else (),
+    )
+
+
+def _lookup(call: ast.Call) -> facts.Lookup | None:
+    """`Payout.objects.select_related("a").filter(account=a, period=p)`: the model's receiver, its manager
+    and the fields the query names (the caller checked that the method is a lookup)."""
+    fields = tuple(sorted(k.arg for k in call.keywords if k.arg and k.arg != "defaults"))
+    if not fields:
+        return None
+    node = call.func.value
+    while node.__class__ is ast.Call and node.func.__class__ is ast.Attribute and node.func.attr in CHAIN_METHODS:
+        node = node.func.value
+    if node.__class__ is not ast.Attribute:
+        return None
+    receiver = dotted(node.value)
+    if not receiver:
+        return None
+    return facts.Lookup(call.lineno, receiver, node.attr, call.func.attr, fields)
 
 
 def _is_literal(node: ast.AST) -> bool:
@@ -570,10 +580,12 @@ class _FunctionAnalysis:
         self.assignments = _assignments(function_walk.assignments())
         self.local_types = local_types = self._local_types()
         self.volatile = self._volatile_names()
+        self._query_names: set[str] | None = None
         self.calls: list[str] = []
         self.refs: list[str] = []
         self.creates: list[facts.CreateSite] = []
         self.effects: list[facts.Effect] = []
+        self.lookups: list[facts.Lookup] = []
         calls, creates, found = self.calls, self.creates, self.effects
         email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         imports, segment = module.imports, module.source.segment
@@ -583,10 +595,18 @@ class _FunctionAnalysis:
                 reference = call_reference(func, local_types)
                 if reference:
                     calls.append(reference)
-                if func.__class__ is ast.Attribute and func.attr in _CREATE_METHODS:
-                    site = self._create_site(hit)
-                    if site:
-                        creates.append(site)
+                if func.__class__ is ast.Attribute:
+                    attr = func.attr
+                    if attr in _CREATE_METHODS:
+                        site = self._create_site(hit)
+                        if site:
+                            creates.append(site)
+                    elif attr in LOOKUP_METHODS and hit.keywords:
+                        lookup = _lookup(hit)
+                        if lookup:
+                            self.lookups.append(lookup)
+                    elif attr == "connect":
+                        module.note_signal_connection(hit)
                 kind = effects.classify(hit, imports, segment, email_names)
                 if kind:
                     found.append(self._effect(hit, *kind))
@@ -805,12 +825,19 @@ class _FunctionAnalysis:
                 for handler in parent.handlers:
                     if handler.type is not None and "IntegrityError" in self.module.segment(handler.type):
                         return f"inside try/except IntegrityError (line {parent.lineno})"
+            if isinstance(parent, ast.ExceptHandler) and parent.type is not None and "DoesNotExist" in self.module.segment(parent.type):
+                attempt = self.parents.get(parent)
+                if isinstance(attempt, ast.Try) and any(self._queries(s) for s in attempt.body):
+                    return f"created only when the lookup in the try block (line {attempt.lineno}) finds no row"
             if isinstance(parent, ast.If):
                 test = parent.test
                 negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
-                if child in parent.body and negated and self._queries(test.operand):
+                absent = negated or _compares_to_none(test, ast.Is)
+                present = not negated and not _compares_to_none(test, ast.Is)
+                checked = test.operand if negated else test
+                if child in parent.body and absent and self._queries(checked):
                     return f"already guarded by `if {self.module.segment(test)}` (line {parent.lineno})"
-                if child in parent.orelse and not negated and self._queries(test):
+                if child in parent.orelse and present and self._queries(checked):
                     return f"already guarded by `if {self.module.segment(test)}` (line {parent.lineno})"
             for block in _blocks(parent):
                 if child in block:
@@ -821,10 +848,28 @@ class _FunctionAnalysis:
         return ""
 
     def _queries(self, test: ast.AST) -> bool:
+        """Whether the test runs a query, or reads a name bound to one (`row = M.objects.filter(...).first()`)."""
         return any(
-            isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS
+            (isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS)
+            or (c.__class__ is ast.Name and c.id in self.query_names)
             for c in walk(test)
         )
+
+    @property
+    def query_names(self) -> set[str]:
+        """Local names bound to a query's result, found on first use (most functions never ask)."""
+        if self._query_names is None:
+            self._query_names = {
+                name
+                for targets, value in self.assignments
+                if self._queries_directly(value)
+                for target in targets
+                for name in _names_in(target)
+            }
+        return self._query_names
+
+    def _queries_directly(self, value: ast.AST) -> bool:
+        return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS for c in walk(value))
 
     def _early_return_guard(self, statement: ast.stmt) -> str:
         """`if payout.paid_at: return` or `if Payout.objects.filter(...).exists(): return` before the create."""
@@ -849,6 +894,15 @@ def _is_atomic(node: ast.AST) -> bool:
         node = node.func
     name = dotted(node) or ""
     return name.rsplit(".", 1)[-1] == "atomic"
+
+
+def _compares_to_none(test: ast.AST, operator: type) -> bool:
+    """`x is None` (operator ast.Is) / `x is not None` (ast.IsNot), and `==` / `!=` likewise."""
+    equal = {ast.Is: ast.Eq, ast.IsNot: ast.NotEq}[operator]
+    return (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (operator, equal))
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+    )
 
 
 def _blocks(node: ast.AST) -> list[list[ast.stmt]]:

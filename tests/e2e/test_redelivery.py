@@ -70,7 +70,8 @@ def unpatched(redis_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def patched(redis_url, tmp_path_factory):
-    project = demo.prepare(tmp_path_factory.mktemp("patched"), f"{redis_url}/2", patched=True, rules=RULES)
+    project = demo.prepare(tmp_path_factory.mktemp("patched"), f"{redis_url}/2", patched=True, rules=RULES,
+                           apply_args=["--unsafe-fixes"])
     return demo.run_story(project)
 
 

@@ -9,3 +9,6 @@ class Reply(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
     kind = models.CharField(max_length=20)
     body = models.TextField()
+
+    class Meta:
+        unique_together = ("ticket", "kind")

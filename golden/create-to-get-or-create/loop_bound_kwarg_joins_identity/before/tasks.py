@@ -12,3 +12,8 @@ def hold_stock(order_id, items):
     expires_at = timezone.now() + timedelta(minutes=30)
     for item in items:
         StockHold.objects.create(order=order, sku=item["sku"], expires_at=expires_at)
+
+
+@shared_task
+def release_hold(order_id, sku):
+    StockHold.objects.filter(order_id=order_id, sku=sku).delete()

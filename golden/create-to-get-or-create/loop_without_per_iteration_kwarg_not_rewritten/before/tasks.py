@@ -8,3 +8,8 @@ def issue_tickets(order_id):
     order = TicketOrder.objects.select_related("event").get(pk=order_id)
     for _ in range(order.quantity):
         Ticket.objects.create(order=order, event=order.event, tier="general")
+
+
+@shared_task
+def cancel_tickets(order_id, event_id):
+    Ticket.objects.filter(order_id=order_id, event_id=event_id).delete()

@@ -11,3 +11,6 @@ class Reminder(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE)
     stage = models.CharField(max_length=12)  # "first" | "second" | "final"
     sent_to = models.EmailField()
+
+    class Meta:
+        unique_together = ("invoice", "stage")

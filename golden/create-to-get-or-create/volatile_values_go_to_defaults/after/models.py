@@ -12,3 +12,6 @@ class ApiCredential(models.Model):
     client_ref = models.CharField(max_length=36)
     secret = models.CharField(max_length=64)
     issued_at = models.DateTimeField()
+
+    class Meta:
+        unique_together = ("partner", "environment")

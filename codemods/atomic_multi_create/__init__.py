@@ -22,6 +22,8 @@ Policy, in short (docs/rules/atomic-multi-create.md has it in full):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ast
 import io
 import tokenize
@@ -30,15 +32,16 @@ from functools import cached_property
 
 import libcst as cst
 
-from .engine import facts
-from .engine.edits import PositionedTransformer
-from .engine.imports import ensure_from_import
-from .engine.names import call_reference, dotted, local_types
-from .engine.project import FunctionKey, Project, Symbol
-from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk, suppressed
-from .engine.source import LINE_BREAK, parse_function
-from .engine.summarize import suppressions
-from .engine.walk import child_nodes
+from ..engine import facts
+from ..engine.edits import PositionedTransformer
+from ..engine.imports import ensure_from_import
+from ..engine.names import call_reference, dotted, local_types
+from ..engine.project import FunctionKey, Project, Symbol
+from ..engine.levels import Applicability
+from ..engine.rules import Finding, Options, Rule, from_status, functions_in_scope, money_risk, suppressed
+from ..engine.source import LINE_BREAK, parse_function
+from ..engine.summarize import suppressions
+from ..engine.walk import child_nodes
 
 NAME = "atomic-multi-create"
 WRITES = frozenset({"db_create", "db_upsert", "db_save", "db_update", "db_delete"})
@@ -353,7 +356,7 @@ class _FunctionCheck:
         return _ScopeWalk(self.node, self.children)
 
     def finding(self, line: int, message: str, status: str, risk: str = "low", plan: Plan | None = None) -> Finding:
-        return Finding(NAME, self.key.module, self.display, line, risk, message, status, plan)
+        return Finding(NAME, self.key.module, self.display, line, risk, message, from_status(status), plan=plan)
 
     def run(self) -> list[Finding]:
         function = self.function
@@ -939,38 +942,7 @@ def _local_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambd
 
 rule = AtomicMultiCreate(
     name=NAME,
-    summary="Two or more writes in task code, one a create, not in a transaction -> wrap them in transaction.atomic()",
-    fix_safety="unsafe",
-    default_risk="moderate",
-    doc=Doc(
-        what=(
-            "Finds blocks of code a Celery task reaches that make two or more database writes, at least one of them a "
-            "create (`.create()`, `.bulk_create()`, `.save()` of an instance built in the function; `.update()`, "
-            "`.delete()`, get_or_create and other saves count as the other writes), outside any transaction, and wraps "
-            "the smallest contiguous run of statements that holds them in `with transaction.atomic():`, adding "
-            "`from django.db import transaction` once (an existing import or alias is reused, a local name is never "
-            "clobbered). Writes on separate if/else branches are not paired. Writes inside a loop body are wrapped per "
-            "iteration, unless the loop shares its block with other writes (then the whole loop is in their range) or "
-            "`loops = \"whole\"` is set under `[tool.idem-fix.atomic-multi-create]`."
-        ),
-        why=(
-            "With `task_acks_late`, a worker that dies between two writes leaves the first one committed; the "
-            "redelivered task runs from the top and creates that row again. In one transaction the crash rolls the "
-            "first write back, so the redelivery starts from a clean database."
-        ),
-        example="order = Order.objects.create(customer=customer); OrderLine.objects.create(order=order, sku=sku)",
-        use_instead=(
-            "with transaction.atomic(): order = Order.objects.create(customer=customer); "
-            "OrderLine.objects.create(order=order, sku=sku)"
-        ),
-        fix_safety=(
-            "Unsafe: an exception raised after the first write now rolls it back (that is the point, and a retry then "
-            "starts clean), and rows stay locked until the block ends. A transaction cannot undo emails, external API "
-            "calls or `.delay()` inside the range: the finding names them, and `.delay()` belongs in "
-            "`transaction.on_commit`. Left alone, with the reason printed: code already inside `with "
-            "transaction.atomic()`, functions decorated `@transaction.atomic` / `@atomic`, functions every caller "
-            "already runs atomically, single writes, writes on separate branches. Reported, not rewritten: `async def`, "
-            "a `yield` in the range, a `try` in the range that catches database errors."
-        ),
-    ),
+    summary='Two or more writes in task code, one a create, not in a transaction -> wrap them in transaction.atomic()',
+    applicabilities=(Applicability.UNSAFE, Applicability.MANUAL),
+    readme=Path(__file__).with_name("README.md"),
 )

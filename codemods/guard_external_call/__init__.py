@@ -11,6 +11,8 @@ what would make them safe (store the external id, or pass an idempotency key).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ast
 import builtins
 import io
@@ -20,13 +22,13 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .engine import effects, facts
-from .engine.edits import PositionedTransformer
-from .engine.names import dotted, root_name
-from .engine.project import FunctionKey, Project
-from .engine.rules import Doc, Finding, Options, Rule, functions_in_scope, money_risk
-from .engine.source import SourceText, parse_function
-from .engine.summarize import suppressions
+from ..engine import effects, facts
+from ..engine.edits import PositionedTransformer
+from ..engine.names import dotted, root_name
+from ..engine.project import FunctionKey, Project
+from ..engine.levels import Applicability
+from ..engine.rules import Finding, Options, Rule, from_status, functions_in_scope, money_risk
+from ..engine.source import SourceText, parse_function
 
 NAME = "guard-external-call"
 
@@ -161,7 +163,6 @@ class _Source(SourceText):
         except SyntaxError:
             encoding = "utf-8"
         super().__init__(data.decode(encoding, errors="replace"))
-        self.suppressions = suppressions(self.text)
 
     def column(self, line: int, byte_offset: int) -> int:
         return self.char_column(line, byte_offset)
@@ -846,7 +847,7 @@ class _Check:
         node = outcome.source.node
         return Finding(
             NAME, self.a.key.module, self.project.display(self.a.key.module), node.lineno,
-            outcome.risk if outcome.status != "ok" else "low", outcome.message, outcome.status, outcome.plan,
+            outcome.risk if outcome.status != "ok" else "low", outcome.message, from_status(outcome.status), plan=outcome.plan,
         )
 
     def check(self, source: _Call, flow: _Flow) -> _Outcome | None:
@@ -1192,44 +1193,6 @@ class _Insert(PositionedTransformer):
 rule = GuardExternalCall(
     name=NAME,
     summary="External API call whose result is saved on obj.attr -> `if obj.attr: return` before the function's side effects",
-    fix_safety="unsafe",
-    default_risk="high",
-    doc=Doc(
-        what=(
-            "Finds calls into external systems in code a Celery task reaches: known client libraries (requests, "
-            "httpx, urllib3, aiohttp, stripe, boto3, twilio, slack_sdk, sendgrid, google API clients, ...), project "
-            "objects and modules named like clients (`partner_client`, `self.api`, `get_ovh_client()`, "
-            "`keyless_client_wrapper`), names listed in `external-clients` under `[tool.idem-fix]`, and project "
-            "helpers (nested or not) that return such a call's result. When the result, or a value taken from it, is "
-            "assigned to `obj.attr` and `obj` is saved, it adds `if obj.attr: return` right after `obj` is bound and "
-            "before the function's first side effect (`continue` at the top of a loop over objects). When `obj` comes "
-            "from the function's arguments or a service object, `obj.refresh_from_db(fields=[\"attr\"])` comes first. "
-            "A function that returns a value returns, from the guard, what it returns after saving when that can be "
-            "computed from saved state, else (tasks) the stored reference. Read-only calls (get, list, fetch, ...) "
-            "are ignored; calls whose result is not stored are reported with what would make them safe."
-        ),
-        why=(
-            "With `task_acks_late`, a task whose worker dies is delivered again. Calling the partner again books "
-            "the smart lock twice, creates a second booking, a second mail redirection: the other system has no "
-            "idea it is a retry. The reference saved by the first run is the proof it already happened."
-        ),
-        example=(
-            'response = client.create_booking(data=payload); if response.get("success"): '
-            'reservation.booking_id = response.get("bookingRefNumber"); reservation.save()'
-        ),
-        use_instead=(
-            "reservation = Reservation.objects.get(pk=reservation_id); if reservation.booking_id: return; "
-            "response = client.create_booking(data=payload) ..."
-        ),
-        fix_safety=(
-            "Unsafe: a redelivery now returns early once the reference is saved, skipping the rest of the function, "
-            "which is the point but changes behaviour (the finding names a side effect after the save that a "
-            "crashed first run would then never do). A crash between the call and the save still calls again: only "
-            "an idempotency key closes that window. Left alone, with the reason: functions already guarded on the "
-            "field, code under `# idem-fix: ignore[guard-external-call]`, code no task reaches (`--scope all` widens), "
-            "client wrappers' own calls (their callers are checked). Reported, not rewritten: results not stored, "
-            "results stored on an object created in the same run, in a loop on one shared object, several fields "
-            "in one function, or a return value the guard cannot rebuild."
-        ),
-    ),
+    applicabilities=(Applicability.UNSAFE, Applicability.MANUAL),
+    readme=Path(__file__).with_name("README.md"),
 )

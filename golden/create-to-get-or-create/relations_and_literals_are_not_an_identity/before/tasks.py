@@ -6,12 +6,10 @@ from .models import Order, Refund
 @shared_task
 def refund_cancelled_order(order_id, requested_by):
     order = Order.objects.get(pk=order_id)
-    refund, _ = Refund.objects.get_or_create(
+    refund = Refund.objects.create(
         order=order,
         reason="order_cancelled",
-        defaults={
-            "amount": order.total,
-            "requested_by": requested_by,
-        },
+        amount=order.total,
+        requested_by=requested_by,
     )
     return refund.pk

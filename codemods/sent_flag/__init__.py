@@ -19,6 +19,8 @@ Options: `Options.flag_mode` / `Options.flag_store` (`--flag-mode`, `--flag-stor
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ast
 import fnmatch
 import io
@@ -30,14 +32,15 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .engine import effects, facts
-from .engine.edits import PositionedTransformer
-from .engine.imports import ensure_from_import, is_docstring
-from .engine.names import call_reference, dotted, local_types
-from .engine.project import FunctionKey, Model, Project, Task
-from .engine.rules import Doc, Finding, Options, Rule, money_risk, suppressed
-from .engine.source import SourceText, parse_function
-from .engine.walk import child_nodes, walk
+from ..engine import effects, facts
+from ..engine.edits import PositionedTransformer
+from ..engine.imports import ensure_from_import, is_docstring
+from ..engine.names import call_reference, dotted, local_types
+from ..engine.project import FunctionKey, Model, Project, Task
+from ..engine.levels import Applicability
+from ..engine.rules import Finding, Options, Rule, from_status, money_risk, suppressed
+from ..engine.source import SourceText, parse_function
+from ..engine.walk import child_nodes, walk
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -609,7 +612,7 @@ def _finding(
     project: Project, module: str, line: int, risk: str, message: str, status: str, plan=None, task: Task | None = None
 ) -> Finding:
     return Finding(
-        NAME, module, project.display(module), line, risk, message, status, plan, task=task.name if task else ""
+        NAME, module, project.display(module), line, risk, message, from_status(status), plan=plan, task=task.name if task else ""
     )
 
 
@@ -1640,50 +1643,8 @@ def _is_placeholder(statement: cst.CSTNode) -> bool:
 
 rule = SentFlag(
     name=NAME,
-    all_or_nothing=True,  # the claim in tasks.py names the field added to models.py
-    summary="Tasks that send an email, SMS, push or Slack message -> claim a per-object sent flag before the first side effect",
-    fix_safety="unsafe",
-    default_risk="high",
-    doc=Doc(
-        what=(
-            "Finds Celery tasks that send a message (django.core.mail send_mail / send_mass_mail / mail_admins / "
-            "EmailMessage(...).send(), django-post_office mail.send, anymail, *.send_sms, twilio messages.create, "
-            "slack_sdk chat_postMessage, FCM / APNs pushes, project helpers named send_*email* / notify*, and the "
-            "helpers named in sent-flag-helpers), directly or through the code they call. It picks the object the "
-            "message is about (the object the task fetched whose email or phone the send uses), and inserts an "
-            "atomic claim of a flag named after the task on it before the task's first side effect: "
-            "`if not Host.objects.filter(pk=host.pk, welcome_email_sent=False).update(welcome_email_sent=True): return`. "
-            "It adds `welcome_email_sent = models.BooleanField(default=False)` to the model class and tells you to run "
-            "makemigrations. `--flag-mode mark-after` checks the flag first and sets it after the send instead; "
-            "`--flag-store cache` claims `cache.add(key)` with a key from the task name and its ids."
-        ),
-        why=(
-            "With `task_acks_late`, a task whose worker dies is delivered again: the message goes out twice, and "
-            "whatever came before the send runs twice too. A welcome task that resets a password and emails it leaves "
-            "two emails, and the first one's password no longer works."
-        ),
-        example=(
-            "host = Host.objects.get(pk=host_id)\n"
-            "    host.user.set_password(password)\n"
-            "    host.user.save()\n"
-            '    send_mail("Welcome", f"Your password: {password}", None, [host.user.email])'
-        ),
-        use_instead=(
-            "host = Host.objects.get(pk=host_id)\n"
-            "    if not Host.objects.filter(pk=host.pk, welcome_email_sent=False).update(welcome_email_sent=True):\n"
-            "        return\n"
-            "    host.user.set_password(password)\n"
-            "    ...  # and welcome_email_sent = models.BooleanField(default=False) on Host; run makemigrations"
-        ),
-        fix_safety=(
-            "Unsafe: it changes when the task does its work. claim-before is at most once: a run that dies after the "
-            "claim and before the send loses the message (and a retry after the claim returns without sending). "
-            "mark-after is at least once: a run that dies between the send and the mark sends again, and what came "
-            "before the send is redone. The cache store needs a cache shared by every worker; an evicted key allows a "
-            "repeat. Left alone, with the reason: tasks that already check a sent / notified flag or timestamp, a cache "
-            "key or an audit row; explicit resend tasks; one-time login codes. Reported for a person: sends in a loop "
-            "over recipients, generic transport tasks with no object to flag, objects that are not project models "
-            "(in field mode), async tasks."
-        ),
-    ),
+    summary='Tasks that send an email, SMS, push or Slack message -> claim a per-object sent flag before the first side effect',
+    applicabilities=(Applicability.UNSAFE, Applicability.MANUAL),
+    readme=Path(__file__).with_name("README.md"),
+    all_or_nothing=True,
 )

@@ -1,0 +1,242 @@
+"""Calls between project functions, both ways, and the transitive questions rules ask of them: what a
+call leads to (through the functions it runs, `save()` overrides and the signal handlers a write fires),
+who calls a function, and whether a transaction is always open around it.
+
+One graph per project index (`Project.graph`); every answer is memoised for the run."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .project import FunctionKey
+from .view import FunctionView, is_atomic_expression
+
+if TYPE_CHECKING:
+    from .project import Model, Project
+
+ATOMIC = "django.db.transaction.atomic"
+SAVE_SIGNALS = frozenset({"pre_save", "post_save"})
+DELETE_SIGNALS = frozenset({"pre_delete", "post_delete"})
+HANDLED_WRITES = {"db_create": SAVE_SIGNALS, "db_upsert": SAVE_SIGNALS, "db_save": SAVE_SIGNALS, "db_delete": DELETE_SIGNALS}
+_FETCHES = frozenset({"get", "aget", "first", "last", "earliest", "latest", "get_or_create", "update_or_create", "create"})
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A side effect a call leads to, where it happens."""
+
+    kind: str  # an effect kind (see engine/effects.py)
+    key: FunctionKey  # the function that makes the call
+    line: int
+    call: str  # the callee as written
+    via: str = ""  # how it is reached when not by a call: "post_save handler of Order"
+
+    def where(self, project: Project) -> str:
+        return f"{self.call}() at {project.display(self.key.module)}:{self.line}" + (f" ({self.via})" if self.via else "")
+
+
+class CallGraph:
+    def __init__(self, project: Project):
+        self.project = project
+        self._reached: dict[FunctionKey, tuple[Reached, ...]] = {}
+        self._callers: dict[FunctionKey, list[FunctionKey]] | None = None
+        self._in_transaction: dict[FunctionKey, str] = {}
+        self._wrappers: dict[tuple[str, str], bool] = {}
+        section = project.config.section
+        configured = section.get("atomic-wrappers", []) if isinstance(section, dict) else []
+        self.configured_wrappers = {w for w in configured if isinstance(w, str)} if isinstance(configured, list) else set()
+
+    # --- what a call leads to -----------------------------------------------------------------
+
+    def targets(self, view: FunctionView, call: ast.Call) -> list[FunctionKey]:
+        reference = view.reference(call)
+        return self.project.call_targets(view.key, reference) if reference else []
+
+    def reached(self, key: FunctionKey) -> tuple[Reached, ...]:
+        """Every side effect of `key` and of what it runs, each once, nearest first."""
+        found = self._reached.get(key)
+        if found is None:
+            self._reached[key] = ()  # a call cycle back to `key` adds nothing new
+            effects: dict[tuple, Reached] = {}
+            order, seen = [key], {key}
+            for current in order:  # breadth first, growing while read
+                function = self.project.function(current)
+                if function is None:
+                    continue
+                for effect in function.effects:
+                    item = Reached(effect.kind, current, effect.line, effect.call)
+                    effects.setdefault((item.kind, current, item.line, item.call), item)
+                    for handler, via in self._handlers(current.module, effect):
+                        if handler not in seen:
+                            seen.add(handler)
+                            order.append(handler)
+                for target in self.project.callees(current):
+                    if target not in seen:
+                        seen.add(target)
+                        order.append(target)
+            found = self._reached[key] = tuple(effects.values())
+        return found
+
+    def call_effects(self, view: FunctionView, call: ast.Call) -> list[Reached]:
+        """The call's own side effect and everything the functions it runs do."""
+        found = []
+        effect = view.effect(call)
+        if effect is not None:
+            found.append(Reached(effect.kind, view.key, effect.line, effect.call))
+            for handler, via in self._handlers(view.key.module, effect, view, call):
+                found += [Reached(r.kind, r.key, r.line, r.call, r.via or via) for r in self.reached(handler)]
+        for target in self.targets(view, call):
+            found += self.reached(target)
+        return found
+
+    def _handlers(self, module: str, effect, view: FunctionView | None = None, call: ast.Call | None = None):
+        """(function, how) that Django runs for a write: the model's own save()/delete() and the signal
+        handlers registered for it (for every model when the model is not known)."""
+        signals = HANDLED_WRITES.get(effect.kind)
+        if signals is None or effect.call.endswith(("bulk_create", "abulk_create")):
+            return []  # bulk_create and queryset update() run neither save() nor signals
+        model = self._written_model(module, effect, view, call)
+        found = []
+        if model is not None:
+            method = "delete" if signals is DELETE_SIGNALS else "save"
+            for owner in self.project.mro(model.module, model.name):
+                cls = self.project.cls(owner)
+                if cls is not None and method in cls.methods:
+                    found.append((FunctionKey(owner.module, f"{owner.qualname}.{method}"), f"{model.name}.{method}()"))
+                    break
+        what = f"of {model.name}" if model is not None else "of any model"
+        found += [(key, f"{'/'.join(sorted(signals))} handler {what}") for key in self.project.signal_handlers(model, signals)]
+        return found
+
+    def _written_model(self, module: str, effect, view: FunctionView | None, call: ast.Call | None) -> Model | None:
+        """`Order.objects.create()` -> Order; `order.save()` when `order` was built or fetched from Order here."""
+        receiver = effect.receiver
+        if effect.kind in {"db_create", "db_upsert"} and "." in receiver:
+            return self.project.model_of(module, receiver.rsplit(".", 1)[0])
+        if view is None or call is None or not isinstance(call.func, ast.Attribute) or not isinstance(call.func.value, ast.Name):
+            return None
+        binding = view.binding_before(call.func.value.id, call)
+        value = getattr(binding, "value", None)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return None
+        func = value.func
+        while isinstance(func, ast.Attribute) and func.attr in _FETCHES | {"objects", "select_related", "filter", "all"}:
+            func = func.value.func if isinstance(func.value, ast.Call) else func.value
+        name = view.segment(func)
+        return self.project.model_of(module, name) if name else None
+
+    # --- who calls ----------------------------------------------------------------------------
+
+    def callers(self, key: FunctionKey) -> list[FunctionKey]:
+        """The functions a task reaches that call `key`."""
+        if self._callers is None:
+            self._callers = {}
+            for caller, _, _ in self.project.reachable_functions():
+                for target in self.project.callees(caller):
+                    self._callers.setdefault(target, []).append(caller)
+        return self._callers.get(key, [])
+
+    # --- transactions -------------------------------------------------------------------------
+
+    def in_transaction(self, key: FunctionKey, seen: frozenset = frozenset()) -> str:
+        """Why every run of `key` from a task already happens inside a transaction ("" when one does not,
+        or when that cannot be shown): decorated atomic, or every caller calls it inside one."""
+        if key in self._in_transaction:
+            return self._in_transaction[key]
+        if key in seen:
+            return ""
+        view = self.project.view(key)
+        reason = ""
+        if view is not None and self.decorated_atomic(view):
+            reason = f"{key.qualname} is decorated with a transaction"
+        elif key not in self.project.task_keys:
+            reasons = []
+            for caller in self.callers(key):
+                why = self._caller_holds(caller, key, seen | {key})
+                if not why:
+                    reasons = []
+                    break
+                reasons.append(why)
+            reason = "; ".join(reasons)
+        if not seen:
+            self._in_transaction[key] = reason
+        return reason
+
+    def _caller_holds(self, caller: FunctionKey, callee: FunctionKey, seen: frozenset) -> str:
+        view = self.project.view(caller)
+        if view is None:
+            return ""
+        where = f"{caller.qualname} ({self.project.display(caller.module)}:{view.function.line})"
+        sites = [c for c in self._all_calls(view) if callee in self.targets(view, c)]
+        if sites and all(self.atomic_around(view, c) is not None for c in sites):
+            return f"{where} calls it inside a transaction (line {sites[0].lineno})"
+        outer = self.in_transaction(caller, seen)
+        return f"{where}, itself always run in a transaction" if outer else ""
+
+    @staticmethod
+    def _all_calls(view: FunctionView) -> list[ast.Call]:
+        return [n for n in view.parents if isinstance(n, ast.Call) and view.scope_of(n) is view.node]
+
+    def decorated_atomic(self, view: FunctionView) -> bool:
+        return any(self.is_atomic(view.key.module, d.target) for d in view.function.decorators)
+
+    def atomic_around(self, view: FunctionView, node: ast.AST) -> ast.AST | None:
+        """The `with` block of a transaction the node runs in, within its function (django's atomic,
+        an alias of it, a configured wrapper, or a project wrapper read as one)."""
+        for ancestor in view.ancestors(node):
+            if isinstance(ancestor, (ast.With, ast.AsyncWith)) and any(self._atomic_item(view, i.context_expr) for i in ancestor.items):
+                return ancestor
+            if ancestor is view.node:
+                break
+        return None
+
+    def _atomic_item(self, view: FunctionView, expression: ast.AST) -> bool:
+        if is_atomic_expression(expression):
+            return True
+        func = expression.func if isinstance(expression, ast.Call) else expression
+        name = view.segment(func)
+        return bool(name) and self.is_atomic(view.key.module, name)
+
+    def is_atomic(self, module: str, name: str) -> bool:
+        """Whether a name written in `module` opens a transaction: django's atomic under any alias, a name
+        in `atomic-wrappers`, or a project function that wraps atomic (a context manager that yields
+        inside `with atomic()`, a helper that returns atomic(), a decorator that calls the function it
+        wraps inside `with atomic()`)."""
+        if not name:
+            return False
+        if name.rsplit(".", 1)[-1] == "atomic" or name in self.configured_wrappers:
+            return True
+        symbol = self.project.resolve(module, name)
+        if symbol.kind == "external":
+            return symbol.name == ATOMIC or symbol.name in self.configured_wrappers
+        if symbol.kind != "function":
+            return False
+        if f"{symbol.module}.{symbol.name}" in self.configured_wrappers:
+            return True
+        memo = (symbol.module, symbol.name)
+        if memo not in self._wrappers:
+            self._wrappers[memo] = False  # a wrapper that names itself
+            self._wrappers[memo] = self._reads_as_wrapper(FunctionKey(symbol.module, symbol.name))
+        return self._wrappers[memo]
+
+    def _reads_as_wrapper(self, key: FunctionKey) -> bool:
+        view = self.project.view(key)
+        if view is None:
+            return False
+        parameters = set(view.parameters(with_self=True))
+        for node in view.parents:
+            if isinstance(node, ast.Return) and node.value is not None and self._atomic_item(view, node.value):
+                return True
+            if not (isinstance(node, (ast.With, ast.AsyncWith)) and any(self._atomic_item(view, i.context_expr) for i in node.items)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+                    return True  # a generator context manager: its caller's block runs inside
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in parameters:
+                    return True  # a decorator: the wrapped function runs inside
+        return False
+
