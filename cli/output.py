@@ -81,8 +81,7 @@ def summary(run, changed, failed, written: bool) -> int:
             text = f"[yellow]needs a person[/] {label}"
         else:
             text = f"[dim]left alone[/] {label}"
-        reason = f" [dim]({escape(finding.reason)})[/]" if finding.reason else ""
-        stderr.print(f"{escape(finding.path)}:{finding.line}: {text} {escape(finding.message)}{reason}")
+        stderr.print(f"{escape(finding.path)}:{finding.line}: {text} {escape(_told(finding))}")
     for change in failed:
         error(f"{change.path}: {change.error}")
     rewritten = sum(1 for f in due if f.plan in applied)
@@ -98,6 +97,15 @@ def summary(run, changed, failed, written: bool) -> int:
         + "."
     )
     return max(0, len(due) - rewritten)
+
+
+def _told(finding) -> str:
+    """A fix says what it writes, then its proof or evidence; a site left as it is says why after a colon."""
+    if not finding.reason:
+        return finding.message
+    if finding.status == "fix":
+        return f"{finding.message} ({finding.reason})"
+    return f"{finding.message}: {finding.reason}"
 
 
 def rules_table(rules) -> None:

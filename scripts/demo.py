@@ -48,7 +48,7 @@ TASKS = {
     "run_monthly_payout": {"effect": "payouts", "fixed_by": ["create-to-get-or-create"]},
     "book_smart_lock": {"effect": "lock bookings", "fixed_by": ["guard-external-call"]},
     "send_host_welcome_email": {"effect": "welcome emails", "fixed_by": ["sent-flag"]},
-    "open_wallet": {"effect": "wallets of ada", "fixed_by": ["atomic-multi-create"]},
+    "open_wallet": {"effect": "wallets of ada", "fixed_by": ["create-to-get-or-create"]},
 }
 HANG_ENV = "IDEMFIX_E2E_HANG_AFTER"
 MESSAGES = 5  # enqueued by `manage.py story enqueue`: one per task, and open_wallet for two users

@@ -90,8 +90,9 @@ def run_scenario(
     return json.loads(results[0][len(RESULT_MARKER):])
 
 
-def deliver(task: Any, *args: Any, crash_at: str | None = None, **kwargs: Any) -> str:
-    """Deliver `task` once, as a worker would run it (eager), inside a scenario.
+def deliver(task: Any, *args: Any, crash_at: str | None = None, task_id: str | None = None, **kwargs: Any) -> str:
+    """Deliver `task` once, as a worker would run it (eager), inside a scenario. A redelivery of one
+    message passes the same `task_id` again (a broker redelivers the message, id and all).
 
     Returns "ok"; "crash" when the armed crash point fired (the worker died after its side
     effect, so the broker redelivers); or the name of the database error that refused the run
@@ -105,7 +106,7 @@ def deliver(task: Any, *args: Any, crash_at: str | None = None, **kwargs: Any) -
     if crash_at:
         os.environ[CRASH_ENV] = crash_at
     try:
-        task.apply_async(args=args, kwargs=kwargs)
+        task.apply_async(args=args, kwargs=kwargs, task_id=task_id)
     except InjectedCrash:
         return "crash"
     except IntegrityError:
@@ -142,6 +143,7 @@ def _drive(source: str, function: str, args_json: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
 
     spec = importlib.util.spec_from_file_location("_idemfix_scenarios", source)
     assert spec and spec.loader

@@ -98,7 +98,8 @@ FLAG_TASKS = PRELUDE + (
     '    AuditLog.objects.create(message="welcomed")\n'
 )
 UNSAFE = ["--unsafe-fixes"]  # the probes compare what the rules write, guesses included
-MARK_AFTER = ["--flag-mode", "mark-after", *UNSAFE]
+FIELD = ["--flag-store", "field", *UNSAFE]  # the per-object flag: its claim and mark are writes atomic-multi-create sees
+MARK_AFTER = ["--flag-mode", "mark-after", *FIELD]
 
 
 def _together_and_apart(tasks: str, rules: list[str]) -> tuple[fs.CliRun, dict, dict]:
@@ -451,10 +452,10 @@ def test_second_apply_leaves_the_sent_flag_claim_alone(tmp_path: Path) -> None:
     as a write and wrap claim, send and AuditLog create in `with transaction.atomic():`)."""
     _need(*FLAG_RULES)
     root = fs.write_files(tmp_path / "project", fs.project_files(FLAG_TASKS))
-    first = fs.apply_cli(root, FLAG_RULES, UNSAFE)
+    first = fs.apply_cli(root, FLAG_RULES, FIELD)
     assert not first.traceback and first.exit_code == 0, first.traceback or first.output
     assert "welcome_sent=False" in (root / "shop" / "tasks.py").read_text(), first.output
-    second = fs.apply_cli(root, FLAG_RULES, UNSAFE)
+    second = fs.apply_cli(root, FLAG_RULES, FIELD)
     assert not second.traceback, second.traceback
     assert "Rewrote 0 sites" in second.output, second.output
 

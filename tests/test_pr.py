@@ -87,8 +87,8 @@ PROJECT = {
 
 
         @shared_task
-        def forget_rate(currency, value):
-            Rate.objects.filter(currency=currency, value=value).delete()
+        def known_rate(currency, value):
+            return Rate.objects.filter(currency=currency, value=value).exists()
     """,
     "README.md": "A project.\n",
 }

@@ -52,6 +52,8 @@ def test_statements_sharing_a_line_move_together(tmp_path, monkeypatch):
     after, _ = apply(tmp_path, monkeypatch, """
         @shared_task
         def run():
+            if Order.objects.filter(status="x").exists():
+                return None
             note = "x"; order = Order.objects.create(status=note)
             Line.objects.create(order=order); done = True
             return done
@@ -59,6 +61,8 @@ def test_statements_sharing_a_line_move_together(tmp_path, monkeypatch):
     assert after == body("""
         @shared_task
         def run():
+            if Order.objects.filter(status="x").exists():
+                return None
             with transaction.atomic():
                 note = "x"; order = Order.objects.create(status=note)
                 Line.objects.create(order=order); done = True
@@ -165,7 +169,7 @@ def test_a_callee_atomic_only_through_its_grand_caller_is_left_alone(tmp_path, m
     """
     after, output = apply(tmp_path, monkeypatch, source)
     assert after.replace("from django.db import transaction\n", "") == body(source).replace("from django.db import transaction\n", "")
-    assert "itself only called atomically" in output
+    assert "itself always run in a transaction" in output
 
 
 def test_one_caller_outside_a_transaction_is_enough_to_wrap(tmp_path, monkeypatch):
@@ -174,6 +178,8 @@ def test_one_caller_outside_a_transaction_is_enough_to_wrap(tmp_path, monkeypatc
 
 
         def write(status):
+            if Order.objects.filter(status=status).exists():
+                return
             order = Order.objects.create(status=status)
             Line.objects.create(order=order)
 
@@ -188,7 +194,7 @@ def test_one_caller_outside_a_transaction_is_enough_to_wrap(tmp_path, monkeypatc
         def unsafe():
             write("B")
     """)
-    assert "def write(status):\n    with transaction.atomic():\n        order = Order" in after
+    assert "        return\n    with transaction.atomic():\n        order = Order" in after
 
 
 def test_a_local_import_of_transaction_is_used(tmp_path, monkeypatch):
@@ -197,6 +203,8 @@ def test_a_local_import_of_transaction_is_used(tmp_path, monkeypatch):
         def run():
             from django.db import transaction as tx
 
+            if Order.objects.filter(status="NEW").exists():
+                return
             order = Order.objects.create(status="NEW")
             Line.objects.create(order=order)
     """)
@@ -264,6 +272,8 @@ def test_module_level_names_taken_by_both_fall_back_to_an_alias(tmp_path, monkey
 
         @shared_task
         def run(transaction):
+            if Order.objects.filter(status=transaction).exists():
+                return
             order = Order.objects.create(status=transaction)
             Line.objects.create(order=order)
     """)

@@ -1,16 +1,22 @@
 """Proof by running: `sent-flag` makes the welcome task send one email, with a password that works.
 
 tests/djproject/onboarding/tasks.py:send_host_welcome_email resets the host's password, then emails
-it. Delivered twice (a redelivery), the unpatched task sends two emails and the first one's password
-no longer works. Patched, the second delivery claims nothing and returns before the reset: one email,
-and its password is the user's password. A crash right after the send, then a redelivery, must give
-the same result.
+it. Redelivered (the same message, the same task id, run again), the unpatched task sends two emails
+and the first one's password no longer works. Patched, the redelivery returns before the reset: one
+email, and its password is the user's password. A crash right after the send, then a redelivery,
+must give the same result.
 
-Each mode of the rule is applied to its own copy: claim-before with a field (the default, then
-`makemigrations onboarding` for the new field), mark-after (from `[tool.idem-fix]` in a pyproject.toml
-written into the copy) and the cache store (`--flag-store cache` on the command line). A crash
-*between* the reset and the send shows the trade-off the docs describe: claim-before loses that
-message (at most once), mark-after sends it on the redelivery (at least once).
+Each store and mode is applied to its own copy:
+- the default: a claim keyed on the message's own task id in Django's cache (the test project's
+  cache is the database, which every worker shares). A change (the reset) comes before the send, so
+  the rule picks mark-after by itself, and the fix is safe: plain `apply` writes it;
+- claim-before, asked for (`--flag-mode claim-before`, unsafe here: the reset sits between the claim
+  and the send);
+- the field store (`--flag-store field`, then `makemigrations onboarding` for the new field): a welcome
+  goes out once per host by nature, so a permanent flag is right.
+A crash *between* the reset and the send shows the trade-off the docs describe: claim-before loses that
+message (at most once), mark-after sends it on the redelivery (at least once). A second, new message
+(another task id) still sends with the message claim; the per-object field silences it.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ CRASH_AT = {"clean": None, "crash_after_send": "after_send", "crash_after_reset"
 FIRST_OUTCOME = {"clean": "ok", "crash_after_send": "crash", "crash_after_reset": "crash"}
 
 
-def scenario_welcome(deliveries: list[str]) -> dict:
-    """In the driver process: deliver the welcome task once per entry of `deliveries`.
+def scenario_welcome(deliveries: list[list[str]]) -> dict:
+    """In the driver process: deliver the welcome task once per (delivery, message id) entry: the same
+    id again is a redelivery of one message, another id a new message.
 
     Returns the delivery outcomes, how many emails the locmem backend holds, to whom, and for each
     email whether the password it carries is the user's password now.
@@ -45,7 +52,7 @@ def scenario_welcome(deliveries: list[str]) -> dict:
 
     user = get_user_model().objects.create_user("hana", email="hana@example.com", password=SIGNUP_PASSWORD)
     host = Host.objects.create(user=user, display_name="Hana")
-    outcomes = [deliver(tasks.send_host_welcome_email, host.pk, crash_at=CRASH_AT[d]) for d in deliveries]
+    outcomes = [deliver(tasks.send_host_welcome_email, host.pk, crash_at=CRASH_AT[d], task_id=i) for d, i in deliveries]
     user.refresh_from_db()
     outbox = list(getattr(mail, "outbox", []))
     passwords = [re.search(r"your password: (\S+)", message.body).group(1) for message in outbox]
@@ -56,6 +63,11 @@ def scenario_welcome(deliveries: list[str]) -> dict:
         "works": [user.check_password(p) for p in passwords],
         "signup_password_works": user.check_password(SIGNUP_PASSWORD),
     }
+
+
+def redelivered(first: str) -> list[list[str]]:
+    """`first`, then the same message again."""
+    return [[first, "message-1"], ["clean", "message-1"]]
 
 
 def _env(db) -> dict[str, str]:
@@ -79,25 +91,12 @@ def _makemigrations(project, tmp_path) -> str:
     return proc.stdout
 
 
-def _patched(tmp_path_factory, name: str, pyproject: str = "", cli_args: tuple[str, ...] = ()):
+def _patched(tmp_path_factory, name: str, args: tuple[str, ...] = ()):
     project = copy_project(tmp_path_factory.mktemp(name) / "project")
-    if pyproject:
-        (project / "pyproject.toml").write_text(pyproject)
-    if cli_args:
-        proc = subprocess.run(
-            [sys.executable, "-m", "idem_fix.cli", "apply", "--rule", RULE, "--unsafe-fixes", *cli_args, "."],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            env=_env(project / "unused.sqlite3"),
-        )
-    else:
-        proc = apply_rules(project, RULE, args=("--unsafe-fixes",))
+    proc = apply_rules(project, RULE, args=args)
     assert proc.returncode == 0, f"apply failed:\n{proc.stdout}\n{proc.stderr}"
-    again = apply_rules(project, RULE, args=("--unsafe-fixes",)) if not cli_args else None
-    if again is not None:
-        assert "Rewrote 0 sites" in again.stderr, f"a second apply changed something:\n{again.stderr}"
+    again = apply_rules(project, RULE, args=args)
+    assert "Rewrote 0 sites" in again.stderr, f"a second apply changed something:\n{again.stderr}"
     return project, proc
 
 
@@ -107,32 +106,31 @@ def unpatched(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def message_claim(tmp_path_factory):
+    """Plain `apply`: the default store and the mode the rule picks, written because it is safe."""
+    project, proc = _patched(tmp_path_factory, "message_claim")
+    assert changed_files(project) == ["onboarding/tasks.py"], proc.stderr  # no field
+    tasks = (project / "onboarding" / "tasks.py").read_text()
+    assert "send_host_welcome_email.request.id and cache.get(" in tasks and "cache.set(" in tasks, tasks
+    assert "rewrote (safe)" in proc.stderr
+    return project
+
+
+@pytest.fixture(scope="module")
 def claim_before(tmp_path_factory):
-    project, proc = _patched(tmp_path_factory, "claim_before")
+    project, proc = _patched(tmp_path_factory, "claim_before", ("--flag-mode", "claim-before", "--unsafe-fixes"))
+    assert "rewrote (unsafe)" in proc.stderr and "at most once" in proc.stderr
+    assert "cache.add(" in (project / "onboarding" / "tasks.py").read_text()
+    return project
+
+
+@pytest.fixture(scope="module")
+def field_store(tmp_path_factory):
+    project, proc = _patched(tmp_path_factory, "field_store", ("--flag-store", "field"))
     assert {"onboarding/models.py", "onboarding/tasks.py"} <= set(changed_files(project)), proc.stderr
     assert "makemigrations onboarding" in proc.stderr
-    migration = _makemigrations(project, tmp_path_factory.mktemp("claim_before_db"))
+    migration = _makemigrations(project, tmp_path_factory.mktemp("field_store_db"))
     assert "welcome_email_sent" in migration
-    return project
-
-
-@pytest.fixture(scope="module")
-def mark_after(tmp_path_factory):
-    project, proc = _patched(
-        tmp_path_factory, "mark_after", pyproject='[tool.idem-fix]\nsent-flag-mode = "mark-after"\n'
-    )
-    assert {"onboarding/models.py", "onboarding/tasks.py"} <= set(changed_files(project)), proc.stderr
-    assert "if host.welcome_email_sent:" in (project / "onboarding" / "tasks.py").read_text()
-    _makemigrations(project, tmp_path_factory.mktemp("mark_after_db"))
-    return project
-
-
-@pytest.fixture(scope="module")
-def cache_store(tmp_path_factory):
-    project, proc = _patched(tmp_path_factory, "cache_store", cli_args=("--flag-store", "cache"))
-    changed = changed_files(project)
-    assert "onboarding/tasks.py" in changed and "onboarding/models.py" not in changed, proc.stderr  # no field
-    assert "cache.add(" in (project / "onboarding" / "tasks.py").read_text()
     return project
 
 
@@ -141,7 +139,7 @@ def run(project, deliveries, tmp_path):
 
 
 def test_one_delivery_sends_one_working_password(unpatched, tmp_path):
-    report = run(unpatched, ["clean"], tmp_path)
+    report = run(unpatched, [["clean", "message-1"]], tmp_path)
     assert report == {
         "outcomes": ["ok"],
         "emails": 1,
@@ -153,36 +151,45 @@ def test_one_delivery_sends_one_working_password(unpatched, tmp_path):
 
 @pytest.mark.parametrize("first", ["clean", "crash_after_send"])
 def test_unpatched_redelivery_sends_two_emails_and_kills_the_first_password(unpatched, tmp_path, first):
-    report = run(unpatched, [first, "clean"], tmp_path)
+    report = run(unpatched, redelivered(first), tmp_path)
     assert report["outcomes"] == [FIRST_OUTCOME[first], "ok"]
     assert report["emails"] == 2
     assert report["works"] == [False, True]  # the first email's password is dead
 
 
-@pytest.mark.parametrize("mode", ["claim_before", "mark_after", "cache_store"])
+@pytest.mark.parametrize("mode", ["message_claim", "claim_before", "field_store"])
 @pytest.mark.parametrize("first", ["clean", "crash_after_send"])
 def test_patched_redelivery_sends_one_email_whose_password_works(request, tmp_path, mode, first):
     project = request.getfixturevalue(mode)
-    report = run(project, [first, "clean"], tmp_path)
+    report = run(project, redelivered(first), tmp_path)
     assert report["outcomes"] == [FIRST_OUTCOME[first], "ok"]
     assert report["emails"] == 1, report
     assert report["works"] == [True], report
     assert report["to"] == ["hana@example.com"]
 
 
+@pytest.mark.parametrize("mode, emails", [("message_claim", 2), ("claim_before", 2), ("field_store", 1)])
+def test_a_new_message_is_a_new_event_only_for_the_message_claim(request, tmp_path, mode, emails):
+    """A second message (another task id, a real second welcome) still sends with the claim on the
+    message; the per-object flag silences it, which is why that store is only for once-by-nature mail."""
+    report = run(request.getfixturevalue(mode), [["clean", "message-1"], ["clean", "message-2"]], tmp_path)
+    assert report["emails"] == emails, report
+
+
 def test_claim_before_is_at_most_once_a_crash_before_the_send_loses_the_email(claim_before, tmp_path):
     """The documented price of claim-before: the claim is taken, the password reset, then the worker dies;
     the redelivery sees the claim and returns. No email, and the signup password is gone."""
-    report = run(claim_before, ["crash_after_reset", "clean"], tmp_path)
+    report = run(claim_before, redelivered("crash_after_reset"), tmp_path)
     assert report["outcomes"] == ["crash", "ok"]
     assert report["emails"] == 0
     assert report["signup_password_works"] is False
 
 
-def test_mark_after_is_at_least_once_a_crash_before_the_send_still_sends(mark_after, tmp_path):
-    """mark-after: the flag is set only after the send, so the redelivery resets again and sends; the one
-    email's password is the one that works."""
-    report = run(mark_after, ["crash_after_reset", "clean"], tmp_path)
+@pytest.mark.parametrize("mode", ["message_claim", "field_store"])
+def test_mark_after_is_at_least_once_a_crash_before_the_send_still_sends(request, tmp_path, mode):
+    """mark-after (picked by the rule, since the reset comes before the send): the mark is set only after
+    the send, so the redelivery resets again and sends; the one email's password is the one that works."""
+    report = run(request.getfixturevalue(mode), redelivered("crash_after_reset"), tmp_path)
     assert report["outcomes"] == ["crash", "ok"]
     assert report["emails"] == 1
     assert report["works"] == [True]

@@ -21,6 +21,13 @@ from ..engine.rules import Finding, Options, functions_in_scope, money_risk
 from ..engine.view import FunctionView
 
 NAME = "create-to-get-or-create"
+# Queries that look for one row (not a listing): how the project itself identifies a model's rows.
+FINDS_ONE_ROW = frozenset(
+    {
+        "get", "aget", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create", "filter.first",
+        "filter.last", "filter.exists", "filter.aexists", "filter.afirst", "filter.alast", "filter.get",
+    }
+)
 # Rows a project adds one of per event, run or attempt: a second run is meant to add another.
 APPEND_ONLY = re.compile(
     r"(Log|Logs|Entry|Event|Events|History|Histories|Audit|AuditLog|Attempt|Attempts|Trail|Version|Versions|Revision|"
@@ -141,7 +148,7 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
     guessed = _by_project_lookups(project, model, values)
     if guessed is not None:
         return guessed
-    return Refusal(_no_identity(model, values))
+    return Refusal(_no_identity(model))
 
 
 class _Values:
@@ -175,8 +182,9 @@ class _Values:
         return isinstance(value, ast.Constant) and value.value is None
 
     def task_arguments(self) -> set[str]:
-        """Fields whose value is the task's own argument: a lookup must never drop one."""
-        return {f for f in self.by_field if self.provenance(f).origin is Origin.ARGUMENT}
+        """Fields whose value comes from the message (the task's arguments, or rows read by them): a guessed
+        lookup must never drop one, or two messages that differ there would find one row."""
+        return {f for f in self.by_field if self.provenance(f).origin in (Origin.ARGUMENT, Origin.READ)}
 
 
 def _field(model: Model, kwarg: str) -> str:
@@ -265,8 +273,11 @@ def _by_project_lookups(project: Project, model: Model, values: _Values) -> Iden
     keep = values.task_arguments()
     best = looped = None
     for key, lookup in project.lookups_of(model):
-        fields = tuple(dict.fromkeys(_field(model, name) for name in lookup.fields))
-        if not fields or not values.covers(fields) or not keep <= set(fields) or values.splat:
+        if lookup.method not in FINDS_ONE_ROW:
+            continue
+        found = tuple(dict.fromkeys(_field(model, name) for name in lookup.fields))
+        fields = found + tuple(f for f in values.by_field if f in keep and f not in found)  # no task argument left out
+        if not found or not values.covers(fields) or values.splat:
             continue
         if any(not values.provenance(f).stable or values.is_none(f) for f in fields):
             continue
@@ -285,23 +296,20 @@ def _by_project_lookups(project: Project, model: Model, values: _Values) -> Iden
         return None
     fields, key, lookup = best
     where = f"{project.display(key.module)}:{lookup.line}"
+    stated = tuple(dict.fromkeys(_field(model, name) for name in lookup.fields))
+    added = [f for f in fields if f not in stated]
     kwargs = tuple(values.kwarg(f) for f in fields if f not in values.implicit)
-    return Identity(
-        kwargs, Applicability.UNSAFE,
-        f"no unique constraint on {model.name}; the project looks its rows up by ({', '.join(fields)}) at {where}",
-        _constraint_advice(model, list(fields)),
-    )
+    reason = f"no unique constraint on {model.name}; the project looks its rows up by ({', '.join(stated)}) at {where}"
+    if added:
+        reason += f", and the task's own arguments ({', '.join(added)}) stay in the lookup"
+    return Identity(kwargs, Applicability.UNSAFE, reason, _constraint_advice(model, list(stated)))
 
 
-def _no_identity(model: Model, values: _Values) -> str:
-    varying = [f for f in values.by_field if values.provenance(f).origin in (Origin.ARGUMENT, Origin.READ)]
-    advice = "add a unique constraint on the fields that identify a row"
-    if varying:
-        advice += f" (perhaps {', '.join(varying)})"
+def _no_identity(model: Model) -> str:
     return (
         f"no unique constraint on {model.name} covers this call, and no query in the project says which fields "
-        f"identify its rows: {advice}, after checking that existing rows do not share them; or declare them in "
-        f'[tool.idem-fix.lookups] "{model.label}" = [...]'
+        f"identify its rows: add a unique constraint on the fields that do, after checking that existing rows do "
+        f'not share them; or declare them in [tool.idem-fix.lookups] "{model.label}" = [...]'
     )
 
 

@@ -51,7 +51,7 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
 def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: dict[str, list[int]]) -> TaskReport:
     findings: list[AuditFinding] = []
     claimed: set[tuple[str, int]] = set()
-    for key in project.reachable_from(task):
+    for key in project.reachable_from(task.key):
         function = project.function(key)
         if function is None:
             continue

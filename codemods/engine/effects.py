@@ -11,6 +11,8 @@ Kinds:
   external       calls into an external system: HTTP, payment, cloud and messaging SDKs, project API clients
   external_read  the same for reads (get, list, retrieve, ...): safe to repeat
   fanout         .delay() / .apply_async() / send_task(): more tasks
+  storage        files: default_storage / FieldFile save and delete, os.remove / rename, shutil moves
+  cache          Django's cache: set, add, delete, incr ... (shared state outside the database)
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ CREATE_METHODS = {"create": "db_create", "acreate": "db_create", "bulk_create": 
 CLIENT_FACTORIES = frozenset({"client", "resource", "session", "connect", "build", "from_service_account_file"})
 READ_VERB = re.compile(r"^(get|head|options|list|retrieve|fetch|describe|read|search|find|query|lookup|check|validate|verify|count|download)(_|$)")
 NOT_EXTERNAL_METHODS = frozenset({"get_or_create", "update_or_create", "filter", "exclude", "all", "first", "last"})
+CACHE_WRITES = frozenset({"set", "add", "delete", "incr", "decr", "set_many", "delete_many", "touch", "clear", "get_or_set"})
+FILE_FUNCTIONS = frozenset({"os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "shutil.move", "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.rmtree"})
+FILE_FIELD_WORDS = frozenset({"file", "image", "photo", "avatar", "picture", "document", "attachment", "upload", "thumbnail", "logo", "pdf"})
 
 
 def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[str]) -> tuple[str, str] | None:
@@ -75,6 +80,9 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
             return "send", receiver_text
     if name in CREDENTIAL_METHODS:
         return "credential", _text(receiver, text_of)
+    kind = _storage_or_cache(call, name, receiver, imports)
+    if kind:
+        return kind, _text(receiver, text_of)
     if name in {"delay", "apply_async", "send_task"}:
         return "fanout", _text(receiver, text_of)
     if (root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
@@ -94,6 +102,23 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
     if name in {"delete", "adelete"} and receiver is not None:
         return "db_delete", text_of(receiver)
     return None
+
+
+def _storage_or_cache(call: ast.Call, name: str, receiver: ast.AST | None, imports: dict[str, str]) -> str:
+    """Writes no transaction takes back: files (storages, a FileField's file, os and shutil) and the cache."""
+    written = dotted(call.func) or ""
+    head = written.split(".")[0]
+    if f"{imports.get(head, head)}{written[len(head):]}" in FILE_FUNCTIONS:
+        return "storage"
+    if receiver is None or name not in {"save", "delete", *CACHE_WRITES}:
+        return ""
+    last = receiver.attr if isinstance(receiver, ast.Attribute) else receiver.id if isinstance(receiver, ast.Name) else ""
+    if name in {"save", "delete"} and (last.endswith("storage") or (call.args and any(w in FILE_FIELD_WORDS for w in last.lower().split("_")))):
+        return "storage"  # default_storage.save(name, content), order.invoice_pdf.save(name, content)
+    cache = last == "cache" or (isinstance(receiver, ast.Subscript) and (dotted(receiver.value) or "").endswith("caches"))
+    if name in CACHE_WRITES and cache and imports.get(head, head).startswith(("django.core.cache", "cache", "caches")):
+        return "cache"
+    return ""
 
 
 def _text(receiver: ast.AST | None, text_of) -> str:

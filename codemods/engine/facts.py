@@ -69,7 +69,7 @@ class Lookup:
     line: int
     receiver: str  # as for CreateSite
     manager: str
-    method: str  # filter | get | get_or_create | update_or_create | exclude ...
+    method: str  # get | get_or_create | update_or_create | filter, and what is called on its result: filter.first
     fields: tuple[str, ...]  # keyword names as written (`account_id`, `pk` included), sorted
 
 
@@ -123,6 +123,7 @@ class Class:
     constraints: list[Constraint]
     managers: list[str]
     abstract: bool = False
+    meta: dict[str, object] = field(default_factory=dict)  # literal Meta options rules read: proxy, managed
 
 
 @dataclass

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from . import facts
+from .names import chain_names, words
 from .project import FunctionKey
 from .view import FunctionView, is_atomic_expression
 
@@ -42,6 +44,8 @@ class CallGraph:
         self.project = project
         self._reached: dict[FunctionKey, tuple[Reached, ...]] = {}
         self._callers: dict[FunctionKey, list[FunctionKey]] | None = None
+        self._reaching: dict[str, frozenset[FunctionKey]] = {}
+        self.clients = tuple(c.strip() for c in project.config.external_clients if c.strip())
         self._in_transaction: dict[FunctionKey, str] = {}
         self._wrappers: dict[tuple[str, str], bool] = {}
         section = project.config.section
@@ -129,16 +133,62 @@ class CallGraph:
         name = view.segment(func)
         return self.project.model_of(module, name) if name else None
 
+    def kind(self, view: FunctionView, call: ast.Call) -> str | None:
+        """The call's side effect (the summary's, classified once), or "external" for a name listed in
+        `external-clients` under [tool.idem-fix]."""
+        if self.names_a_configured_client(view, call):
+            return "external"
+        effect = view.effect(call)
+        return effect.kind if effect is not None else None
+
+    def names_a_configured_client(self, view: FunctionView, call: ast.Call) -> bool:
+        """The callee goes through a name listed in `external-clients` (a dotted entry is an import path)."""
+        return self.configured_chain(chain_names(call.func), view.imports)
+
+    def configured_chain(self, chain: list[str], imports: dict[str, str]) -> bool:
+        """`chain` as `chain_names` gives it (last name first); also read off a summary's call references."""
+        if not self.clients:
+            return False
+        for entry in self.clients:
+            if "." in entry:
+                if chain and chain[-1] in imports:
+                    full = ".".join([imports[chain[-1]], *reversed(chain[:-1])])
+                    if full == entry or full.startswith(entry + "."):
+                        return True
+            elif any(name == entry or entry.lower() in words(name) for name in chain[1:] or chain):
+                return True
+        return False
+
     # --- who calls ----------------------------------------------------------------------------
 
+    def functions(self):
+        """What the graph covers: the functions a task reaches (every loaded one with --scope all)."""
+        if self.project.load_everything:
+            return [(key, function) for key, function in self.project.all_functions()]
+        return [(key, function) for key, function, _ in self.project.reachable_functions()]
+
     def callers(self, key: FunctionKey) -> list[FunctionKey]:
-        """The functions a task reaches that call `key`."""
+        """The functions that call `key`, among those the graph covers."""
         if self._callers is None:
             self._callers = {}
-            for caller, _, _ in self.project.reachable_functions():
+            for caller, _ in self.functions():
                 for target in self.project.callees(caller):
                     self._callers.setdefault(target, []).append(caller)
         return self._callers.get(key, [])
+
+    def reaching(self, name: str, own: Callable[[FunctionKey, facts.Function], bool]) -> frozenset[FunctionKey]:
+        """The functions whose own code satisfies `own`, and every function that calls one of them,
+        transitively (`name` keys the answer for the run)."""
+        if name not in self._reaching:
+            pending = [key for key, function in self.functions() if own(key, function)]
+            found = set(pending)
+            while pending:
+                for caller in self.callers(pending.pop()):
+                    if caller not in found:
+                        found.add(caller)
+                        pending.append(caller)
+            self._reaching[name] = frozenset(found)
+        return self._reaching[name]
 
     # --- transactions -------------------------------------------------------------------------
 

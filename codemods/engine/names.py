@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import re
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -59,3 +62,26 @@ def local_types(nodes) -> dict[str, str]:
                 if callee and callee.rsplit(".", 1)[-1][:1].isupper():
                     types[node.targets[0].id] = callee
     return types
+
+
+def words(identifier: str) -> list[str]:
+    """`PartnerAPIClient` -> [partner, api, client]; `create_booking` -> [create, booking]."""
+    return [w.lower() for w in _WORD.findall(identifier)]
+
+
+def chain_names(node: ast.AST) -> list[str]:
+    """Identifiers along a callee, last first: `self.api.bookings.create` -> [create, bookings, api, self]."""
+    names = []
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            names.append(node.id)
+            return names
+        else:
+            return names

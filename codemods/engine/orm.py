@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+
 from . import facts
+from .names import dotted
 from .project import Model, Project
 
 RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey"}
@@ -46,3 +49,20 @@ def field_name(model: Model, kwarg: str) -> str:
     if kwarg.endswith("_id") and model.fields.get(kwarg[:-3]) and model.fields[kwarg[:-3]].kind in RELATIONS:
         return kwarg[:-3]
     return kwarg
+
+
+def queried_model(project: Project, module: str, node: ast.AST | None) -> Model | None:
+    """The model an expression fetches or iterates rows of: `Order.objects.get(...)`,
+    `Order.objects.select_related("a").filter(...)`, `get_object_or_404(Order, ...)`."""
+    if isinstance(node, ast.Await):
+        node = node.value
+    if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] in {"get_object_or_404", "aget_object_or_404", "get_list_or_404"}:
+        return project.model_of(module, dotted(node.args[0]) or "") if node.args else None
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+        if isinstance(node, ast.Attribute):
+            model = project.model_of(module, dotted(node.value) or "")
+            if model is not None:
+                return model
+    return None
+

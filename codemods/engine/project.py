@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -30,6 +31,7 @@ CELERY_TASK_DECORATORS = frozenset(
     }
 )
 CELERY_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
+USER_BASES = frozenset({"AbstractUser", "AbstractBaseUser"})
 DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 _APP_LIKE = ("app", "celery", "celery_app")
 
@@ -64,6 +66,8 @@ class Model:
     fields: dict[str, facts.ModelField]
     constraints: list[facts.Constraint]
     managers: list[str]
+    meta: dict[str, object] = field(default_factory=dict)  # its own class Meta's proxy / managed
+    user_model: bool = False  # a subclass of AbstractUser / AbstractBaseUser: what get_user_model() returns
 
     @property
     def label(self) -> str:
@@ -297,6 +301,17 @@ class Project:
                 self._trees[module] = None
         return self._trees[module]
 
+    def module_level_names(self, module: str) -> set[str]:
+        """Names a module binds at its top level: imports, functions, classes and assignments."""
+        summary = self.module(module)
+        names = set(summary.imports) | set(summary.functions) | set(summary.classes) if summary else set()
+        tree = self.tree(module)
+        for node in tree.body if tree is not None else ():
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        return names
+
     def view(self, key: FunctionKey) -> FunctionView | None:
         """The function's view (see `engine/view.py`), parsed from its own lines once per run."""
         if key not in self._views:
@@ -317,6 +332,20 @@ class Project:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (node.name, node.lineno) == (function.name, function.line):
                 return node
         return None
+
+    def modules_mentioning(self, word: str) -> list[str]:
+        """Project modules whose text spells `word` as a name: every file, loaded or not, read once per
+        question (a bytes search; only the files found are parsed by whoever asked)."""
+        pattern = re.compile(rb"\b" + re.escape(word.encode()) + rb"\b")
+        found = []
+        for name, file in self._files.items():
+            try:
+                data = self.overlay.get(file.source.path) or file.source.path.read_bytes()
+            except OSError:
+                continue
+            if pattern.search(data):
+                found.append(name)
+        return found
 
     def has_module(self, name: str) -> bool:
         return name in self._files or self._by_suffix_lookup(name) is not None
@@ -631,10 +660,10 @@ class Project:
                     targets.append(FunctionKey(key.module, f"{key.qualname}.{method}"))
         return targets
 
-    def reachable_from(self, task: Task) -> list[FunctionKey]:
-        """Every function one task reaches, the task first, in breadth-first order."""
-        order = [task.key]
-        seen = {task.key}
+    def reachable_from(self, start: FunctionKey) -> list[FunctionKey]:
+        """Every function a function reaches (a task's whole run), itself first, in breadth-first order."""
+        order = [start]
+        seen = {start}
         for key in order:  # read while it grows: breadth first
             for target in self.callees(key):
                 if target not in seen:
@@ -670,7 +699,9 @@ class Project:
             fields.update(cls.fields)
             constraints.extend(c for c in cls.constraints if c not in constraints)
             managers.extend(cls.managers)
-        return Model(module, name, _app_label(module), fields, constraints, managers)
+        own = self.cls(FunctionKey(module, name))
+        bases = {b.rsplit(".", 1)[-1] for b in self.external_bases(module, name)}
+        return Model(module, name, _app_label(module), fields, constraints, managers, own.meta, bool(bases & USER_BASES))
 
     def _is_model_class(self, module: str, name: str) -> bool:
         if not self.cls(FunctionKey(module, name)):
@@ -738,6 +769,26 @@ class Project:
                     found.append((key, lookup))
         return found
 
+    def user_models(self) -> list[Model]:
+        """The project's user model (what `get_user_model()` returns), when it defines one. Model files
+        are loaded for it only when some file names a user base class."""
+        if not any(self.modules_mentioning(base) for base in USER_BASES):
+            return []
+        return [m for m in self.all_models() if m.user_model]
+
+    def cache_backend(self) -> tuple[str, str] | None:
+        """(backend, where) of the default cache a settings module configures: `CACHES = {"default":
+        {"BACKEND": "..."}}`; None when no module sets one (Django then uses a LocMemCache per process)."""
+        for module in self.modules_mentioning("CACHES"):
+            tree = self.tree(module)
+            for node in tree.body if tree is not None else ():
+                if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict)):
+                    continue
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == "CACHES" for t in targets):
+                    return _default_backend(node.value), f"{self.display(module)}:{node.lineno}"
+        return None
+
     def celery_settings(self) -> list[tuple[str, facts.Setting]]:
         """(module, setting) for every Celery setting written in the project."""
         self._load_where(lambda e: e.has_config_marker)
@@ -777,3 +828,14 @@ def _app_label(module: str) -> str:
     else:
         parts = parts[:-1]
     return parts[-1] if parts else ""
+
+
+def _default_backend(caches: ast.Dict) -> str:
+    """The "default" entry's BACKEND, as written ("" when it is computed)."""
+    for key, value in zip(caches.keys, caches.values):
+        if isinstance(key, ast.Constant) and key.value == "default" and isinstance(value, ast.Dict):
+            for option, setting in zip(value.keys, value.values):
+                if isinstance(option, ast.Constant) and option.value == "BACKEND" and isinstance(setting, ast.Constant):
+                    return str(setting.value)
+    return ""
+

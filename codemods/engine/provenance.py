@@ -203,9 +203,10 @@ class Provenances:
         return found
 
     def _created(self, view: FunctionView, call: ast.Call, depth: int) -> Provenance:
-        """A row created in this run is new on every run, unless a unique constraint covers the create
-        with stable values: then a rerun meets the first run's row (as get_or_create, or as an
-        IntegrityError that stops the run before anything keyed on the row)."""
+        """A row created in this run is new on every run, unless a unique constraint (or the identity the
+        project declares in [tool.idem-fix.lookups]) covers the create with stable values: then a rerun
+        meets the first run's row (as get_or_create, or as an IntegrityError that stops the run before
+        anything keyed on the row)."""
         new = Provenance(Origin.NEW, f"comes from {_short(view.segment(call))}, a row created in this same run")
         manager = call.func.value if isinstance(call.func, ast.Attribute) else None
         if not isinstance(manager, ast.Attribute) or call.func.attr not in {"create", "acreate"}:
@@ -214,13 +215,15 @@ class Provenances:
         if model is None:
             return new
         values = {field_name(model, k.arg): k.value for k in call.keywords if k.arg}
-        for constraint in model.constraints:
-            if constraint.conditional or not all(f in values for f in constraint.fields):
+        declared = self.project.config.lookup_for(model.label, model.name)
+        identities = [c.fields for c in model.constraints if not c.conditional] + ([tuple(field_name(model, f) for f in declared)] if declared else [])
+        for fields in identities:
+            if not all(f in values for f in fields):
                 continue
-            if any(isinstance(values[f], ast.Constant) and values[f].value is None for f in constraint.fields):
+            if any(isinstance(values[f], ast.Constant) and values[f].value is None for f in fields):
                 continue
-            if all(self.of(view, values[f], depth).stable for f in constraint.fields):
-                return Provenance(Origin.READ, f"the {model.name} row its unique {', '.join(constraint.fields)} finds again")
+            if all(self.of(view, values[f], depth).stable for f in fields):
+                return Provenance(Origin.READ, f"the {model.name} row its {', '.join(fields)} finds again")
         return new
 
     def _call(self, view: FunctionView, call: ast.Call, depth: int) -> Provenance:

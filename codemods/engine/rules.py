@@ -75,12 +75,6 @@ class Options:
     unsafe_fixes: bool = False  # write unsafe fixes too
 
 
-def from_status(status: str) -> Applicability | None:
-    """The applicability of a rule that still decides "fix" / "manual" / "ok" without proving its fixes:
-    they are guesses, so unsafe."""
-    return {"fix": Applicability.UNSAFE, "manual": Applicability.MANUAL}.get(status)
-
-
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")
 
 
@@ -155,10 +149,6 @@ def detect_each(rules: list[Rule], project: Project, options: Options) -> list[l
     if jobs > 1:
         project.reachable_functions()  # the lists every rule walks first: made once, not once per worker
     return as_if_serial([functools.partial(rule.detect, project, options) for rule in rules], jobs, project.load_state)
-
-
-def suppressed(rule: str, *marks: frozenset[str]) -> bool:
-    return any(rule in mark or "*" in mark for mark in marks)
 
 
 def all_rules() -> dict[str, Rule]:

@@ -22,6 +22,7 @@ QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", 
 LOOKUP_METHODS = frozenset({"filter", "get", "aget", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
 # Chained queryset calls between a manager and a lookup: `Payout.objects.select_related("a").filter(...)`.
 CHAIN_METHODS = frozenset({"select_related", "prefetch_related", "using", "all", "only", "defer", "order_by", "select_for_update", "filter", "exclude", "db_manager"})
+META_OPTIONS = frozenset({"abstract", "proxy", "managed"})  # the Meta options rules read
 MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
 _UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 
@@ -198,12 +199,12 @@ class _Summarizer:
         fields: dict[str, facts.ModelField] = {}
         constraints: list[facts.Constraint] = []
         managers: list[str] = []
-        abstract = False
+        meta: dict[str, object] = {}
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[stmt.name] = self._function(stmt, f"{qualname}.{stmt.name}")
             elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-                abstract, constraints = self._meta(stmt)
+                meta, constraints = self._meta(stmt)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 if len(targets) != 1 or not isinstance(targets[0], ast.Name) or stmt.value is None:
@@ -230,7 +231,8 @@ class _Summarizer:
             fields=fields,
             constraints=constraints,
             managers=managers,
-            abstract=abstract,
+            abstract=meta.get("abstract") is True,
+            meta={k: v for k, v in meta.items() if k in META_OPTIONS},
         )
 
     def _field(self, name: str, kind: str, call: ast.Call) -> facts.ModelField:
@@ -253,8 +255,9 @@ class _Summarizer:
             default=self.segment(options["default"]) if "default" in options else None,
         )
 
-    def _meta(self, meta: ast.ClassDef) -> tuple[bool, list[facts.Constraint]]:
-        abstract = False
+    def _meta(self, meta: ast.ClassDef) -> tuple[dict[str, object], list[facts.Constraint]]:
+        """The literal options of `class Meta` and its unique constraints."""
+        options: dict[str, object] = {}
         constraints: list[facts.Constraint] = []
         for stmt in meta.body:
             if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
@@ -262,9 +265,9 @@ class _Summarizer:
             target = stmt.targets[0]
             if not isinstance(target, ast.Name):
                 continue
-            if target.id == "abstract":
-                abstract = _is_true(stmt.value)
-            elif target.id == "unique_together":
+            if isinstance(stmt.value, ast.Constant):
+                options[target.id] = stmt.value.value
+            if target.id == "unique_together":
                 for group in _unique_together(stmt.value):
                     constraints.append(facts.Constraint(group, "unique_together " + repr(group), origin="unique_together"))
             elif target.id == "constraints" and isinstance(stmt.value, (ast.List, ast.Tuple)):
@@ -272,7 +275,7 @@ class _Summarizer:
                     constraint = _unique_constraint(item)
                     if constraint:
                         constraints.append(constraint)
-        return abstract, constraints
+        return options, constraints
 
     # --- functions ----------------------------------------------------------------------------
 
@@ -381,9 +384,10 @@ def _decorator(node: ast.expr) -> facts.Decorator | None:
     )
 
 
-def _lookup(call: ast.Call) -> facts.Lookup | None:
+def _lookup(call: ast.Call, then: str) -> facts.Lookup | None:
     """`Payout.objects.select_related("a").filter(account=a, period=p)`: the model's receiver, its manager
-    and the fields the query names (the caller checked that the method is a lookup)."""
+    and the fields the query names (the caller checked that the method is a lookup); `then`, the method
+    called on the query's result (`first`, `exists`), tells a search for one row from a listing."""
     fields = tuple(sorted(k.arg for k in call.keywords if k.arg and k.arg != "defaults"))
     if not fields:
         return None
@@ -395,7 +399,8 @@ def _lookup(call: ast.Call) -> facts.Lookup | None:
     receiver = dotted(node.value)
     if not receiver:
         return None
-    return facts.Lookup(call.lineno, receiver, node.attr, call.func.attr, fields)
+    method = f"{call.func.attr}.{then}" if then else call.func.attr
+    return facts.Lookup(call.lineno, receiver, node.attr, method, fields)
 
 
 def _is_literal(node: ast.AST) -> bool:
@@ -602,7 +607,7 @@ class _FunctionAnalysis:
                         if site:
                             creates.append(site)
                     elif attr in LOOKUP_METHODS and hit.keywords:
-                        lookup = _lookup(hit)
+                        lookup = _lookup(hit, self._then(hit))
                         if lookup:
                             self.lookups.append(lookup)
                     elif attr == "connect":
@@ -614,6 +619,17 @@ class _FunctionAnalysis:
                 name = dotted(hit)
                 if name:
                     self.refs.append(name)
+
+    def _then(self, call: ast.Call) -> str:
+        """The method the query ends in: "first" for `filter(...).first()` and `filter(...).order_by(...).first()`."""
+        while True:
+            attribute = self.parents.get(call)
+            if attribute.__class__ is not ast.Attribute or attribute.value is not call:
+                return ""
+            outer = self.parents.get(attribute)
+            if attribute.attr not in CHAIN_METHODS or outer.__class__ is not ast.Call:
+                return attribute.attr
+            call = outer
 
     # --- local knowledge ----------------------------------------------------------------------
 

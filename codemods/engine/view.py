@@ -53,12 +53,21 @@ def names_in(node: ast.AST) -> set[str]:
     return found
 
 
+def _located(node: ast.AST) -> ast.AST:
+    """A node with a position for one that has none (a comprehension clause, a `with` item, an argument list)."""
+    if hasattr(node, "lineno"):
+        return node
+    return next((n for n in ast.walk(node) if hasattr(n, "lineno")), node)
+
+
 def position(node: ast.AST) -> tuple[int, int]:
-    return node.lineno, node.col_offset
+    node = _located(node)
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
 def end_position(node: ast.AST) -> tuple[int, int]:
-    return node.end_lineno or node.lineno, node.end_col_offset or 0
+    node = _located(node)
+    return getattr(node, "end_lineno", None) or getattr(node, "lineno", 0), getattr(node, "end_col_offset", None) or 0
 
 
 def binding_targets(node: ast.AST) -> list[ast.AST]:

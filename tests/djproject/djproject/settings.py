@@ -34,6 +34,9 @@ TIME_ZONE = "UTC"
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
+# A cache every worker shares (the database), as sent-flag's claims need: the runtime driver creates its table.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "idem_fix_cache"}}
+
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 # A task's exception reaches its caller, like a worker crash reaches the broker (no ack).

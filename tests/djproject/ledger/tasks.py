@@ -21,6 +21,20 @@ def record_transfer(source_id, target_id, amount):
 
 
 @shared_task
+def settle_transfer(source_id, target_id, amount, reference):
+    """Shape: a check for the entries the booking writes, then both entries. Without a transaction a
+    crash between them leaves half a booking that the check then takes for a whole one."""
+    if Entry.objects.filter(memo=reference).exists():
+        return
+    source = Wallet.objects.get(pk=source_id)
+    target = Wallet.objects.get(pk=target_id)
+    value = Decimal(amount)
+    Entry.objects.create(wallet=source, amount=-value, memo=reference)
+    crash_point("between_creates")
+    Entry.objects.create(wallet=target, amount=value, memo=reference)
+
+
+@shared_task
 def open_batch(wallet_id, reference):
     """Shape: `.save()` of a new instance, then a create."""
     wallet = Wallet.objects.get(pk=wallet_id)

@@ -8,6 +8,8 @@ from .models import Customer, Order, OrderLine
 @shared_task
 def reorder(order_id):
     order = Order.objects.get(pk=order_id)
+    if Order.objects.filter(customer=order.customer, status="NEW").exists():
+        return None
     with transaction.atomic():
         copy = Order.objects.create(customer=order.customer, status="NEW")
         OrderLine.objects.bulk_create([OrderLine(order=copy, sku=line.sku) for line in order.lines.all()])

@@ -7,6 +7,8 @@ from .models import Customer, Order, OrderLine
 @shared_task
 def place_order(customer_id, skus):
     customer = Customer.objects.get(pk=customer_id)
+    if Order.objects.filter(customer=customer).exists():
+        return None
     with transaction.atomic():
         order = Order.objects.create(customer=customer)
         if not skus:

@@ -13,6 +13,8 @@ def archive(order):
 @shared_task
 def place_order(customer_id, sku):
     customer = Customer.objects.get(pk=customer_id)
+    if Order.objects.filter(customer=customer).exists():
+        return
     with atomic():
         order = Order.objects.create(customer=customer)
         OrderLine.objects.create(order=order, sku=sku)

@@ -8,6 +8,8 @@ from .models import Customer, Order, OrderLine
 def import_orders(rows):
     for row in rows:
         customer = Customer.objects.get(pk=row["customer"])
+        if Order.objects.filter(customer=customer).exists():
+            continue
         with transaction.atomic():
             order = Order.objects.create(customer=customer)
             if row.get("empty"):

@@ -7,5 +7,7 @@ from .models import Customer, Order, OrderLine
 def import_orders(rows):
     for row in rows:
         customer = Customer.objects.get(pk=row["customer"])
+        if Order.objects.filter(customer=customer).exists():
+            continue
         order = Order.objects.create(customer=customer)
         OrderLine.objects.create(order=order, sku=row["sku"])

@@ -9,17 +9,21 @@ def place_orders(customer_id, skus):
     customer = Customer.objects.get(pk=customer_id)
 
     def place(sku):
+        if Order.objects.filter(customer=customer, status=sku).exists():
+            return None
         with transaction.atomic():
-            order = Order.objects.create(customer=customer)
+            order = Order.objects.create(customer=customer, status=sku)
             OrderLine.objects.create(order=order, sku=sku)
         return order
 
-    return [place(sku).pk for sku in skus]
+    return [order.pk for order in map(place, skus) if order]
 
 
 @shared_task
 def place_order_with_note(customer_id, sku):
     customer = Customer.objects.get(pk=customer_id)
+    if Order.objects.filter(customer=customer).exists():
+        return None
     with transaction.atomic():
         order = Order.objects.create(customer=customer)
 

@@ -8,6 +8,8 @@ from .models import Customer, Order, OrderLine
 @shared_task
 def place_order(customer_id, sku):
 	customer = Customer.objects.get(pk=customer_id)
+	if Order.objects.filter(customer=customer).exists():
+		return None
 
 	# the order
 	order = Order.objects.create(

@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 @shared_task
 def place_order(customer_id, sku):
     customer = Customer.objects.get(pk=customer_id)
+    if Order.objects.filter(customer=customer).exists():
+        return
     logger.info("placing an order for %s", customer)
 
     with transaction.atomic():

@@ -13,6 +13,8 @@ logger = logging.getLogger(__name__)
 @shared_task
 def place_order(customer_id, sku):
     customer = Customer.objects.get(pk=customer_id)
+    if Order.objects.filter(customer=customer).exists():
+        return
     logger.info("placing an order for %s", customer)
 
     # the order first, then its line

@@ -16,4 +16,6 @@ def hold_stock(order_id, items):
 
 @shared_task
 def release_hold(order_id, sku):
-    StockHold.objects.filter(order_id=order_id, sku=sku).delete()
+    hold = StockHold.objects.filter(order_id=order_id, sku=sku).first()
+    if hold is not None:
+        hold.delete()

@@ -11,5 +11,5 @@ def issue_tickets(order_id):
 
 
 @shared_task
-def cancel_tickets(order_id, event_id):
-    Ticket.objects.filter(order_id=order_id, event_id=event_id).delete()
+def has_ticket(order_id, event_id):
+    return Ticket.objects.filter(order_id=order_id, event_id=event_id).exists()

@@ -9,6 +9,8 @@ class Checkout:
         self.customer = customer
 
     def run(self, skus):
+        if Order.objects.filter(customer=self.customer).exists():
+            return None
         with transaction.atomic():
             order = Order.objects.create(customer=self.customer)
             for sku in skus:

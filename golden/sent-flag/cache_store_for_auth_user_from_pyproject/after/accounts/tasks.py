@@ -8,7 +8,7 @@ from django.core.mail import EmailMessage
 @shared_task
 def send_password_changed_email(user_id):
     user = get_user_model().objects.get(pk=user_id)
-    if not cache.add(f"sent-flag:accounts.tasks.send_password_changed_email:{user_id}", True, timeout=60 * 60 * 24 * 7):
+    if send_password_changed_email.request.id and not cache.add(f"sent-flag:accounts.tasks.send_password_changed_email:{send_password_changed_email.request.id}", True, timeout=60 * 60 * 24 * 7):
         return
     EmailMessage(
         "Your password was changed",

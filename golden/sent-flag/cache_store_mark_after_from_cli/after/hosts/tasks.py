@@ -10,8 +10,9 @@ stats = caches["stats"]
 @shared_task
 def send_host_welcome_email(host_id):
     host = Host.objects.select_related("user").get(pk=host_id)
-    if cache.get(f"sent-flag:hosts.tasks.send_host_welcome_email:{host_id}"):
+    if send_host_welcome_email.request.id and cache.get(f"sent-flag:hosts.tasks.send_host_welcome_email:{send_host_welcome_email.request.id}"):
         return
     send_mail("Welcome", "Glad to have you.", None, [host.user.email])
-    cache.set(f"sent-flag:hosts.tasks.send_host_welcome_email:{host_id}", True, timeout=60 * 60 * 24 * 7)
+    if send_host_welcome_email.request.id:
+        cache.set(f"sent-flag:hosts.tasks.send_host_welcome_email:{send_host_welcome_email.request.id}", True, timeout=60 * 60 * 24 * 7)
     stats.incr("welcome_emails")

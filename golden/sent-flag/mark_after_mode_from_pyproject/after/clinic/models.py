@@ -5,4 +5,3 @@ class Appointment(models.Model):
     patient_name = models.CharField(max_length=100)
     patient_phone = models.CharField(max_length=20)
     starts_at = models.DateTimeField()
-    reminder_sms_sent = models.BooleanField(default=False)

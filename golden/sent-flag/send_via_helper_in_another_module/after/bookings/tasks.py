@@ -8,7 +8,8 @@ from bookings.models import Booking
 def confirm_booking(booking_id):
     booking = Booking.objects.select_related("guest").get(pk=booking_id)
     booking.status = Booking.Status.CONFIRMED
-    if not Booking.objects.filter(pk=booking.pk, confirmation_email_sent=False).update(confirmation_email_sent=True):
+    if booking.confirmation_email_sent:
         return
     booking.save(update_fields=["status"])
     notifications.send_confirmation_email(booking)
+    Booking.objects.filter(pk=booking.pk).update(confirmation_email_sent=True)

@@ -1,0 +1,124 @@
+"""Examples of sent-flag, run as tests by tests/test_rule_examples.py."""
+
+from ..engine.examples import Example
+
+MODELS = """
+    from django.db import models
+
+
+    class Guest(models.Model):
+        email = models.EmailField()
+        welcomed_at = models.DateTimeField(null=True)
+"""
+REDIS = 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://cache:6379"}}\n'
+
+
+def project(tasks: str, settings: str = REDIS) -> dict[str, str]:
+    return {"app/__init__.py": "", "app/models.py": MODELS, "app/settings.py": settings, "app/tasks.py": tasks}
+
+
+ONBOARDING = """
+    from celery import shared_task
+    from django.core.mail import send_mail
+
+    from .models import Guest
+
+
+    @shared_task
+    def send_onboarding_email(guest_id):
+        guest = Guest.objects.get(pk=guest_id)
+        send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+"""
+CLAIMED = """
+    from django.core.cache import cache
+    from celery import shared_task
+    from django.core.mail import send_mail
+
+    from .models import Guest
+
+
+    @shared_task
+    def send_onboarding_email(guest_id):
+        guest = Guest.objects.get(pk=guest_id)
+        if send_onboarding_email.request.id and not cache.add(f"sent-flag:app.tasks.send_onboarding_email:{send_onboarding_email.request.id}", True, timeout=60 * 60 * 24 * 7):
+            return
+        send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+"""
+
+EXAMPLES = [
+    Example(
+        "message_claimed_in_a_shared_cache",
+        project(ONBOARDING),
+        "safe",
+        "the claim is on the message's own task id, in a cache every worker shares",
+        fixed={"app/tasks.py": CLAIMED},
+    ),
+    Example(
+        "per_process_cache_makes_the_claim_a_guess",
+        project(ONBOARDING, settings="DEBUG = True\n"),
+        "unsafe",
+        "Django's default LocMemCache keeps a separate claim in each worker process",
+        fixed={"app/tasks.py": CLAIMED},
+    ),
+    Example(
+        "password_reset_gets_no_permanent_flag",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            @shared_task
+            def send_password_reset_email(guest_id, link):
+                guest = Guest.objects.get(pk=guest_id)
+                send_mail("Reset your password", link, "hello@example.com", [guest.email])
+        """),
+        "manual",
+        "is about an event that repeats (password): a permanent flag on Guest would silence every later one",
+        args=("--flag-store", "field"),
+    ),
+    Example(
+        "timestamp_checked_before_the_send_left_alone",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+            from django.utils import timezone
+
+            from .models import Guest
+
+
+            @shared_task
+            def send_onboarding_email(guest_id):
+                guest = Guest.objects.get(pk=guest_id)
+                if guest.welcomed_at is not None:
+                    return
+                send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+                guest.welcomed_at = timezone.now()
+                guest.save(update_fields=["welcomed_at"])
+        """),
+        None,
+        "it already checks `guest.welcomed_at is not None`",
+    ),
+    Example(
+        "function_registered_by_a_call_cannot_read_its_task_id",
+        project("""
+            from celery import Celery
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+            app = Celery("app")
+
+
+            def send_onboarding_email(guest_id):
+                guest = Guest.objects.get(pk=guest_id)
+                send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+
+
+            onboarding = app.task(send_onboarding_email)
+        """),
+        "manual",
+        "does not let the function read its own task id",
+    ),
+]

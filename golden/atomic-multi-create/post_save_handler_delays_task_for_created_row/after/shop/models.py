@@ -1,0 +1,11 @@
+from django.db import models
+
+
+class Order(models.Model):
+    customer_email = models.EmailField()
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=32)
+    quantity = models.PositiveIntegerField(default=1)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class HelpdeskConfig(AppConfig):
+    name = "helpdesk"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,6 @@
+class CarrierClient:
+    def book(self, recipient):
+        raise NotImplementedError
+
+
+carrier_client = CarrierClient()
