@@ -32,6 +32,8 @@ CELERY_TASK_DECORATORS = frozenset(
 )
 CELERY_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
 USER_BASES = frozenset({"AbstractUser", "AbstractBaseUser"})
+# Files that belong to a project's tests, not to what it runs: test modules, fixtures, factories.
+TEST_MODULE = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest|factories|tests|test_settings)\.py$")
 DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 _APP_LIKE = ("app", "celery", "celery_app")
 
@@ -776,18 +778,22 @@ class Project:
             return []
         return [m for m in self.all_models() if m.user_model]
 
-    def cache_backend(self) -> tuple[str, str] | None:
-        """(backend, where) of the default cache a settings module configures: `CACHES = {"default":
-        {"BACKEND": "..."}}`; None when no module sets one (Django then uses a LocMemCache per process)."""
+    def cache_backends(self) -> list[tuple[str, str, str]]:
+        """(backend, where, module) of the default cache each settings module configures: `CACHES =
+        {"default": {"BACKEND": "..."}}` ("" when computed); none found means Django's LocMemCache. Test
+        settings are left out: they configure the tests' cache, not the workers'."""
+        found = []
         for module in self.modules_mentioning("CACHES"):
+            if TEST_MODULE.search(self.source_of(module).path.as_posix()):
+                continue
             tree = self.tree(module)
             for node in tree.body if tree is not None else ():
                 if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict)):
                     continue
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if any(isinstance(t, ast.Name) and t.id == "CACHES" for t in targets):
-                    return _default_backend(node.value), f"{self.display(module)}:{node.lineno}"
-        return None
+                    found.append((_default_backend(node.value), f"{self.display(module)}:{node.lineno}", module))
+        return found
 
     def celery_settings(self) -> list[tuple[str, facts.Setting]]:
         """(module, setting) for every Celery setting written in the project."""

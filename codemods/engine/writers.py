@@ -11,11 +11,11 @@ Tests and test factories are left out: they fill fields to set up a case, not to
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .names import dotted
+from .project import TEST_MODULE
 
 if TYPE_CHECKING:
     from .project import Model, Project
@@ -29,7 +29,6 @@ READS = frozenset(
 )
 EMPTY = (None, "", 0, False)
 USER_INPUT = ("request.", "cleaned_data", "validated_data", "initial_data", ".POST", ".GET", ".data[")
-_TEST_FILE = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest|factories|tests)\.py$")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def attribute_writes(project: Project, attr: str, model: Model | None = None) ->
 
 
 def _test_module(project: Project, module: str) -> bool:
-    return bool(_TEST_FILE.search(project.source_of(module).path.as_posix()))
+    return bool(TEST_MODULE.search(project.source_of(module).path.as_posix()))
 
 
 def _row_copies(project: Project, model: Model) -> list[Write]:

@@ -9,6 +9,7 @@ marked right after the last send (mark-after: at least once).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from ..engine.project import Project, Task
@@ -17,6 +18,7 @@ from .sends import Sends
 
 CACHE = "\x00cache\x00"  # stands for the cache's local name in planned code, until the file's imports are known
 SHARED = ("redis", "memcache", "pylibmc", "databasecache", "db.databasecache")
+LOCAL_SETTINGS = re.compile(r"(^|[._])(dev|development|local|debug|ci)($|[._])")
 
 
 @dataclass(frozen=True)
@@ -100,17 +102,20 @@ def timeout_text(seconds: int) -> str:
     return str(seconds)
 
 
-def shared_cache(project: Project) -> str:
-    """Why the cache is not shared by every worker ("" when it is)."""
-    found = project.cache_backend()
-    if found is None:
-        return "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
-    backend, where = found
+def shared_cache(project: Project) -> tuple[str, str]:
+    """(the shared backend, "") when every worker sees the same cache, else ("", why not). Settings for
+    development or local runs may use a per-process cache when another settings module shares one."""
+    found = project.cache_backends()
+    if not found:
+        return "", "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
+    shared = [f for f in found if any(word in f[0].lower().replace("_", "") for word in SHARED)]
+    others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
+    if shared and not others:
+        return shared[0][0], ""
+    backend, where, _ = (others or found)[0]
     if not backend:
-        return f"the default cache's BACKEND ({where}) is computed, so whether workers share it cannot be read"
-    if not any(word in backend.lower().replace("_", "") for word in SHARED):
-        return f"the default cache is {backend} ({where}), which workers do not share"
-    return ""
+        return "", f"the default cache's BACKEND ({where}) is computed, so whether workers share it cannot be read"
+    return "", f"the default cache is {backend} ({where}), which workers do not share"
 
 
 def retries(view: FunctionView) -> bool:

@@ -92,11 +92,11 @@ class TaskCheck:
         placed, mode = placed
         check, mark, does = claim.message_code(reference, self.task, mode, claim.timeout_text(self.settings.timeout))
         plan = self._plan(placed, check, mark, mode, cache=True)
-        unsafe = [r for r in (claim.shared_cache(self.project), self._lost_by_a_claim(mode, placed), self._looped()) if r]
+        backend, unshared = claim.shared_cache(self.project)
+        unsafe = [r for r in (unshared, self._lost_by_a_claim(mode, placed), self._looped()) if r]
         message = self._message_text(what, does, placed, mode)
         if unsafe:
             return self.finding(message, Applicability.UNSAFE, "; ".join(unsafe), self.risk, plan)
-        backend = self.project.cache_backend()[0]
         reason = f"the claim is on the message's own task id, in a cache every worker shares ({backend}): a redelivery of this message stops, a new message still goes out"
         return self.finding(message, Applicability.SAFE, reason, self.risk, plan)
 
@@ -118,10 +118,12 @@ class TaskCheck:
         return placed, "mark-after" if claim.retries(self.view) or self._before_the_send(placed) else "claim-before"
 
     def _before_the_send(self, placed: claim.Placement) -> ast.Call | None:
-        """The first change between where the claim goes and the first send."""
+        """The first change between where the claim goes and the end of the sends: a call before the first
+        send, or a call that sends among other work (an import that mails when it is done)."""
         first_send = min((c.lineno, c.col_offset) for c in self.calls)
         start = (placed.block[placed.anchor].lineno, 0)
-        return next((c for c in self.view.calls() if start <= (c.lineno, c.col_offset) < first_send and self.sends.kind(self.view, c)), None)
+        before = next((c for c in self.view.calls() if start <= (c.lineno, c.col_offset) < first_send and self.sends.kind(self.view, c)), None)
+        return before or next((c for c in self.calls if self.sends.does_more_than_send(self.view, c)), None)
 
     def _lost_by_a_claim(self, mode: str, placed: claim.Placement) -> str:
         """What a run that dies after a claim-before and before the send would lose."""
@@ -132,8 +134,8 @@ class TaskCheck:
         call = self._before_the_send(placed)
         if call is not None:
             return (
-                f"at most once: {self.view.callee_text(call)}() (line {call.lineno}) comes between the claim and the send, so a run "
-                f"that dies there leaves it done and the message never sent; --flag-mode mark-after redoes both instead"
+                f"at most once: {self.view.callee_text(call)}() (line {call.lineno}) does more than send, after the claim, so a run "
+                f"that dies in it leaves that work half done and the message never sent; --flag-mode mark-after redoes it instead"
             )
         return ""
 

@@ -73,6 +73,13 @@ class Sends:
             return "effect"
         return ""
 
+    def does_more_than_send(self, view: FunctionView, call: ast.Call) -> bool:
+        """A call that reaches a send but is not one itself (by its name or the configuration), and also
+        changes something else: `load_excel_data(...)` that imports rows, then mails that it is done."""
+        if self.graph.kind(view, call) == "send" or self.names_send(view.reference(call) or "", view.imports):
+            return False
+        return any(r.kind not in HARMLESS and r.kind != "send" for t in self.graph.targets(view, call) for r in self.graph.reached(t))
+
     def sends(self, view: FunctionView) -> list[ast.Call]:
         """The task's own calls that send (the outermost call of a chain)."""
         return [c for c in view.calls() if self.kind(view, c) == "send" and not _inside_a_sending_call(view, c, self)]
