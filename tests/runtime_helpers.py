@@ -15,6 +15,7 @@ project copy as the working directory.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -29,6 +30,7 @@ PROJECT_SOURCE = TESTS_DIR / "djproject"
 SETTINGS_MODULE = "djproject.settings"
 RESULT_MARKER = "IDEMFIX-RESULT "
 TIMEOUT = 120
+MAX_RETRIES = 5  # retries `deliver` runs for one message before giving up
 
 
 def copy_project(dest: Path) -> Path:
@@ -95,25 +97,35 @@ def deliver(task: Any, *args: Any, crash_at: str | None = None, task_id: str | N
     message passes the same `task_id` again (a broker redelivers the message, id and all).
 
     Returns "ok"; "crash" when the armed crash point fired (the worker died after its side
-    effect, so the broker redelivers); or the name of the database error that refused the run
-    (an IntegrityError is the database stopping a duplicate, not the task being idempotent).
+    effect, so the broker redelivers); "retried" when the task asked for a retry and the retry (the
+    same task id, run again as a worker runs it) then ended; or the name of the database error that
+    refused the run (an IntegrityError is the database stopping a duplicate, not the task being
+    idempotent).
     Any other exception propagates and fails the scenario.
     """
+    from celery.exceptions import Retry
     from django.db import IntegrityError
 
     from djproject.faults import CRASH_ENV, InjectedCrash
 
     if crash_at:
         os.environ[CRASH_ENV] = crash_at
+    outcome = "ok"
     try:
-        task.apply_async(args=args, kwargs=kwargs, task_id=task_id)
+        send = functools.partial(task.apply_async, args=args, kwargs=kwargs, task_id=task_id)
+        for _ in range(MAX_RETRIES + 1):
+            try:
+                send()
+                break
+            except Retry as retry:  # a worker sends the retry message: same task id, retries + 1
+                send, outcome = retry.sig.apply_async, "retried"
     except InjectedCrash:
         return "crash"
     except IntegrityError:
         return "IntegrityError"
     finally:
         os.environ.pop(CRASH_ENV, None)
-    return "ok"
+    return outcome
 
 
 def duplicated(outcomes: list[str], rows: int) -> bool:

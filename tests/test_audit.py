@@ -192,3 +192,41 @@ def test_sarif_is_valid_sarif_2_1_0_for_code_scanning(monkeypatch):
     broken = dict(log, version="9")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft7Validator(schema).validate(broken)
+
+
+def test_a_rule_finding_the_function_safe_does_not_hide_another_rule_at_the_same_line(tmp_path, monkeypatch):
+    """atomic-multi-create leaves `grant` alone (its two writes are on separate paths), but the create
+    still repeats: the finding keeps create-to-get-or-create's words and the audit's risk."""
+    root = write_tree(tmp_path / "p", {
+        "badges/__init__.py": "",
+        "badges/models.py": """
+            from django.db import models
+
+            class Badge(models.Model):
+                user_id = models.IntegerField()
+                kind = models.CharField(max_length=20)
+        """,
+        "badges/services.py": """
+            from .models import Badge
+
+            class BadgeService:
+                @staticmethod
+                def grant(user_id, kind, repeatable):
+                    if repeatable:
+                        return Badge.objects.create(user_id=user_id, kind=kind)
+                    return Badge.objects.get_or_create(user_id=user_id, kind=kind)[0]
+        """,
+        "badges/tasks.py": """
+            from celery import shared_task
+            from .services import BadgeService
+
+            @shared_task
+            def grant_badge(user_id, kind):
+                BadgeService.grant(user_id, kind, kind == "streak")
+        """,
+    })
+    result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
+    [task] = json.loads(result.stdout)["tasks"]
+    [create] = [f for f in task["findings"] if f["line"] == 7]
+    assert (create["rule"], create["risk"], create["applicability"]) == ("create-to-get-or-create", "moderate", "manual")
+    assert create["message"].startswith("Badge.objects.create() creates a row")

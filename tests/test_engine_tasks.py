@@ -205,3 +205,28 @@ def test_wrapper_used_in_a_file_that_never_says_task(make_project):
         """,
     })
     assert task_names(project) == ["close_month"]
+
+
+def test_task_names_start_at_the_outermost_package_as_celery_names_them(make_project):
+    """backend/src/ is a sys.path entry, not a package: Celery calls the task shop.tasks.ship, and so do we;
+    a folder with no __init__.py at all keeps the name from the run's folder."""
+    project = make_project({
+        "backend/src/shop/__init__.py": "",
+        "backend/src/shop/orders/__init__.py": "",
+        "backend/src/shop/orders/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def ship(): pass
+
+            @shared_task(name="orders.refund")
+            def refund(): pass
+        """,
+        "scripts/jobs.py": """
+            from celery import shared_task
+
+            @shared_task
+            def nightly(): pass
+        """,
+    })
+    assert sorted(t.name for t in project.tasks) == ["orders.refund", "scripts.jobs.nightly", "shop.orders.tasks.ship"]

@@ -65,6 +65,21 @@ def scenario_welcome(deliveries: list[list[str]]) -> dict:
     }
 
 
+def scenario_checklist(deliveries: list[list[str]]) -> dict:
+    """In the driver process: deliver the checklist task once per (armed fault, message id) entry; the
+    fault "checklist" makes the mail server drop the first attempt, which the task retries."""
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+
+    from onboarding import tasks
+    from onboarding.models import Host
+
+    user = get_user_model().objects.create_user("ines", email="ines@example.com", password=SIGNUP_PASSWORD)
+    host = Host.objects.create(user=user, display_name="Ines")
+    outcomes = [deliver(tasks.send_host_checklist_email, host.pk, crash_at=fault or None, task_id=i) for fault, i in deliveries]
+    return {"outcomes": outcomes, "emails": len(getattr(mail, "outbox", []))}
+
+
 def redelivered(first: str) -> list[list[str]]:
     """`first`, then the same message again."""
     return [[first, "message-1"], ["clean", "message-1"]]
@@ -193,3 +208,27 @@ def test_mark_after_is_at_least_once_a_crash_before_the_send_still_sends(request
     assert report["outcomes"] == ["crash", "ok"]
     assert report["emails"] == 1
     assert report["works"] == [True]
+
+
+def checklist(project, deliveries, tmp_path):
+    return run_scenario(project, scenario_checklist, deliveries, db=tmp_path / "db.sqlite3")
+
+
+@pytest.mark.parametrize("mode", ["unpatched", "message_claim"])
+def test_a_retried_send_still_sends_once(request, tmp_path, mode):
+    """The checklist task hands itself to a helper that retries a dropped connection, and a retry keeps
+    the task id: the rule sees the retry through the helper and marks after the send, so the retry sends."""
+    report = checklist(request.getfixturevalue(mode), [["checklist", "message-1"]], tmp_path)
+    assert report == {"outcomes": ["retried"], "emails": 1}
+
+
+@pytest.mark.parametrize("first", ["", "after_checklist"])
+def test_a_redelivered_checklist_is_sent_once(message_claim, tmp_path, first):
+    report = checklist(message_claim, [[first, "message-1"], ["", "message-1"]], tmp_path)
+    assert report["emails"] == 1, report
+
+
+def test_a_claim_before_a_retried_send_would_silence_it(claim_before, tmp_path):
+    """Why the rule does not pick claim-before here: forced, the retry finds its own claim and returns."""
+    report = checklist(claim_before, [["checklist", "message-1"]], tmp_path)
+    assert report == {"outcomes": ["retried"], "emails": 0}

@@ -28,6 +28,7 @@ FINDS_ONE_ROW = frozenset(
         "filter.last", "filter.exists", "filter.aexists", "filter.afirst", "filter.alast", "filter.get",
     }
 )
+FINDS_OR_MAKES = frozenset({"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
 # Rows a project adds one of per event, run or attempt: a second run is meant to add another.
 APPEND_ONLY = re.compile(
     r"(Log|Logs|Entry|Event|Events|History|Histories|Audit|AuditLog|Attempt|Attempts|Trail|Version|Versions|Revision|"
@@ -145,6 +146,9 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
             f"{model.name} rows look appended on purpose (one per run, event or attempt): a redelivery adds one more. "
             f"If that is wrong, record the task's id on the row and look it up by that"
         )
+    beside = _finds_or_creates_in_the_other_branch(project, view, call, model)
+    if beside:
+        return Refusal(beside)
     guessed = _by_project_lookups(project, model, values)
     if guessed is not None:
         return guessed
@@ -303,6 +307,26 @@ def _by_project_lookups(project: Project, model: Model, values: _Values) -> Iden
     if added:
         reason += f", and the task's own arguments ({', '.join(added)}) stay in the lookup"
     return Identity(kwargs, Applicability.UNSAFE, reason, _constraint_advice(model, list(stated)))
+
+
+def _finds_or_creates_in_the_other_branch(project: Project, view: FunctionView, call: ast.Call, model: Model) -> str:
+    """`if repeatable: create(...) else: get_or_create(...)`: the code already chose, per case, between a
+    new row and the existing one, so a lookup here would undo that choice."""
+    for lookup in view.function.lookups:
+        if lookup.method.split(".")[0] not in FINDS_OR_MAKES:
+            continue
+        named = project.model_of(view.key.module, lookup.receiver)
+        if named is None or (named.module, named.name) != (model.module, model.name):
+            continue
+        for other in view.calls():
+            if other.lineno == lookup.line and isinstance(other.func, ast.Attribute) and other.func.attr == lookup.method:
+                branch = view.branches_apart(call, other)
+                if branch is not None:
+                    return (
+                        f"the other branch of the `if` on line {branch.lineno} finds or creates {model.name} with "
+                        f"{lookup.method}() (line {lookup.line}), so this branch makes a new row on purpose"
+                    )
+    return ""
 
 
 def _no_identity(model: Model) -> str:

@@ -209,4 +209,22 @@ EXAMPLES = [
         None,
         "already guarded by `if existing is None`",
     ),
+    Example(
+        "new_row_on_purpose_beside_get_or_create_left_to_a_person",
+        project("""
+            from celery import shared_task
+
+            from .models import Transfer
+
+
+            @shared_task
+            def move(account_id, reference, amount, split):
+                if split:
+                    Transfer.objects.create(account_id=account_id, reference=reference, amount=amount)
+                else:
+                    Transfer.objects.get_or_create(account_id=account_id, reference=reference, defaults={"amount": amount})
+        """),
+        "manual",
+        "the other branch of the `if` on line 8 finds or creates Transfer with get_or_create() (line 11), so this branch makes a new row on purpose",
+    ),
 ]

@@ -10,6 +10,7 @@ Risk levels follow how teams sort tasks by hand before turning on acks_late:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from . import facts
@@ -60,10 +61,11 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             if finding is None:
                 continue
             site = (key.module, effect.line)
-            for rule_finding in by_site.get(site, []):
+            if site in by_site:
                 claimed.add(site)
-                _merge(finding, rule_finding)
-            findings.append(finding)
+                findings.extend(_merged(finding, by_site[site]))
+            else:
+                findings.append(finding)
         for line in lines_by_module.get(key.module, ()):
             if function.line <= line <= function.end_line and (key.module, line) not in claimed:
                 claimed.add((key.module, line))
@@ -92,6 +94,18 @@ def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
             seen.add(key)
             unique.append(finding)
     return unique
+
+
+def _merged(finding: AuditFinding, rule_findings: list[Finding]) -> list[AuditFinding]:
+    """The effect once per rule that leaves it to fix; one rule finding the site already safe lowers it
+    only when no other rule there says it still repeats."""
+    open_findings = [f for f in rule_findings if f.status != "ok"]
+    merged = []
+    for rule_finding in open_findings or rule_findings[:1]:
+        copy = dataclasses.replace(finding)
+        _merge(copy, rule_finding)
+        merged.append(copy)
+    return merged
 
 
 def _merge(finding: AuditFinding, rule_finding: Finding) -> None:

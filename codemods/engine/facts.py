@@ -124,6 +124,7 @@ class Class:
     managers: list[str]
     abstract: bool = False
     meta: dict[str, object] = field(default_factory=dict)  # literal Meta options rules read: proxy, managed
+    attributes: tuple[str, ...] = ()  # names the class body assigns: autoretry_for, max_retries, ...
 
 
 @dataclass

@@ -493,6 +493,10 @@ class Project:
                     pending.append(FunctionKey(symbol.module, symbol.name))
         return order
 
+    def class_sets(self, module: str, name: str, attribute: str) -> bool:
+        """The class or one of its project base classes assigns `attribute` in its body."""
+        return any(attribute in self.cls(key).attributes for key in self.mro(module, name))
+
     def external_bases(self, module: str, name: str) -> set[str]:
         """Dotted names of the non-project classes anywhere in the class's ancestry."""
         found: set[str] = set()
@@ -570,13 +574,13 @@ class Project:
                 for decorator in function.decorators:
                     if self.is_task_decorator(summary.name, decorator.target):
                         key = FunctionKey(summary.name, function.qualname)
-                        name = str(decorator.options.get("name") or f"{summary.name}.{function.name}")
+                        name = str(decorator.options.get("name") or f"{self.import_name(summary.name)}.{function.name}")
                         tasks[key] = Task(key, name, self.display(summary.name), function.line, "@" + decorator.target)
                         break
             for cls in summary.classes.values():
                 if "run" in cls.methods and self._is_task_class(summary.name, cls.name):
                     key = FunctionKey(summary.name, f"{cls.name}.run")
-                    tasks[key] = Task(key, f"{summary.name}.{cls.name}", self.display(summary.name), cls.line, "Task subclass")
+                    tasks[key] = Task(key, f"{self.import_name(summary.name)}.{cls.name}", self.display(summary.name), cls.line, "Task subclass")
             for callee, registered in summary.registrations:
                 if not (self.is_task_decorator(summary.name, callee) or callee.endswith(".register_task")):
                     continue
@@ -587,9 +591,19 @@ class Project:
                     key = FunctionKey(symbol.module, symbol.name)
                     function = self.function(key)
                     if function and key not in tasks:
-                        name = f"{symbol.module}.{symbol.name.split('.')[0]}"
+                        name = f"{self.import_name(symbol.module)}.{symbol.name.split('.')[0]}"
                         tasks[key] = Task(key, name, self.display(symbol.module), function.line, f"{callee}({registered})")
         return sorted(tasks.values(), key=lambda t: (t.path, t.line))
+
+    def import_name(self, module: str) -> str:
+        """The name the module is imported by, as Celery names its tasks: from the outermost folder of an
+        unbroken chain of packages (`backend/src/shop/tasks.py` -> `shop.tasks` when only shop/ has an
+        __init__.py); the name from the run's folder when no folder above the file is a package."""
+        parts = module.split(".")
+        start = len(parts) - 1
+        while start > 0 and (file := self._files.get(".".join(parts[:start]))) is not None and file.is_package:
+            start -= 1
+        return ".".join(parts[start:]) if start < len(parts) - 1 else module
 
     # --- reachability -------------------------------------------------------------------------
 

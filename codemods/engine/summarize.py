@@ -200,6 +200,7 @@ class _Summarizer:
         constraints: list[facts.Constraint] = []
         managers: list[str] = []
         meta: dict[str, object] = {}
+        attributes: list[str] = []
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[stmt.name] = self._function(stmt, f"{qualname}.{stmt.name}")
@@ -207,6 +208,7 @@ class _Summarizer:
                 meta, constraints = self._meta(stmt)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                attributes.extend(t.id for t in targets if isinstance(t, ast.Name))
                 if len(targets) != 1 or not isinstance(targets[0], ast.Name) or stmt.value is None:
                     continue
                 name = targets[0].id
@@ -233,6 +235,7 @@ class _Summarizer:
             managers=managers,
             abstract=meta.get("abstract") is True,
             meta={k: v for k, v in meta.items() if k in META_OPTIONS},
+            attributes=tuple(attributes),
         )
 
     def _field(self, name: str, kind: str, call: ast.Call) -> facts.ModelField:

@@ -177,6 +177,26 @@ class FunctionView:
             chain.append(node)
         return chain
 
+    def branches_apart(self, first: ast.AST, second: ast.AST) -> ast.If | None:
+        """The `if` that keeps one run from reaching both: one node in its body and the other in its else,
+        or one in a branch that ends in return/raise and the other after the `if`."""
+        first_chain, second_chain = [first, *self.ancestors(first)], [second, *self.ancestors(second)]
+        for child, owner in zip(first_chain, first_chain[1:]):
+            if owner in second_chain:
+                if not isinstance(owner, ast.If):
+                    break
+                other = second_chain[second_chain.index(owner) - 1]
+                sides = {"body" if c in owner.body else "orelse" if c in owner.orelse else "test" for c in (child, other)}
+                return owner if sides == {"body", "orelse"} else None
+        for inside, outside in ((first_chain, second_chain), (second_chain, first_chain)):
+            for child, owner in zip(inside, inside[1:]):
+                branch = owner.body if isinstance(owner, ast.If) and child in owner.body else None
+                if branch and isinstance(branch[-1], (ast.Return, ast.Raise)) and owner in self.blocks:
+                    _, block, index = self.blocks[owner]
+                    if any(statement in outside for statement in block[index + 1 :]):
+                        return owner
+        return None
+
     def scope_of(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef:
         return next((a for a in self.ancestors(node) if isinstance(a, FUNCTIONS)), self.node)
 

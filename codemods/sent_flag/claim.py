@@ -17,7 +17,8 @@ from ..engine.view import FunctionView, names_in, store_names
 from .sends import Sends
 
 CACHE = "\x00cache\x00"  # stands for the cache's local name in planned code, until the file's imports are known
-SHARED = ("redis", "memcache", "pylibmc", "databasecache", "db.databasecache")
+SHARED = re.compile(r"redis|memcached|pylibmc|pymemcache|\.db\.databasecache$", re.IGNORECASE)
+PER_PROCESS = re.compile(r"locmem|dummy|filebased", re.IGNORECASE)  # filebased: shared on one machine only
 LOCAL_SETTINGS = re.compile(r"(^|[._])(dev|development|local|debug|ci)($|[._])")
 
 
@@ -108,7 +109,7 @@ def shared_cache(project: Project) -> tuple[str, str]:
     found = project.cache_backends()
     if not found:
         return "", "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
-    shared = [f for f in found if any(word in f[0].lower().replace("_", "") for word in SHARED)]
+    shared = [f for f in found if SHARED.search(f[0]) and not PER_PROCESS.search(f[0])]
     others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
     if shared and not others:
         return shared[0][0], ""
@@ -116,13 +117,6 @@ def shared_cache(project: Project) -> tuple[str, str]:
     if not backend:
         return "", f"the default cache's BACKEND ({where}) is computed, so whether workers share it cannot be read"
     return "", f"the default cache is {backend} ({where}), which workers do not share"
-
-
-def retries(view: FunctionView) -> bool:
-    """The task retries on errors (a retry keeps the task id): autoretry_for / max_retries, or self.retry()."""
-    if any({"autoretry_for", "retry_backoff"} & set(d.keywords) for d in view.function.decorators):
-        return True
-    return any(isinstance(c.func, ast.Attribute) and c.func.attr == "retry" and view.segment(c.func.value) == "self" for c in view.calls())
 
 
 def early_exit(project: Project, view: FunctionView, block: list[ast.stmt], anchor: int) -> str:

@@ -14,7 +14,7 @@ import ast
 from ..engine.levels import Applicability, Risk
 from ..engine.project import FunctionKey, Model, Project, Task
 from ..engine.rules import Finding, Options, money_risk
-from . import claim, field
+from . import claim, field, retries
 from .sends import ONE_TIME, RESEND, Sends, callee, describe, snake
 from .settings import Settings, read_settings
 
@@ -103,19 +103,27 @@ class TaskCheck:
     def _placed(self, block: list[ast.stmt], start: int) -> tuple[claim.Placement, str] | str:
         """Where the claim goes, and the mode: the one asked for, else claim-before when nothing but the send
         follows the claim, mark-after when a change comes first or the task retries (so a run that dies
-        before the send redoes it all rather than losing the message)."""
+        before the send redoes it all rather than losing the message). A mark is refused when a retry
+        can start after it: the retry would find the mark and stop."""
         placed = claim.place(self.view, self.sends, self.view.calls(), block, start, "mark-after")
         if isinstance(placed, str) and not self.settings.mode_chosen:
             placed = claim.place(self.view, self.sends, self.view.calls(), block, start, "claim-before")
             return placed if isinstance(placed, str) else (placed, "claim-before")
         if isinstance(placed, str):
             return placed
-        if self.settings.mode_chosen:
-            mode = self.settings.mode
-            if mode == "claim-before":
-                return claim.place(self.view, self.sends, self.view.calls(), block, start, mode), mode
-            return placed, mode
-        return placed, "mark-after" if claim.retries(self.view) or self._before_the_send(placed) else "claim-before"
+        if self.settings.mode_chosen and self.settings.mode == "claim-before":
+            return claim.place(self.view, self.sends, self.view.calls(), block, start, "claim-before"), "claim-before"
+        chosen = self.settings.mode_chosen or retries.retries(self.project, self.view, self.task) or self._before_the_send(placed)
+        if not chosen:
+            return placed, "claim-before"
+        last = placed.block[placed.last]
+        retried = retries.retried_after(self.project, self.view, self.task, (last.end_lineno, last.end_col_offset))
+        if retried:
+            return (
+                f"{retried}: a retry keeps the task id, so a mark set after line {last.end_lineno} would stop it at the check "
+                f"before it does what it was retried for; set the mark only where the send is known to have succeeded"
+            )
+        return placed, "mark-after"
 
     def _before_the_send(self, placed: claim.Placement) -> ast.Call | None:
         """The first change between where the claim goes and the end of the sends: a call before the first
@@ -129,8 +137,9 @@ class TaskCheck:
         """What a run that dies after a claim-before and before the send would lose."""
         if mode != "claim-before":
             return ""
-        if claim.retries(self.view):
-            return "the task retries on errors and a retry keeps its task id, so a retry after the claim returns without sending; use --flag-mode mark-after"
+        retried = retries.retries(self.project, self.view, self.task)
+        if retried:
+            return f"{retried}, and a retry keeps the task id, so a retry after the claim returns without sending; use --flag-mode mark-after"
         call = self._before_the_send(placed)
         if call is not None:
             return (

@@ -44,6 +44,59 @@ CLAIMED = """
             return
         send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
 """
+RETRIED_IN_A_HELPER = """
+    from contextlib import contextmanager
+    from smtplib import SMTPServerDisconnected
+
+    from celery import shared_task
+    from django.core.mail import send_mail
+
+    from .models import Guest
+
+
+    @contextmanager
+    def retried_on_disconnect(task):
+        try:
+            yield
+        except SMTPServerDisconnected as error:
+            raise task.retry(exc=error, countdown=60)
+
+
+    @shared_task(bind=True)
+    def send_onboarding_email(self, guest_id):
+        guest = Guest.objects.get(pk=guest_id)
+        with retried_on_disconnect(self):
+            send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+"""
+RETRIED_IN_A_HELPER_MARKED = """
+    from django.core.cache import cache
+    from contextlib import contextmanager
+    from smtplib import SMTPServerDisconnected
+
+    from celery import shared_task
+    from django.core.mail import send_mail
+
+    from .models import Guest
+
+
+    @contextmanager
+    def retried_on_disconnect(task):
+        try:
+            yield
+        except SMTPServerDisconnected as error:
+            raise task.retry(exc=error, countdown=60)
+
+
+    @shared_task(bind=True)
+    def send_onboarding_email(self, guest_id):
+        guest = Guest.objects.get(pk=guest_id)
+        if self.request.id and cache.get(f"sent-flag:app.tasks.send_onboarding_email:{self.request.id}"):
+            return
+        with retried_on_disconnect(self):
+            send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+        if self.request.id:
+            cache.set(f"sent-flag:app.tasks.send_onboarding_email:{self.request.id}", True, timeout=60 * 60 * 24 * 7)
+"""
 
 EXAMPLES = [
     Example(
@@ -58,6 +111,39 @@ EXAMPLES = [
         project(ONBOARDING, settings="DEBUG = True\n"),
         "unsafe",
         "Django's default LocMemCache keeps a separate claim in each worker process",
+        fixed={"app/tasks.py": CLAIMED},
+    ),
+    Example(
+        "retry_in_a_helper_the_task_is_handed_to_marks_after_the_send",
+        project(RETRIED_IN_A_HELPER),
+        "safe",
+        "the claim is on the message's own task id",
+        fixed={"app/tasks.py": RETRIED_IN_A_HELPER_MARKED},
+    ),
+    Example(
+        "retry_after_the_send_left_to_a_person",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            @shared_task(bind=True, max_retries=5)
+            def send_onboarding_email(self, guest_id):
+                guest = Guest.objects.get(pk=guest_id)
+                delivered = send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email], fail_silently=True)
+                if not delivered:
+                    self.retry(countdown=60)
+        """),
+        "manual",
+        "it calls self.retry() (line 12): a retry keeps the task id, so a mark set after line 10 would stop it at the check",
+    ),
+    Example(
+        "locmem_cache_in_settings_is_per_process",
+        project(ONBOARDING, settings='CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}\n'),
+        "unsafe",
+        "the default cache is django.core.cache.backends.locmem.LocMemCache (app/settings.py:1), which workers do not share",
         fixed={"app/tasks.py": CLAIMED},
     ),
     Example(

@@ -16,3 +16,12 @@ class InjectedCrash(RuntimeError):
 def crash_point(name: str) -> None:
     if name in os.environ.get(CRASH_ENV, "").split(","):
         raise InjectedCrash(f"injected crash at {name}")
+
+
+def disconnect_point(name: str, retries: int) -> None:
+    """A mail server that drops the first attempt when IDEMFIX_CRASH names this point: the task's own
+    retry (which keeps the task id) must then send."""
+    from smtplib import SMTPServerDisconnected
+
+    if name in os.environ.get(CRASH_ENV, "").split(",") and retries == 0:
+        raise SMTPServerDisconnected(f"injected disconnect at {name}")
