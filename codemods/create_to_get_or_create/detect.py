@@ -274,11 +274,12 @@ def _by_override(model: Model, values: _Values, override: list[str]) -> Identity
 def _by_project_lookups(project: Project, model: Model, values: _Values) -> Identity | Refusal | None:
     """A guess: the fields the project's own queries find this model's rows by, when the call passes all
     of them with reproducible values and keeps every task argument in the lookup."""
+    candidates = [(key, lookup) for key, lookup in project.lookups_of(model) if lookup.method in FINDS_ONE_ROW]
+    if not candidates or values.splat:
+        return None
     keep = values.task_arguments()
     best = looped = None
-    for key, lookup in project.lookups_of(model):
-        if lookup.method not in FINDS_ONE_ROW:
-            continue
+    for key, lookup in candidates:
         found = tuple(dict.fromkeys(_field(model, name) for name in lookup.fields))
         fields = found + tuple(f for f in values.by_field if f in keep and f not in found)  # no task argument left out
         if not found or not values.covers(fields) or values.splat:

@@ -80,7 +80,7 @@ class Function:
     line: int  # of the `def`
     end_line: int
     decorators: list[Decorator]
-    calls: list[str]  # call references, see summarize._call_reference
+    calls: list[str]  # call references, see names.call_reference
     refs: list[str]  # dotted names read in the body that might be task decorators
     creates: list[CreateSite]
     effects: list[Effect] = field(default_factory=list)

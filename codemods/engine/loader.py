@@ -33,7 +33,7 @@ def _engine_digest() -> str:
     """Summaries depend on the code that makes them: any change to it invalidates the cache."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("facts.py", "summarize.py", "effects.py", "loader.py", "celery_settings.py", "names.py", "source.py", "values.py", "walk.py"):
+    for name in ("facts.py", "summarize.py", "summarize_creates.py", "summarize_models.py", "effects.py", "loader.py", "celery_settings.py", "names.py", "source.py", "values.py", "walk.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 

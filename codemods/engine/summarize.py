@@ -8,23 +8,21 @@ with Django model fields and constraints, Celery apps and task registrations.
 from __future__ import annotations
 
 import ast
-import re
 
 from . import celery_settings, effects, facts
 from .names import call_reference, dotted
 from .source import SourceText, decode, suppressions
 from .values import VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
-from .walk import CHILD_FIELDS, child_nodes, walk
+from .summarize_creates import LOOPS, CreateFacts, is_atomic, names_in
+from .summarize_models import ModelFacts
+from .walk import CHILD_FIELDS, child_nodes
 
 TASK_DECORATOR_NAMES = frozenset({"shared_task", "task", "periodic_task"})
-QUERY_METHODS = frozenset({"exists", "filter", "count", "first", "last", "get", "exclude"})
 # Queries whose keywords name the fields that find a row: how the project itself identifies a model's rows.
 LOOKUP_METHODS = frozenset({"filter", "get", "aget", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"})
 # Chained queryset calls between a manager and a lookup: `Payout.objects.select_related("a").filter(...)`.
 CHAIN_METHODS = frozenset({"select_related", "prefetch_related", "using", "all", "only", "defer", "order_by", "select_for_update", "filter", "exclude", "db_manager"})
-META_OPTIONS = frozenset({"abstract", "proxy", "managed"})  # the Meta options rules read
 MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"})
-_UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 
 
 def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> facts.Module:
@@ -34,7 +32,7 @@ def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> f
     return _Summarizer(tree, text, path, module_name, is_package).run()
 
 
-class _Summarizer:
+class _Summarizer(ModelFacts):
     def __init__(self, tree: ast.Module, text: str, path: str, module_name: str, is_package: bool):
         self.tree = tree
         self.used_names: set[str] = set()  # every name the module reads or binds (see `_free_name`)
@@ -191,95 +189,6 @@ class _Summarizer:
             number += 1
         return f"_created{number}"
 
-    # --- classes and Django models ------------------------------------------------------------
-
-    def _class(self, node: ast.ClassDef, prefix: str = "") -> facts.Class:
-        qualname = prefix + node.name
-        methods: dict[str, facts.Function] = {}
-        fields: dict[str, facts.ModelField] = {}
-        constraints: list[facts.Constraint] = []
-        managers: list[str] = []
-        meta: dict[str, object] = {}
-        attributes: list[str] = []
-        for stmt in node.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                methods[stmt.name] = self._function(stmt, f"{qualname}.{stmt.name}")
-            elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-                meta, constraints = self._meta(stmt)
-            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                attributes.extend(t.id for t in targets if isinstance(t, ast.Name))
-                if len(targets) != 1 or not isinstance(targets[0], ast.Name) or stmt.value is None:
-                    continue
-                name = targets[0].id
-                value = stmt.value
-                if not isinstance(value, ast.Call):
-                    continue
-                callee = dotted(value.func) or ""
-                kind = callee.rsplit(".", 1)[-1]
-                if kind.endswith("Field") or kind in {"ForeignKey", "ForeignObject", "ParentalKey"}:
-                    fields[name] = self._field(name, kind, value)
-                elif kind.endswith("Manager") or kind == "as_manager" or _is_from_queryset(value):
-                    managers.append(name)
-        for field in fields.values():
-            if field.unique or field.primary_key:
-                constraints.append(facts.Constraint((field.name,), f"{field.name} (unique=True)", origin="unique"))
-        return facts.Class(
-            name=node.name,
-            qualname=qualname,
-            line=node.lineno,
-            bases=[d for d in (dotted(b) for b in node.bases) if d],
-            methods=methods,
-            fields=fields,
-            constraints=constraints,
-            managers=managers,
-            abstract=meta.get("abstract") is True,
-            meta={k: v for k, v in meta.items() if k in META_OPTIONS},
-            attributes=tuple(attributes),
-        )
-
-    def _field(self, name: str, kind: str, call: ast.Call) -> facts.ModelField:
-        options = {k.arg: k.value for k in call.keywords if k.arg}
-        target = call.args[0] if call.args else options.get("to")
-        target_name = ""
-        if isinstance(target, ast.Constant) and isinstance(target.value, str):
-            target_name = target.value
-        elif target is not None:
-            target_name = dotted(target) or ""
-        related = options.get("related_name")
-        return facts.ModelField(
-            name=name,
-            kind=kind,
-            target=target_name if kind in {"ForeignKey", "OneToOneField", "ParentalKey", "ManyToManyField"} else "",
-            unique=_is_true(options.get("unique")) or kind == "OneToOneField",
-            primary_key=_is_true(options.get("primary_key")),
-            related_name=related.value if isinstance(related, ast.Constant) and isinstance(related.value, str) else "",
-            null=_is_true(options.get("null")),
-            default=self.segment(options["default"]) if "default" in options else None,
-        )
-
-    def _meta(self, meta: ast.ClassDef) -> tuple[dict[str, object], list[facts.Constraint]]:
-        """The literal options of `class Meta` and its unique constraints."""
-        options: dict[str, object] = {}
-        constraints: list[facts.Constraint] = []
-        for stmt in meta.body:
-            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
-                continue
-            target = stmt.targets[0]
-            if not isinstance(target, ast.Name):
-                continue
-            if isinstance(stmt.value, ast.Constant):
-                options[target.id] = stmt.value.value
-            if target.id == "unique_together":
-                for group in _unique_together(stmt.value):
-                    constraints.append(facts.Constraint(group, "unique_together " + repr(group), origin="unique_together"))
-            elif target.id == "constraints" and isinstance(stmt.value, (ast.List, ast.Tuple)):
-                for item in stmt.value.elts:
-                    constraint = _unique_constraint(item)
-                    if constraint:
-                        constraints.append(constraint)
-        return options, constraints
-
     # --- functions ----------------------------------------------------------------------------
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> facts.Function:
@@ -295,7 +204,7 @@ class _Summarizer:
             refs=analysis.refs,
             creates=analysis.creates,
             effects=analysis.effects,
-            atomic=any(map(_is_atomic, decorators)),
+            atomic=any(map(is_atomic, decorators)),
             is_async=isinstance(node, ast.AsyncFunctionDef),
             suppressed=self.suppressions.get(node.lineno, frozenset()),
             first_line=min([d.lineno for d in decorators] + [node.lineno]),
@@ -310,58 +219,6 @@ class _Summarizer:
 
     def comment_only(self, line: int) -> bool:
         return self.source.comment_only(line)
-
-
-def _is_true(node) -> bool:
-    return isinstance(node, ast.Constant) and node.value is True
-
-
-def _is_from_queryset(call: ast.Call) -> bool:
-    return isinstance(call.func, ast.Call) and (dotted(call.func.func) or "").endswith("from_queryset")
-
-
-def _strings(node) -> tuple[str, ...] | None:
-    if isinstance(node, (ast.List, ast.Tuple)) and all(
-        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
-    ):
-        return tuple(e.value for e in node.elts)
-    return None
-
-
-def _unique_together(node) -> list[tuple[str, ...]]:
-    flat = _strings(node)
-    if flat is not None:
-        return [flat] if flat else []
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return [group for group in (_strings(e) for e in node.elts) if group]
-    return []
-
-
-def _unique_constraint(node) -> facts.Constraint | None:
-    if not isinstance(node, ast.Call) or (dotted(node.func) or "").rsplit(".", 1)[-1] != "UniqueConstraint":
-        return None
-    options = {k.arg: k.value for k in node.keywords if k.arg}
-    fields = _strings(options.get("fields"))
-    if not fields:
-        return None
-    name = options.get("name")
-    return facts.Constraint(
-        fields=fields,
-        name=name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "",
-        conditional="condition" in options,
-        condition_fields=_q_fields(options.get("condition")),
-    )
-
-
-def _q_fields(node) -> tuple[str, ...]:
-    """Field names a `Q(status="open") & ~Q(kind__in=...)` condition reads."""
-    if node is None:
-        return ()
-    names = []
-    for child in walk(node):
-        if isinstance(child, ast.keyword) and child.arg:
-            names.append(child.arg.split("__")[0])
-    return tuple(dict.fromkeys(names))
 
 
 def _decorator(node: ast.expr) -> facts.Decorator | None:
@@ -406,18 +263,6 @@ def _lookup(call: ast.Call, then: str) -> facts.Lookup | None:
     return facts.Lookup(call.lineno, receiver, node.attr, method, fields)
 
 
-def _is_literal(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
-        return True
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return all(_is_literal(e) for e in node.elts)
-    name = dotted(node)
-    # References to constants: PENDING, Status.PENDING, Payout.Status.PENDING
-    return bool(name) and bool(_UPPER_CONSTANT.match(name.rsplit(".", 1)[-1]))
-
-
 def _assignments(nodes: list[ast.AST]) -> list[tuple[list[ast.expr], ast.expr]]:
     """(targets, value) of each assignment that has a value."""
     found = []
@@ -427,10 +272,6 @@ def _assignments(nodes: list[ast.AST]) -> list[tuple[list[ast.expr], ast.expr]]:
         elif node.value is not None:  # AnnAssign, AugAssign, NamedExpr
             found.append(([node.target], node.value))
     return found
-
-
-def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in walk(node) if n.__class__ is ast.Name}
 
 
 class _StatementFields(dict):
@@ -573,11 +414,9 @@ _VALUE_OF_PART = frozenset({ast.Attribute, ast.Subscript, ast.Starred, ast.Forma
 _VALUE_OF_PARTS = frozenset(
     {ast.JoinedStr, ast.BinOp, ast.BoolOp, ast.IfExp, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Compare}
 )
-_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-_EARLY_EXITS = (ast.Return, ast.Raise, ast.Continue)
 
 
-class _FunctionAnalysis:
+class _FunctionAnalysis(CreateFacts):
     """Calls, task-decorator references and ORM creates of one function (nested defs included)."""
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, module: _Summarizer):
@@ -656,7 +495,7 @@ class _FunctionAnalysis:
                 cause, _ = self._volatile_cause(value, volatile)
                 if cause:
                     for target in targets:
-                        for name in _names_in(target):
+                        for name in names_in(target):
                             volatile.setdefault(name, cause)
             if not volatile:
                 break  # a second pass from nothing finds nothing again
@@ -722,212 +561,9 @@ class _FunctionAnalysis:
             receiver=receiver,
             statement=statement.lineno,
             target=target,
-            in_loop=any(isinstance(a, _LOOPS) for a in ancestors),
+            in_loop=any(isinstance(a, LOOPS) for a in ancestors),
             in_atomic=any(
-                isinstance(a, (ast.With, ast.AsyncWith)) and any(_is_atomic(item.context_expr) for item in a.items)
+                isinstance(a, (ast.With, ast.AsyncWith)) and any(is_atomic(item.context_expr) for item in a.items)
                 for a in ancestors
             ),
         )
-
-    # --- creates ------------------------------------------------------------------------------
-
-    def _create_site(self, call: ast.Call) -> facts.CreateSite | None:
-        """A `<receiver>.<manager>.create(...)` call (the caller checked `.create` / `.acreate`)."""
-        func = call.func
-        manager_node = func.value
-        if (
-            isinstance(manager_node, ast.Call)
-            and isinstance(manager_node.func, ast.Attribute)
-            and manager_node.func.attr in {"using", "db_manager"}
-        ):
-            manager_node = manager_node.func.value
-        if not isinstance(manager_node, ast.Attribute):
-            return None
-        receiver = dotted(manager_node.value)
-        if not receiver:
-            return None
-        expression: ast.AST = call
-        parent = self.parents.get(call)
-        if isinstance(parent, ast.Await):
-            expression, parent = parent, self.parents.get(parent)
-        if isinstance(parent, ast.Expr):
-            context = "bare"
-        elif (
-            isinstance(parent, ast.Assign)
-            and parent.value is expression
-            and len(parent.targets) == 1
-            and isinstance(parent.targets[0], (ast.Name, ast.Attribute, ast.Subscript))
-        ):
-            context = "assign"
-        else:
-            context = "index"
-        ancestors = self._ancestors(call)
-        loop_names = self._loop_names(ancestors)
-        return facts.CreateSite(
-            line=call.lineno,
-            column=self.module.char_column(call.lineno, call.col_offset),
-            end_line=call.end_lineno or call.lineno,
-            method=func.attr,
-            receiver=receiver,
-            manager=manager_node.attr,
-            receiver_type=self.local_types.get(receiver.split(".")[0], ""),
-            kwargs=[self._kwarg(k, loop_names) for k in call.keywords],
-            positional=bool(call.args),
-            context=context,
-            in_loop=any(isinstance(a, _LOOPS) for a in ancestors),
-            guard=self._guard(call, ancestors),
-            suppressed=self._suppressed(call, ancestors),
-        )
-
-    def _kwarg(self, keyword: ast.keyword, loop_names: set[str]) -> facts.Kwarg:
-        source = self.module.segment(keyword.value)
-        reason = self.volatile_reason(keyword.value)
-        if reason:
-            return facts.Kwarg(keyword.arg, source, "volatile", reason)
-        if _is_literal(keyword.value):
-            return facts.Kwarg(keyword.arg, source, "literal")
-        if loop_names and loop_names & _names_in(keyword.value):
-            return facts.Kwarg(keyword.arg, source, "loop")
-        return facts.Kwarg(keyword.arg, source, "other")
-
-    def _ancestors(self, node: ast.AST) -> list[ast.AST]:
-        """From the function down to the node's parent."""
-        chain = []
-        while node is not self.node and node in self.parents:
-            node = self.parents[node]
-            chain.append(node)
-        return list(reversed(chain))
-
-    def _loop_names(self, ancestors: list[ast.AST]) -> set[str]:
-        """Names that change from one iteration to the next: loop targets and what is computed from them."""
-        names: set[str] = set()
-        for ancestor in ancestors:
-            if isinstance(ancestor, (ast.For, ast.AsyncFor)):
-                names |= _names_in(ancestor.target)
-            elif isinstance(ancestor, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-                for generator in ancestor.generators:
-                    names |= _names_in(generator.target)
-        if names:
-            loops = [a for a in ancestors if isinstance(a, (ast.For, ast.AsyncFor, ast.While))]
-            for loop in loops:
-                for child in walk(loop):
-                    if isinstance(child, ast.Assign) and names & _names_in(child.value):
-                        for target in child.targets:
-                            names |= _names_in(target)
-        return names
-
-    def _statement_of(self, node: ast.AST, ancestors: list[ast.AST]) -> ast.stmt:
-        for ancestor in reversed([*ancestors, node]):
-            if isinstance(ancestor, ast.stmt):
-                return ancestor
-        return self.node
-
-    def _suppressed(self, call: ast.Call, ancestors: list[ast.AST]) -> frozenset[str]:
-        suppressions = self.module.suppressions
-        if not suppressions:
-            return frozenset()
-        statement = self._statement_of(call, ancestors)
-        lines = set(range(statement.lineno, (call.end_lineno or call.lineno) + 1))
-        if self.module.comment_only(statement.lineno - 1):
-            lines.add(statement.lineno - 1)
-        found: set[str] = set()
-        for line in lines:
-            found |= suppressions.get(line, frozenset())
-        return frozenset(found)
-
-    # --- guards -------------------------------------------------------------------------------
-
-    def _guard(self, node: ast.AST, ancestors: list[ast.AST]) -> str:
-        path = [*ancestors, node]
-        for parent, child in zip(path, path[1:]):
-            if isinstance(parent, ast.Try) and child in parent.body:
-                for handler in parent.handlers:
-                    if handler.type is not None and "IntegrityError" in self.module.segment(handler.type):
-                        return f"inside try/except IntegrityError (line {parent.lineno})"
-            if isinstance(parent, ast.ExceptHandler) and parent.type is not None and "DoesNotExist" in self.module.segment(parent.type):
-                attempt = self.parents.get(parent)
-                if isinstance(attempt, ast.Try) and any(self._queries(s) for s in attempt.body):
-                    return f"created only when the lookup in the try block (line {attempt.lineno}) finds no row"
-            if isinstance(parent, ast.If):
-                test = parent.test
-                negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
-                absent = negated or _compares_to_none(test, ast.Is)
-                present = not negated and not _compares_to_none(test, ast.Is)
-                checked = test.operand if negated else test
-                if child in parent.body and absent and self._queries(checked):
-                    return f"already guarded by `if {self.module.segment(test)}` (line {parent.lineno})"
-                if child in parent.orelse and present and self._queries(checked):
-                    return f"already guarded by `if {self.module.segment(test)}` (line {parent.lineno})"
-            for block in _blocks(parent):
-                if child in block:
-                    for earlier in block[: block.index(child)]:
-                        reason = self._early_return_guard(earlier)
-                        if reason:
-                            return reason
-        return ""
-
-    def _queries(self, test: ast.AST) -> bool:
-        """Whether the test runs a query, or reads a name bound to one (`row = M.objects.filter(...).first()`)."""
-        return any(
-            (isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS)
-            or (c.__class__ is ast.Name and c.id in self.query_names)
-            for c in walk(test)
-        )
-
-    @property
-    def query_names(self) -> set[str]:
-        """Local names bound to a query's result, found on first use (most functions never ask)."""
-        if self._query_names is None:
-            self._query_names = {
-                name
-                for targets, value in self.assignments
-                if self._queries_directly(value)
-                for target in targets
-                for name in _names_in(target)
-            }
-        return self._query_names
-
-    def _queries_directly(self, value: ast.AST) -> bool:
-        return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in QUERY_METHODS for c in walk(value))
-
-    def _early_return_guard(self, statement: ast.stmt) -> str:
-        """`if payout.paid_at: return` or `if Payout.objects.filter(...).exists(): return` before the create."""
-        if not isinstance(statement, ast.If) or not statement.body or not isinstance(statement.body[-1], _EARLY_EXITS):
-            return ""
-        test = statement.test
-        reads_state = self._queries(test) or any(
-            isinstance(c, ast.Attribute)
-            and isinstance(c.value, ast.Name)
-            and c.value.id not in self.module.imports
-            and c.value.id != "settings"
-            for c in walk(test)
-        )
-        if not reads_state:
-            return ""
-        return f"behind the early-return state check `if {self.module.segment(test)}` (line {statement.lineno})"
-
-
-def _is_atomic(node: ast.AST) -> bool:
-    """`transaction.atomic`, `atomic`, `transaction.atomic(using=...)`, `db.transaction.atomic()`."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    name = dotted(node) or ""
-    return name.rsplit(".", 1)[-1] == "atomic"
-
-
-def _compares_to_none(test: ast.AST, operator: type) -> bool:
-    """`x is None` (operator ast.Is) / `x is not None` (ast.IsNot), and `==` / `!=` likewise."""
-    equal = {ast.Is: ast.Eq, ast.IsNot: ast.NotEq}[operator]
-    return (
-        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (operator, equal))
-        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
-    )
-
-
-def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
-    blocks = []
-    for name in ("body", "orelse", "finalbody"):
-        value = getattr(node, name, None)
-        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-            blocks.append(value)
-    return blocks

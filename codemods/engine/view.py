@@ -129,6 +129,7 @@ class FunctionView:
         self._scope_nodes: dict[ast.AST, list[ast.AST]] = {}
         self._effects = {(e.line, e.column): e for e in function.effects}
         self._local_types: dict[str, str] | None = None
+        self._bindings: dict[ast.AST, dict[str, list[ast.AST]]] = {}
 
     # --- the nodes ------------------------------------------------------------------------------
 
@@ -263,8 +264,15 @@ class FunctionView:
         return names
 
     def bindings(self, name: str, scope: ast.AST | None = None) -> list[ast.AST]:
-        """The nodes of `scope` that bind `name`, in source order."""
-        return [n for n in self.scope_nodes(scope) if any(name in store_names(t) for t in binding_targets(n))]
+        """The nodes of `scope` that bind `name`, in source order (indexed once per scope)."""
+        scope = scope or self.node
+        if scope not in self._bindings:
+            index: dict[str, list[ast.AST]] = {}
+            for node in self.scope_nodes(scope):
+                for bound in {name for target in binding_targets(node) for name in store_names(target)}:
+                    index.setdefault(bound, []).append(node)
+            self._bindings[scope] = index
+        return list(self._bindings[scope].get(name, ()))
 
     def binding_before(self, name: str, at: ast.AST, scope: ast.AST | None = None) -> ast.AST | None:
         """The last binding of `name` in `scope` that starts before `at`; None for a parameter or a name

@@ -22,6 +22,21 @@ MODELS = """
 """
 CLIENT = "def create_booking(room):\n    raise NotImplementedError\n\n\ndef refresh(token):\n    raise NotImplementedError\n"
 
+BOOK = """
+    from celery import shared_task
+
+    from . import partner_client
+    from .models import Reservation
+
+
+    @shared_task
+    def book(reservation_id):
+        reservation = Reservation.objects.get(pk=reservation_id)
+        response = partner_client.create_booking(room=reservation.room)
+        reservation.booking_ref = response["ref"]
+        reservation.save()
+"""
+
 EXAMPLES = [
     Example(
         "reference_filled_only_by_the_call_guarded",
@@ -29,20 +44,7 @@ EXAMPLES = [
             "app/__init__.py": "",
             "app/models.py": MODELS,
             "app/partner_client.py": CLIENT,
-            "app/tasks.py": """
-                from celery import shared_task
-
-                from . import partner_client
-                from .models import Reservation
-
-
-                @shared_task
-                def book(reservation_id):
-                    reservation = Reservation.objects.get(pk=reservation_id)
-                    response = partner_client.create_booking(room=reservation.room)
-                    reservation.booking_ref = response["ref"]
-                    reservation.save()
-            """,
+            "app/tasks.py": BOOK,
         },
         "safe",
         "Reservation.booking_ref is filled only from this call's result",
@@ -80,23 +82,32 @@ EXAMPLES = [
                     reservation.booking_ref = request.POST["ref"]
                     reservation.save()
             """,
-            "app/tasks.py": """
-                from celery import shared_task
-
-                from . import partner_client
-                from .models import Reservation
-
-
-                @shared_task
-                def book(reservation_id):
-                    reservation = Reservation.objects.get(pk=reservation_id)
-                    response = partner_client.create_booking(room=reservation.room)
-                    reservation.booking_ref = response["ref"]
-                    reservation.save()
-            """,
+            "app/tasks.py": BOOK,
         },
         "manual",
         "booking_ref is also filled by reservation.booking_ref = ... at app/views.py:6",
+    ),
+    Example(
+        "reference_filled_through_a_form_of_every_field_refused",
+        {
+            "app/__init__.py": "",
+            "app/models.py": MODELS,
+            "app/partner_client.py": CLIENT,
+            "app/forms.py": """
+                from django import forms
+
+                from .models import Reservation
+
+
+                class ReservationForm(forms.ModelForm):
+                    class Meta:
+                        model = Reservation
+                        fields = "__all__"
+            """,
+            "app/tasks.py": BOOK,
+        },
+        "manual",
+        "booking_ref is also filled by a form or serializer field a user fills at app/forms.py:7",
     ),
     Example(
         "reference_also_filled_by_another_call_is_a_guess",
@@ -112,20 +123,7 @@ EXAMPLES = [
                     reservation.booking_ref = partner_client.create_booking(room="spare")["ref"]
                     reservation.save(update_fields=["booking_ref"])
             """,
-            "app/tasks.py": """
-                from celery import shared_task
-
-                from . import partner_client
-                from .models import Reservation
-
-
-                @shared_task
-                def book(reservation_id):
-                    reservation = Reservation.objects.get(pk=reservation_id)
-                    response = partner_client.create_booking(room=reservation.room)
-                    reservation.booking_ref = response["ref"]
-                    reservation.save()
-            """,
+            "app/tasks.py": BOOK,
         },
         "unsafe",
         "booking_ref is also filled elsewhere (reservation.booking_ref = ... at app/rebook.py:5)",

@@ -113,9 +113,15 @@ def shared_cache(project: Project) -> tuple[str, str]:
     others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
     if shared and not others:
         return shared[0][0], ""
-    backend, where, _ = (others or found)[0]
+    backend, where, module = (others or found)[0]
     if not backend:
         return "", f"the default cache's BACKEND ({where}) is computed, so whether workers share it cannot be read"
+    beside = next((f for f in shared if f[2] == module), None)
+    if beside is not None:
+        return "", (
+            f"the default cache depends on the environment: {beside[0]} ({beside[1]}) or {backend} ({where}); "
+            f"workers do not share the second, so the claim holds only where the first is configured"
+        )
     return "", f"the default cache is {backend} ({where}), which workers do not share"
 
 

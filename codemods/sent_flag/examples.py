@@ -147,6 +147,21 @@ EXAMPLES = [
         fixed={"app/tasks.py": CLAIMED},
     ),
     Example(
+        "cache_chosen_by_the_environment_is_a_guess",
+        project(ONBOARDING, settings="""
+            import os
+
+            if os.environ.get("MEMCACHE_SERVERS"):
+                CACHES = {"default": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache"}}
+            else:
+                CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        """),
+        "unsafe",
+        "the default cache depends on the environment: django.core.cache.backends.memcached.PyMemcacheCache (app/settings.py:4) or "
+        "django.core.cache.backends.locmem.LocMemCache (app/settings.py:6)",
+        fixed={"app/tasks.py": CLAIMED},
+    ),
+    Example(
         "password_reset_gets_no_permanent_flag",
         project("""
             from celery import shared_task

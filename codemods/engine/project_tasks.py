@@ -1,0 +1,171 @@
+"""Celery tasks in the project and the functions each one reaches."""
+
+from __future__ import annotations
+
+import collections
+
+from .entities import APP_LIKE, CELERY_TASK_CLASSES, CELERY_TASK_DECORATORS, FunctionKey, Reach, Symbol, Task
+
+class TaskIndex:
+    """Part of `Project`: tasks, call targets and reachability."""
+
+    def is_task_decorator(self, module: str, target: str, seen: frozenset = frozenset()) -> bool:
+        symbol = self.resolve(module, target)
+        written_last = target.rsplit(".", 1)[-1]
+        if symbol.kind == "external":
+            if symbol.name in CELERY_TASK_DECORATORS or symbol.name == "<celery app>.task":
+                return True
+            head = target.split(".")[0]
+            if written_last == "task" and "." in target and (head in APP_LIKE or head.endswith("_app")):
+                return True
+        if target in self.config.task_decorators or symbol.name in self.config.task_decorators:
+            return True
+        if symbol.kind == "function" and symbol not in seen:
+            return self._is_task_wrapper(symbol, seen | {symbol})
+        return False
+
+    def _is_task_wrapper(self, symbol: Symbol, seen: frozenset) -> bool:
+        """A project decorator that applies `shared_task` / `app.task` itself, like a `@cron_task`."""
+        function = self.function(FunctionKey(symbol.module, symbol.name))
+        if function is None:
+            return False
+        return any(self.is_task_decorator(symbol.module, ref, seen) for ref in function.refs)
+
+    def _is_task_class(self, module: str, name: str) -> bool:
+        bases = self.external_bases(module, name)
+        return bool(bases & CELERY_TASK_CLASSES) or "<celery app>.Task" in bases
+
+    def _find_tasks(self) -> list[Task]:
+        tasks: dict[FunctionKey, Task] = {}
+        for summary in list(self.modules.values()):
+            for function in summary.functions.values():
+                for decorator in function.decorators:
+                    if self.is_task_decorator(summary.name, decorator.target):
+                        key = FunctionKey(summary.name, function.qualname)
+                        name = str(decorator.options.get("name") or f"{self.import_name(summary.name)}.{function.name}")
+                        tasks[key] = Task(key, name, self.display(summary.name), function.line, "@" + decorator.target)
+                        break
+            for cls in summary.classes.values():
+                if "run" in cls.methods and self._is_task_class(summary.name, cls.name):
+                    key = FunctionKey(summary.name, f"{cls.name}.run")
+                    tasks[key] = Task(key, f"{self.import_name(summary.name)}.{cls.name}", self.display(summary.name), cls.line, "Task subclass")
+            for callee, registered in summary.registrations:
+                if not (self.is_task_decorator(summary.name, callee) or callee.endswith(".register_task")):
+                    continue
+                symbol = self.resolve(summary.name, registered)
+                if symbol.kind == "class":
+                    symbol = self._member(symbol, "run")
+                if symbol.kind == "function":
+                    key = FunctionKey(symbol.module, symbol.name)
+                    function = self.function(key)
+                    if function and key not in tasks:
+                        name = f"{self.import_name(symbol.module)}.{symbol.name.split('.')[0]}"
+                        tasks[key] = Task(key, name, self.display(symbol.module), function.line, f"{callee}({registered})")
+        return sorted(tasks.values(), key=lambda t: (t.path, t.line))
+
+    def import_name(self, module: str) -> str:
+        """The name the module is imported by, as Celery names its tasks: from the outermost folder of an
+        unbroken chain of packages (`backend/src/shop/tasks.py` -> `shop.tasks` when only shop/ has an
+        __init__.py); the name from the run's folder when no folder above the file is a package."""
+        parts = module.split(".")
+        start = len(parts) - 1
+        while start > 0 and (file := self._files.get(".".join(parts[:start]))) is not None and file.is_package:
+            start -= 1
+        return ".".join(parts[start:]) if start < len(parts) - 1 else module
+
+    # --- reachability -------------------------------------------------------------------------
+
+    def _reachability(self) -> dict[FunctionKey, Reach]:
+        reach: dict[FunctionKey, Reach] = {}
+        queue: collections.deque[FunctionKey] = collections.deque()
+        for task in self.tasks:
+            if task.key not in reach:
+                reach[task.key] = Reach(task, None)
+                queue.append(task.key)
+        while queue:
+            key = queue.popleft()
+            function = self.function(key)
+            if function is None:
+                continue
+            task = reach[key].task
+            for reference in function.calls:
+                for target in self.call_targets(key, reference):
+                    if target not in reach:
+                        reach[target] = Reach(task, key)
+                        queue.append(target)
+        return reach
+
+    def call_targets(self, caller: FunctionKey, reference: str) -> list[FunctionKey]:
+        """What a call in `caller` may run (a list to read, not to change). Kept per module, class and
+        reference: the targets follow from names and MROs, kept for the run too, except those of `self.x()`,
+        which include subclasses of the loaded modules: they are kept until another module loads."""
+        owner = caller.qualname.split(".", 1)[0] if "." in caller.qualname else None
+        memo = (caller.module, owner, reference)
+        known = self._call_targets.get(memo)
+        if known is not None and (known[0] is None or known[0] == len(self.modules)):
+            return known[1]
+        targets, with_subclasses = self._find_call_targets(caller.module, owner, reference)
+        self._call_targets[memo] = (len(self.modules) if with_subclasses else None, targets)
+        return targets
+
+    def _find_call_targets(self, module: str, owner: str | None, reference: str) -> tuple[list[FunctionKey], bool]:
+        """call_targets(), and whether the loaded subclasses took part."""
+        if reference.startswith("new:"):
+            cls_name, _, method = reference[4:].rpartition(".")
+            symbol = self.resolve(module, cls_name)
+            if symbol.kind != "class":
+                return [], False
+            found = self._method_targets(symbol.module, symbol.name, method)
+            return found + self._method_targets(symbol.module, symbol.name, "__init__"), False
+        head, _, method = reference.partition(".")
+        if head in {"self", "cls"} and owner and method and "." not in method:
+            return self._method_targets(module, owner, method, include_subclasses=True), True
+        if head == "super" and owner:
+            mro = self.mro(module, owner)[1:]
+            return [k for base in mro[:1] for k in self._method_targets(base.module, base.qualname, method)], False
+        symbol = self.resolve(module, reference)
+        if symbol.kind == "function":
+            return [FunctionKey(symbol.module, symbol.name)], False
+        if symbol.kind == "class":
+            return self._method_targets(symbol.module, symbol.name, "__init__"), False
+        return [], False
+
+    def _method_targets(self, module: str, cls: str, method: str, include_subclasses: bool = False) -> list[FunctionKey]:
+        targets = []
+        for owner in self.mro(module, cls):
+            found = self.cls(owner)
+            if found and method in found.methods:
+                targets.append(FunctionKey(owner.module, f"{owner.qualname}.{method}"))
+                break
+        if include_subclasses:
+            for key in self._subclasses(FunctionKey(module, cls)):
+                other = self.cls(key)
+                if other and method in other.methods:
+                    targets.append(FunctionKey(key.module, f"{key.qualname}.{method}"))
+        return targets
+
+    def reachable_from(self, start: FunctionKey) -> list[FunctionKey]:
+        """Every function a function reaches (a task's whole run), itself first, in breadth-first order."""
+        order = [start]
+        seen = {start}
+        for key in order:  # read while it grows: breadth first
+            for target in self.callees(key):
+                if target not in seen:
+                    seen.add(target)
+                    order.append(target)
+        return order
+
+    def callees(self, key: FunctionKey) -> list[FunctionKey]:
+        """What the function's calls may run, each once, in call order, as reachable_from() first found it:
+        its walks share what they found (with more modules loaded since, `self.x()` could find more)."""
+        found = self._reach_callees.get(key)
+        if found is None:
+            function = self.function(key)
+            unique: dict[FunctionKey, None] = {}
+            for reference in function.calls if function else ():
+                unique.update(dict.fromkeys(self.call_targets(key, reference)))
+            found = self._reach_callees[key] = list(unique)
+        return found
+
+    def reachable(self, key: FunctionKey) -> Reach | None:
+        return self.reach.get(key)
