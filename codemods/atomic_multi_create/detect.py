@@ -174,6 +174,9 @@ class _FunctionCheck:
         undone = self._outside(nodes)
         if undone:
             return undone
+        failing = self._handling_an_error(run)
+        if failing:
+            return failing
         other = next((w for w in run.writes if ".using(" in view.segment(w.node.func) or "db_manager(" in view.segment(w.node.func)), None)
         if other is not None:
             return f"{other.label} writes to another database than the one transaction.atomic() opens"
@@ -182,6 +185,28 @@ class _FunctionCheck:
                   and self.graph.atomic_around(view, w.node) is None and not _in_lambda_or_class(view, w.node)]
         if before:
             return f"{before[-1].label} comes before the range and would stay outside it: a crash after it still repeats it"
+        return ""
+
+    def _handling_an_error(self, run: Run) -> str:
+        """Writes made while an error is handled record it (an error row, a failed status): inside one
+        transaction, a later error in the same block would take the record with it."""
+        view = self.view
+        handler = next((a for a in view.ancestors(run.statements[0]) if isinstance(a, ast.ExceptHandler)), None)
+        if handler is not None:
+            return f"the writes run in the `except` at line {handler.lineno}: they record a failure, and in one transaction a later error in the block would roll that record back"
+        callers = self.graph.callers(view.key)
+        sites = []
+        for caller in callers:
+            caller_view = self.project.view(caller)
+            found = self.graph.call_sites(caller_view, view.key) if caller_view is not None else []
+            if not found or not all(any(isinstance(a, ast.ExceptHandler) for a in caller_view.ancestors(c)) for c in found):
+                return ""
+            sites.append(f"{self.project.display(caller.module)}:{found[0].lineno}")
+        if sites and view.key not in self.project.task_keys:
+            return (
+                f"{view.key.qualname} is only called while an error is handled ({', '.join(sites)}): its writes record a failure, "
+                f"and in one transaction a later error in the block would roll that record back"
+            )
         return ""
 
     def _outside(self, nodes: list[ast.AST]) -> str:

@@ -194,4 +194,28 @@ EXAMPLES = [
         None,
         "its writes already run inside a transaction",
     ),
+    Example(
+        "failure_recorded_by_a_helper_called_from_except_left_to_a_person",
+        project("""
+            from celery import shared_task
+
+            from .models import Invoice, InvoiceLine, Order
+
+
+            def record_failed_invoice(order, error):
+                invoice = Invoice.objects.create(order=order, total=0)
+                InvoiceLine.objects.create(invoice=invoice, label=f"failed: {error}")
+
+
+            @shared_task
+            def invoice_order(order_id):
+                order = Order.objects.get(pk=order_id)
+                try:
+                    order.full_clean()
+                except ValueError as error:
+                    record_failed_invoice(order, error)
+        """),
+        "manual",
+        "record_failed_invoice is only called while an error is handled (app/tasks.py:17): its writes record a failure",
+    ),
 ]

@@ -227,4 +227,31 @@ EXAMPLES = [
         "manual",
         "the other branch of the `if` on line 8 finds or creates Transfer with get_or_create() (line 11), so this branch makes a new row on purpose",
     ),
+    Example(
+        "lookup_seen_only_in_a_test_is_no_evidence",
+        {
+            **project("""
+                from celery import shared_task
+
+                from .models import Transfer
+
+
+                @shared_task
+                def move(account_id, reference, amount):
+                    Transfer.objects.create(account_id=account_id, reference=reference, amount=amount)
+            """),
+            "app/tests/__init__.py": "",
+            "app/tests/test_tasks.py": """
+                from app.models import Transfer
+                from app.tasks import move
+
+
+                def test_move_makes_a_transfer():
+                    move(1, "r-1", 5)
+                    assert Transfer.objects.get(account_id=1, reference="r-1").amount == 5
+            """,
+        },
+        "manual",
+        "no unique constraint on Transfer covers this call, and no query in the project says which fields identify its rows",
+    ),
 ]

@@ -176,6 +176,10 @@ class CallGraph(TransactionQueries):
                     self._callers.setdefault(target, []).append(caller)
         return self._callers.get(key, [])
 
+    def call_sites(self, view: FunctionView, callee: FunctionKey) -> list[ast.Call]:
+        """The calls in `view`'s own body (not in nested functions) that run `callee`."""
+        return [n for n in view.parents if isinstance(n, ast.Call) and view.scope_of(n) is view.node and callee in self.targets(view, n)]
+
     def reaching(self, name: str, own: Callable[[FunctionKey, facts.Function], bool]) -> frozenset[FunctionKey]:
         """The functions whose own code satisfies `own`, and every function that calls one of them,
         transitively (`name` keys the answer for the run)."""

@@ -43,15 +43,11 @@ class TransactionQueries:
         if view is None:
             return ""
         where = f"{caller.qualname} ({self.project.display(caller.module)}:{view.function.line})"
-        sites = [c for c in self._all_calls(view) if callee in self.targets(view, c)]
+        sites = self.call_sites(view, callee)
         if sites and all(self.atomic_around(view, c) is not None for c in sites):
             return f"{where} calls it inside a transaction (line {sites[0].lineno})"
         outer = self.in_transaction(caller, seen)
         return f"{where}, itself always run in a transaction" if outer else ""
-
-    @staticmethod
-    def _all_calls(view: FunctionView) -> list[ast.Call]:
-        return [n for n in view.parents if isinstance(n, ast.Call) and view.scope_of(n) is view.node]
 
     def decorated_atomic(self, view: FunctionView) -> bool:
         return any(self.is_atomic(view.key.module, d.target) for d in view.function.decorators)

@@ -66,6 +66,9 @@ class TaskCheck:
         if not self.calls:
             return [self.finding(f"{name} sends a message", Applicability.MANUAL, "it reaches a send, but not through a call in its own body where a claim can go")]
         what = describe(view, self.calls[0])
+        looped = self._looped()
+        if looped:
+            return [self.finding(f"{name} {what}", Applicability.MANUAL, looped)]
         if self.settings.store == "field":
             return self._field(what)
         return [self._message(what)]
@@ -84,6 +87,11 @@ class TaskCheck:
         reference = claim.task_reference(self.project, view, self.task)
         if not reference:
             return self.finding(f"{name} {what}", Applicability.MANUAL, f"{self.task.how} does not let the function read its own task id; bind the task (bind=True) and claim self.request.id by hand")
+        if view.parameters()[:3] == ["request", "exc", "traceback"]:
+            return self.finding(f"{name} {what}", Applicability.MANUAL, (
+                "an error callback (request, exc, traceback): Celery runs it inside the failed task's worker, where its own "
+                "request.id is None, so a claim on it would never be taken; claim the failed task's id (request.id) by hand"
+            ))
         if "cache" in view.names_bound_before((10**9, 0)):
             return self.finding(f"{name} {what}", Applicability.MANUAL, "the task uses the name `cache` for something else; rename that local")
         placed = self._placed(view.node.body, 0)
@@ -93,7 +101,7 @@ class TaskCheck:
         check, mark, does = claim.message_code(reference, self.task, mode, claim.timeout_text(self.settings.timeout))
         plan = self._plan(placed, check, mark, mode, cache=True)
         backend, unshared = claim.shared_cache(self.project)
-        unsafe = [r for r in (unshared, self._lost_by_a_claim(mode, placed), self._looped()) if r]
+        unsafe = [r for r in (unshared, self._lost_by_a_claim(mode, placed), self._covers_more(mode)) if r]
         message = self._message_text(what, does, placed, mode)
         if unsafe:
             return self.finding(message, Applicability.UNSAFE, "; ".join(unsafe), self.risk, plan)
@@ -149,15 +157,33 @@ class TaskCheck:
         return ""
 
     def _looped(self) -> str:
+        """Why no claim fits: a send in a loop. Claimed for the whole loop, a run that dies mid-loop loses
+        the rest; marked after it, the redelivery sends the first ones again."""
         loop = next((self.view.loop_around(c) for c in self.calls if self.view.loop_around(c) is not None), None)
         if loop is not None:
-            return f"it sends in a loop (line {loop.lineno}): a run that dies mid-loop loses (or, marked after, repeats) the rest; track each recipient"
+            return f"it sends in a loop (line {loop.lineno}): one claim for the whole loop would lose (or, marked after, repeat) the rest when a run dies mid-loop; record each recipient as sent and check it before each send"
         for key in self.project.reachable_from(self.task.key)[1:]:
-            function = self.project.function(key)
-            for effect in function.effects if function else ():
-                if effect.kind == "send" and effect.in_loop:
-                    return f"it sends in a loop ({key.qualname}, {self.project.display(key.module)}:{effect.line}): a run that dies mid-loop loses (or repeats) the rest; track each recipient"
+            if key not in self.sends.reaching:
+                continue
+            helper = self.project.view(key)
+            looped = next((c for c in self.sends.sends(helper) if helper.loop_around(c) is not None), None) if helper else None
+            if looped is not None:
+                return (
+                    f"it sends in a loop ({key.qualname}, {self.project.display(key.module)}:{looped.lineno}): one claim for the whole "
+                    f"loop would lose (or, marked after, repeat) the rest when a run dies mid-loop; record each recipient as sent and check it before each send"
+                )
         return ""
+
+    def _covers_more(self, mode: str) -> str:
+        """A check and mark around a call that also does other work guard that work too: a redelivery of a
+        finished run skips all of it, which is right only if it does not already skip what a run did."""
+        call = next((c for c in self.calls if self.sends.does_more_than_send(self.view, c)), None)
+        if mode != "mark-after" or call is None:
+            return ""
+        return (
+            f"the check and mark cover all of {self.view.callee_text(call)}() (line {call.lineno}), which does more than send: "
+            f"a redelivery of a finished run skips all of it; whether that work already skips what a first run did was not read"
+        )
 
     def _plan(self, placed: claim.Placement, check, mark, mode: str, cache: bool) -> claim.Claim:
         exit_statement = claim.early_exit(self.project, self.view, placed.block, placed.anchor)
@@ -205,7 +231,7 @@ class TaskCheck:
             return [self.finding(f"{name} {what}", Applicability.MANUAL, problem)]
         check, mark, does = field.field_code(root, field_name, mode)
         plan = self._plan(placed, check, mark, mode, cache=False)
-        unsafe = [r for r in (why if nature is None else "", self._lost_by_a_claim(mode, placed), self._looped()) if r]
+        unsafe = [r for r in (why if nature is None else "", self._lost_by_a_claim(mode, placed), self._covers_more(mode)) if r]
         applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
         reason = "; ".join(unsafe) if unsafe else f"{why}, and the flag is claimed in the database every worker shares"
         message = self._message_text(what, does, placed, mode, f" about {root.name} ({root.model.name})")

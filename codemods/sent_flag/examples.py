@@ -202,6 +202,128 @@ EXAMPLES = [
         "it already checks `guest.welcomed_at is not None`",
     ),
     Example(
+        "stored_value_compared_before_the_send_left_alone",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            @shared_task
+            def announce_new_rate(guest_id, rate):
+                guest = Guest.objects.get(pk=guest_id)
+                if rate != guest.last_announced_rate:
+                    send_mail("New rate", f"The nightly rate is now {rate}.", "hello@example.com", [guest.email])
+                guest.last_announced_rate = rate
+                guest.save(update_fields=["last_announced_rate"])
+        """),
+        None,
+        "it compares `guest.last_announced_rate` (line 10) before sending and records it after (line 12)",
+    ),
+    Example(
+        "flag_checked_in_a_helper_on_the_way_to_the_send_left_alone",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            def mail_guest(guest, subject):
+                send_mail(subject, "See you soon.", "hello@example.com", [guest.email])
+
+
+            def send_checkout_reminder(guest):
+                if not guest.checkout_reminder_sent:
+                    mail_guest(guest, "Check-out is tomorrow")
+                    guest.checkout_reminder_sent = True
+                    guest.save()
+
+
+            @shared_task
+            def remind_checkout(guest_id):
+                send_checkout_reminder(Guest.objects.get(pk=guest_id))
+        """),
+        None,
+        "it already checks `not guest.checkout_reminder_sent` (line 12) before sending in send_checkout_reminder",
+    ),
+    Example(
+        "sends_in_a_loop_left_to_a_person",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            @shared_task
+            def send_storm_warning(guest_ids):
+                for guest in Guest.objects.filter(pk__in=guest_ids):
+                    send_mail("Storm warning", "Please stay indoors tonight.", "hello@example.com", [guest.email])
+        """),
+        "manual",
+        "it sends in a loop (line 9): one claim for the whole loop would lose (or, marked after, repeat) the rest",
+    ),
+    Example(
+        "error_callback_runs_without_a_task_id_of_its_own",
+        project("""
+            from celery import shared_task
+            from django.core.mail import mail_admins
+
+
+            @shared_task
+            def report_failed_import(request, exc, traceback):
+                mail_admins("Import failed", f"{request.id}: {exc}")
+        """),
+        "manual",
+        "an error callback (request, exc, traceback): Celery runs it inside the failed task's worker",
+    ),
+    Example(
+        "call_that_does_more_than_send_is_a_guess",
+        project("""
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            def close_stay(guest):
+                guest.welcomed_at = None
+                guest.save()
+                send_mail("Thank you", "We hope you enjoyed your stay.", "hello@example.com", [guest.email])
+
+
+            @shared_task
+            def check_out(guest_id):
+                close_stay(Guest.objects.get(pk=guest_id))
+        """),
+        "unsafe",
+        "the check and mark cover all of close_stay() (line 15), which does more than send",
+        fixed={"app/tasks.py": """
+            from django.core.cache import cache
+            from celery import shared_task
+            from django.core.mail import send_mail
+
+            from .models import Guest
+
+
+            def close_stay(guest):
+                guest.welcomed_at = None
+                guest.save()
+                send_mail("Thank you", "We hope you enjoyed your stay.", "hello@example.com", [guest.email])
+
+
+            @shared_task
+            def check_out(guest_id):
+                if check_out.request.id and cache.get(f"sent-flag:app.tasks.check_out:{check_out.request.id}"):
+                    return
+                close_stay(Guest.objects.get(pk=guest_id))
+                if check_out.request.id:
+                    cache.set(f"sent-flag:app.tasks.check_out:{check_out.request.id}", True, timeout=60 * 60 * 24 * 7)
+        """},
+    ),
+    Example(
         "function_registered_by_a_call_cannot_read_its_task_id",
         project("""
             from celery import Celery

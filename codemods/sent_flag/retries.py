@@ -61,8 +61,13 @@ def _retry_calls(project: Project, view: FunctionView, task: Task, after: tuple[
 
 
 def _never_retries(project: Project, view: FunctionView, call: ast.Call) -> bool:
-    """The one project function `call` runs reads nothing named retry off any of its parameters."""
-    targets = project.graph.targets(view, call)
+    """The one project function `call` runs (for `partial(f, self)`, f) reads nothing named retry off
+    any of its parameters."""
+    if (view.callee_text(call).rsplit(".", 1)[-1] == "partial") and call.args:
+        reference = view.segment(call.args[0])
+        targets = project.call_targets(view.key, reference) if reference else []
+    else:
+        targets = project.graph.targets(view, call)
     callee = project.view(targets[0]) if len(targets) == 1 else None
     if callee is None:
         return False

@@ -14,6 +14,7 @@ from ..engine.view import EXITS, FunctionView
 from .settings import Settings
 
 HARMLESS = frozenset({"external_read", "db_upsert"})
+OUTWARD = frozenset({"send", "external", "credential"})  # effects that leave the database
 # Sends the effect facts do not name (yet): pushes through SDK functions.
 EXTRA_SENDS = frozenset({"firebase_admin.messaging.send", "firebase_admin.messaging.send_all", "pywebpush.webpush"})
 # Words that make a condition a "was it sent already?" check: `if host.welcome_email_sent`, `sent_at`.
@@ -44,9 +45,19 @@ class Sends:
         self.reaching = self.graph.reaching(f"send {settings.helpers}", self._sends_itself)
 
     def _sends_itself(self, key: FunctionKey, function) -> bool:
+        """A send in the function's own code: a send effect on a call that is not to a project function (whose
+        own code says whether it sends, whatever its name), or a configured helper."""
         summary = self.project.module(key.module)
         imports = summary.imports if summary else {}
-        return any(e.kind == "send" for e in function.effects) or any(self.names_send(r, imports) for r in function.calls)
+        return any(e.kind == "send" and self._really(self.project.call_targets(key, e.call)) for e in function.effects) or any(
+            self.names_send(r, imports) for r in function.calls
+        )
+
+    def _really(self, targets: list[FunctionKey]) -> bool:
+        """A call named like a send sends when it is not to project code, or when the project code it runs
+        reaches outside the database (an HTTP call to an SMS gateway); `send_outbox_mails()` that only
+        marks rows and queues other tasks is not a send."""
+        return not targets or any(r.kind in OUTWARD for t in targets for r in self.graph.reached(t))
 
     def names_send(self, reference: str, imports: dict[str, str]) -> bool:
         """A call reference that sends although the effect facts do not say so: a configured helper, an SDK push."""
@@ -60,10 +71,10 @@ class Sends:
     def kind(self, view: FunctionView, call: ast.Call) -> str:
         """"send", "credential" or "effect" for a call that sends or changes something (itself or in what it
         calls), "" for one that does neither."""
-        own = self.graph.kind(view, call)
         reference = view.reference(call) or ""
         targets = self.graph.targets(view, call)
-        if own == "send" or (reference and self.names_send(reference, view.imports)) or any(t in self.reaching for t in targets):
+        own = self.graph.kind(view, call)
+        if (own == "send" and self._really(targets)) or (reference and self.names_send(reference, view.imports)) or any(t in self.reaching for t in targets):
             return "send"
         if own == "credential":
             return "credential"
@@ -74,11 +85,15 @@ class Sends:
         return ""
 
     def does_more_than_send(self, view: FunctionView, call: ast.Call) -> bool:
-        """A call that reaches a send but is not one itself (by its name or the configuration), and also
-        changes something else: `load_excel_data(...)` that imports rows, then mails that it is done."""
-        if self.graph.kind(view, call) == "send" or self.names_send(view.reference(call) or "", view.imports):
+        """A call that reaches a send and also changes something else: `load_excel_data(...)` that imports
+        rows, then mails that it is done. A project function is judged by what it reaches, whatever its
+        name says (`send_digest_emails()` that also marks rows as sent); a configured helper is a send."""
+        if self.names_send(view.reference(call) or "", view.imports):
             return False
-        return any(r.kind not in HARMLESS and r.kind != "send" for t in self.graph.targets(view, call) for r in self.graph.reached(t))
+        targets = self.graph.targets(view, call)
+        if not targets:
+            return False  # a library call: what its name says
+        return any(r.kind not in HARMLESS and r.kind != "send" for t in targets for r in self.graph.reached(t))
 
     def sends(self, view: FunctionView) -> list[ast.Call]:
         """The task's own calls that send (the outermost call of a chain)."""
@@ -88,23 +103,29 @@ class Sends:
 
     def already_flagged(self, view: FunctionView, sends: list[ast.Call], planned: set[str]) -> str:
         """Why the task already sends once: a flag, timestamp, cache key or audit row checked before the
-        send, in the task or around every send in the helpers it calls ("" when it does not)."""
+        send, or a stored value compared before it and written after it, in the task or, for each call
+        that leads to a send, in a function on the way ("" when some send has no such check)."""
+        guards = self._guards(view, sends, planned, frozenset({view.key}))
+        if guards is None:
+            return ""
+        return "; ".join(reason if key == view.key else f"{reason} in {key.qualname} ({self.project.display(key.module)})" for key, reason in guards)
+
+    def _guards(self, view: FunctionView, sends: list[ast.Call], planned: set[str], seen: frozenset) -> list[tuple[FunctionKey, str]] | None:
         found = _guard(view, sends, planned)
         if found:
-            return found
-        if any(not self.graph.targets(view, c) for c in sends):
-            return ""  # a send in the task itself, and no flag checked before it
-        reasons = []
-        for key in self.project.reachable_from(view.key)[1:]:
-            function = self.project.function(key)
-            if function is None or not self._sends_itself(key, function):
-                continue
-            helper = self.project.view(key)
-            found = _guard(helper, self.sends(helper), planned) if helper is not None else ""
-            if not found:
-                return ""
-            reasons.append(f"{found} in {key.qualname} ({self.project.display(key.module)})")
-        return "; ".join(reasons)
+            return [(view.key, found)]
+        guards: list[tuple[FunctionKey, str]] = []
+        for call in sends:
+            helpers = [t for t in self.graph.targets(view, call) if t in self.reaching]
+            if not helpers:
+                return None  # sends itself, and no check before it
+            for key in helpers:
+                helper = self.project.view(key) if key not in seen else None
+                below = self._guards(helper, self.sends(helper), planned, seen | {key}) if helper is not None else None
+                if below is None and key not in seen:
+                    return None
+                guards += [g for g in below or () if g not in guards]
+        return guards or None
 
 
 def _inside_a_sending_call(view: FunctionView, call: ast.Call, sends: Sends) -> bool:
@@ -122,13 +143,44 @@ def _guard(view: FunctionView, sends: list[ast.Call], planned: set[str]) -> str:
     first = min((c.lineno, c.col_offset) for c in sends)
     created = _created_names(view)
     for node in view.nodes:
-        if not isinstance(node, (ast.If, ast.While)) or not _flaggy(view, node.test, planned, created):
+        if not isinstance(node, (ast.If, ast.While)):
             continue
         encloses = any(node in view.ancestors(c) for c in sends)
         exits = bool(node.body) and isinstance(node.body[-1], EXITS)
-        if encloses or (exits and (node.lineno, node.col_offset) < first):
+        if not (encloses or (exits and (node.lineno, node.col_offset) < first)):
+            continue
+        if _flaggy(view, node.test, planned, created):
             return f"it already checks `{shorten(view.segment(node.test))}` (line {node.lineno}) before sending"
+        recorded = _recorded_after(view, node.test, first)
+        if recorded is not None:
+            chain, line = recorded
+            return f"it compares `{chain}` (line {node.lineno}) before sending and records it after (line {line})"
     return ""
+
+
+def _recorded_after(view: FunctionView, test: ast.AST, after: tuple[int, int]) -> tuple[str, int] | None:
+    """(chain, line) when the test reads a stored value (`gs.settings.last_result`) that the function
+    writes after the send: `x.a.b = ...`, `x.a.set("b", ...)` or `setattr(x.a, "b", ...)`."""
+    read = {view.segment(n) for n in ast.walk(test) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+    read.discard("")
+    if not read:
+        return None
+    for node in view.nodes:
+        if (getattr(node, "lineno", 0), getattr(node, "col_offset", 0)) <= after:
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and view.segment(target) in read:
+                    return view.segment(target), node.lineno
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args and isinstance(node.args[0], ast.Constant):
+            name = node.args[0].value
+            if node.func.attr == "set" and f"{view.segment(node.func.value)}.{name}" in read:
+                return f"{view.segment(node.func.value)}.{name}", node.lineno
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) == 3:
+            owner, name = node.args[0], node.args[1]
+            if isinstance(name, ast.Constant) and f"{view.segment(owner)}.{name.value}" in read:
+                return f"{view.segment(owner)}.{name.value}", node.lineno
+    return None
 
 
 def _created_names(view: FunctionView) -> set[str]:
