@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import gc
+import inspect
 import os
 import signal
 import sys
@@ -78,12 +79,14 @@ def apply(
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
     flag_mode: Optional[FlagMode] = typer.Option(
         None, "--flag-mode",
-        help="sent-flag (default: pyproject.toml, else claim-before): claim-before claims the flag atomically before the first side effect (at most once); "
-        "mark-after checks it first and sets it after the send (at least once).",
+        help="sent-flag (default: sent-flag-mode in pyproject.toml, else chosen per task): claim-before claims the message atomically "
+        "before the first side effect (at most once); mark-after checks first and marks after the send (at least once).",
     ),
     flag_store: Optional[FlagStore] = typer.Option(
         None, "--flag-store",
-        help="sent-flag (default: pyproject.toml, else field): field adds a BooleanField to the model (run makemigrations); cache uses cache.add().",
+        help="sent-flag (default: sent-flag-store in pyproject.toml, else cache): cache claims the message's own task id in Django's "
+        "cache (each new message still sends); field adds a permanent BooleanField to the model (run makemigrations), only for "
+        "messages that are once per object by nature.",
     ),
     unsafe_fixes: bool = UNSAFE_FIXES,
     no_cache: bool = NO_CACHE,
@@ -225,6 +228,16 @@ def explain(name: str = typer.Argument(..., help="A rule name, as `idem-fix rule
 
 from . import pr  # noqa: E402  (`idem-fix pr`, in cli/pr.py)
 app.command("pr")(pr.pr)
+
+
+def _prose(doc: str) -> str:
+    """A docstring as help text: typer keeps the single line breaks of every paragraph after the first,
+    which break a narrow terminal's lines in the middle; a paragraph becomes one line for it to wrap."""
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in inspect.cleandoc(doc).split("\n\n"))
+
+
+for _command in app.registered_commands:
+    _command.help = _prose(_command.callback.__doc__ or "")
 
 
 def _terminate(signum, frame) -> None:

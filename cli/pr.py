@@ -64,13 +64,15 @@ def pr(
     repo_slug: Optional[str] = typer.Option(None, "--repo", help="OWNER/NAME (GitLab: group/project) on the forge (default: from the remote's URL)."),
     draft: bool = typer.Option(False, "--draft", help="Open it as a draft."),
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
-    flag_mode: Optional[FlagMode] = typer.Option(None, "--flag-mode", help="sent-flag: claim-before or mark-after (default: pyproject, else claim-before; see `idem-fix explain sent-flag`)."),
-    flag_store: Optional[FlagStore] = typer.Option(None, "--flag-store", help="sent-flag: field (a BooleanField; needs a migration) or cache (default: pyproject, else field)."),
+    flag_mode: Optional[FlagMode] = typer.Option(None, "--flag-mode", help="sent-flag: claim-before or mark-after (default: sent-flag-mode in pyproject.toml, else chosen per task; see `idem-fix explain sent-flag`)."),
+    flag_store: Optional[FlagStore] = typer.Option(None, "--flag-store", help="sent-flag: cache (a claim on the message's own task id) or field (a permanent BooleanField; needs a migration). Default: sent-flag-store in pyproject.toml, else cache."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also commit unsafe fixes (best guesses with named evidence), in a commit of their own per rule, marked for review."),
 ) -> None:
     """Make a branch with one commit per rule and a pull request that explains it.
 
     The rules run in a temporary git worktree of --base: your branch, index and work tree are never touched, and on any failure nothing is created.
+
+    Only safe fixes are committed; with --unsafe-fixes each rule's unsafe fixes go in a commit of their own whose message and the body say they need review. Manual findings are listed, never written.
 
     The title and body (Markdown) list each changed task with its risk and the reason, a diff excerpt, what still needs a person and how to verify. --push pushes the branch; --open github|gitlab opens the pull request.
 

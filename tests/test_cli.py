@@ -110,6 +110,15 @@ def test_every_command_has_help(command):
     assert "Usage" in result.output
 
 
+def test_help_paragraphs_wrap_at_the_terminal_width_not_at_the_docstring_lines():
+    # A paragraph of a docstring spans several source lines; on an 80-column terminal those line
+    # breaks used to cut lines in the middle ("moderate (notifications, duplicate" / "rows, ...").
+    for command in app.registered_commands:
+        paragraphs = command.help.split("\n\n")
+        assert all("\n" not in paragraph for paragraph in paragraphs), command.name
+    assert "(notifications, duplicate rows, fan-out)" in " ".join(invoke("audit", "--help").output.split())
+
+
 def test_the_version_is_the_installed_one():
     assert __version__ == importlib.metadata.version("idem-fix")
 
