@@ -70,8 +70,8 @@ class Finding:
 @dataclass
 class Options:
     scope: str = "reachable"  # or "all"
-    flag_mode: str | None = None  # sent-flag: "claim-before" or "mark-after"; None: pyproject, else claim-before
-    flag_store: str | None = None  # sent-flag: "field" or "cache"; None: pyproject, else field
+    flag_mode: str | None = None  # sent-flag: "claim-before" or "mark-after"; None: pyproject, else per task
+    flag_store: str | None = None  # sent-flag: "cache" or "field"; None: pyproject, else cache
     unsafe_fixes: bool = False  # write unsafe fixes too
 
 
