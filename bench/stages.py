@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("tree", type=Path)
     parser.add_argument("--profile", metavar="STAGE", help="cProfile this stage: index, report or a rule name")
     parser.add_argument("--top", type=int, default=40, help="rows of the profile to print")
+    parser.add_argument("--sort", default="cumulative", help="profile order: cumulative (default) or tottime")
     args = parser.parse_args()
     gc.disable()  # as the command line does
     rules = all_rules()
@@ -50,7 +51,7 @@ def main() -> None:
     stage("report", lambda: build_report(project, list(rules.values()), Options(), "profile", len(project.targets)))
     print(f"modules summarized: {len(project.modules)} of {len(project._files)} files; tasks: {len(project.tasks)}")
     if args.profile:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 
 if __name__ == "__main__":

@@ -230,3 +230,37 @@ def test_a_rule_finding_the_function_safe_does_not_hide_another_rule_at_the_same
     [create] = [f for f in task["findings"] if f["line"] == 7]
     assert (create["rule"], create["risk"], create["applicability"]) == ("create-to-get-or-create", "moderate", "manual")
     assert create["message"].startswith("Badge.objects.create() creates a row")
+
+
+def test_bulk_create_ignoring_conflicts_is_safe_only_behind_a_unique_constraint(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {
+        "tags/__init__.py": "",
+        "tags/models.py": """
+            from django.db import models
+
+            class Tag(models.Model):
+                name = models.CharField(max_length=50, unique=True)
+
+            class Mention(models.Model):
+                id = models.BigAutoField(primary_key=True, unique=True)
+                name = models.CharField(max_length=50)
+        """,
+        "tags/tasks.py": """
+            from celery import shared_task
+            from .models import Mention, Tag
+
+            @shared_task
+            def import_tags(names):
+                Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+
+            @shared_task
+            def import_mentions(names):
+                Mention.objects.bulk_create([Mention(name=n) for n in names], ignore_conflicts=True)
+        """,
+    })
+    result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
+    tasks = {t["qualname"]: t for t in json.loads(result.stdout)["tasks"]}
+    assert tasks["import_tags"]["risk"] == "low"
+    assert "skips the rows Tag.name (unique=True) already holds" in tasks["import_tags"]["findings"][0]["message"]
+    assert tasks["import_mentions"]["risk"] == "moderate"
+    assert "no unique constraint makes ignore_conflicts skip them" in tasks["import_mentions"]["findings"][0]["message"]

@@ -210,6 +210,65 @@ EXAMPLES = [
         "already guarded by `if existing is None`",
     ),
     Example(
+        "row_locked_then_deleted_in_the_same_transaction_left_alone",
+        project("""
+            from celery import shared_task
+            from django.db import transaction
+
+            from .models import StatusChange, Transfer
+
+
+            @shared_task
+            def settle(change_id, reference, amount):
+                with transaction.atomic():
+                    change = StatusChange.objects.select_for_update().get(pk=change_id)
+                    Transfer.objects.create(account_id=change.account_id, reference=reference, amount=amount)
+                    change.delete()
+        """),
+        None,
+        "the row `change` is locked with select_for_update() (line 10) and deleted in the same transaction",
+    ),
+    Example(
+        "row_locked_on_a_state_the_transaction_changes_left_alone",
+        project("""
+            from celery import shared_task
+            from django.db import transaction
+
+            from .models import StatusChange, Transfer
+
+
+            @shared_task
+            @transaction.atomic
+            def settle(change_id, reference, amount):
+                change = StatusChange.objects.select_for_update().get(pk=change_id, status="pending")
+                Transfer.objects.create(account_id=change.account_id, reference=reference, amount=amount)
+                change.status = "settled"
+                change.save(update_fields=["status"])
+        """),
+        None,
+        "locked with select_for_update() (line 10) on status, which the same transaction changes",
+    ),
+    Example(
+        "locked_row_left_as_it_was_is_no_guard",
+        project("""
+            from celery import shared_task
+            from django.db import transaction
+
+            from .models import StatusChange, Transfer
+
+
+            @shared_task
+            def settle(change_id, reference, amount):
+                with transaction.atomic():
+                    change = StatusChange.objects.select_for_update().get(pk=change_id)
+                    Transfer.objects.create(account_id=change.account_id, reference=reference, amount=amount)
+                    change.status = "settled"
+                    change.save(update_fields=["status"])
+        """),
+        "manual",
+        "no unique constraint on Transfer covers this call",
+    ),
+    Example(
         "new_row_on_purpose_beside_get_or_create_left_to_a_person",
         project("""
             from celery import shared_task

@@ -160,6 +160,14 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         if APPEND_ONLY.search(name):
             return finding("low", f"{call}() records a {name} row per run (append-only)", "")
         bulk = call.endswith("bulk_create")
+        if bulk and effect.skips_conflicts:
+            unique = _unique_constraint(project, key, effect)
+            if unique:
+                return finding("low", f"{call}() skips the rows {unique} already holds (ignore_conflicts): already safe to repeat", "")
+            return finding(
+                "moderate", f"{call}() creates rows ({name}) again on a redelivery: no unique constraint makes ignore_conflicts skip them",
+                f"a unique constraint on the fields that identify a {name}, after checking that existing rows do not share them",
+            )
         return finding(
             "critical" if money else "moderate",
             f"{call}() creates {'money records' if money else 'a row'} ({name}): a redelivery creates "
@@ -202,6 +210,22 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "make the enqueued task idempotent too; enqueue it in transaction.on_commit",
         )
     return None
+
+
+def _unique_constraint(project: Project, key: FunctionKey, effect: facts.Effect) -> str:
+    """An unconditional unique constraint of the model a bulk_create writes, other than an automatic id
+    (new rows get new ids, so that one never conflicts)."""
+    manager_of = effect.receiver.rsplit(".", 1)[0] if "." in effect.receiver else effect.receiver
+    model = project.model_of(key.module, manager_of)
+
+    def automatic(name: str) -> bool:
+        field = model.fields.get(name)
+        return name == "id" if field is None else field.kind.endswith("AutoField")
+
+    constraint = next(
+        (c for c in model.constraints if not c.conditional and not all(automatic(f) for f in c.fields)), None
+    ) if model is not None else None
+    return f"{model.name}.{constraint.name}" if constraint is not None else ""
 
 
 def _model_name(project: Project, key: FunctionKey, site: facts.CreateSite | None) -> str | None:

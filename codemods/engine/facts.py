@@ -60,6 +60,7 @@ class Effect:
     target: str = ""  # the name or attribute its result is assigned to, if any
     in_loop: bool = False
     in_atomic: bool = False  # inside `with transaction.atomic()` / `with atomic()`
+    skips_conflicts: bool = False  # bulk_create(..., ignore_conflicts=True) or update_conflicts=True
 
 
 @dataclass

@@ -62,6 +62,8 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._model_memo: dict[tuple[str, str], Model | None] = {}
         self._lookup_index: dict[str, list[tuple[FunctionKey, facts.Lookup]]] = {}  # receiver's last name -> lookups
         self._lookups_indexed = 0  # the first so many entries of the function list are in the lookup index
+        self._lookup_answers: dict[tuple[str, str], tuple[int, list]] = {}  # model -> (entries indexed, its lookups)
+        self._receiver_models: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._signals_loaded = False
         self._registration_list: list = []  # see ModelIndex._registrations
         self._registrations_indexed = 0

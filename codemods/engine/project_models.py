@@ -110,12 +110,23 @@ class ModelIndex:
                 for lookup in function.lookups:
                     self._lookup_index.setdefault(lookup.receiver.rsplit(".", 1)[-1], []).append((key, lookup))
             self._lookups_indexed = len(functions)
-        found = []
-        for key, lookup in self._lookup_index.get(model.name, ()):
-            named = self.model_of(key.module, lookup.receiver)
-            if named is not None and (named.module, named.name) == (model.module, model.name):
-                found.append((key, lookup))
-        return found
+        memo = (model.module, model.name)
+        answer = self._lookup_answers.get(memo)
+        if answer is None or answer[0] != self._lookups_indexed:
+            found = []
+            for key, lookup in self._lookup_index.get(model.name, ()):
+                if self._receiver_model(key.module, lookup.receiver) == memo:
+                    found.append((key, lookup))
+            answer = self._lookup_answers[memo] = (self._lookups_indexed, found)
+        return list(answer[1])
+
+    def _receiver_model(self, module: str, receiver: str) -> tuple[str, str] | None:
+        """(module, name) of the model a receiver names, resolved once per module and spelling."""
+        memo = (module, receiver)
+        if memo not in self._receiver_models:
+            named = self.model_of(module, receiver)
+            self._receiver_models[memo] = (named.module, named.name) if named is not None else None
+        return self._receiver_models[memo]
 
     def user_models(self) -> list[Model]:
         """The project's user model (what `get_user_model()` returns), when it defines one. Model files

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -148,9 +149,13 @@ class Provenances:
         what the code that builds the object passes)."""
         owner = view.key.qualname.split(".")[0]
         found = []
+        assigns = re.compile(rf"\bself\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)")
         for cls_key in self.project.mro(view.key.module, owner):
             cls = self.project.cls(cls_key)
+            source = self.project.source(cls_key.module) if cls else None
             for method in cls.methods.values() if cls else ():
+                if source is not None and not assigns.search("\n".join(source.lines[method.line - 1 : method.end_line])):
+                    continue  # its text never assigns the attribute: no need to parse it
                 method_view = self.project.view(FunctionKey(cls_key.module, method.qualname))
                 if method_view is None:
                     return Provenance(Origin.UNKNOWN, f"self.{attr}")

@@ -263,6 +263,15 @@ def _lookup(call: ast.Call, then: str) -> facts.Lookup | None:
     return facts.Lookup(call.lineno, receiver, node.attr, method, fields)
 
 
+def _skips_conflicts(call: ast.Call) -> bool:
+    """`bulk_create(rows, ignore_conflicts=True)` (or `update_conflicts=True`): rows a unique constraint
+    already holds are skipped (or updated), not added again."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr in {"bulk_create", "abulk_create"} and any(
+        k.arg in {"ignore_conflicts", "update_conflicts"} and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in call.keywords
+    )
+
+
 def _assignments(nodes: list[ast.AST]) -> list[tuple[list[ast.expr], ast.expr]]:
     """(targets, value) of each assignment that has a value."""
     found = []
@@ -566,4 +575,5 @@ class _FunctionAnalysis(CreateFacts):
                 isinstance(a, (ast.With, ast.AsyncWith)) and any(is_atomic(item.context_expr) for item in a.items)
                 for a in ancestors
             ),
+            skips_conflicts=kind == "db_create" and _skips_conflicts(call),
         )

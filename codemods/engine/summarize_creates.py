@@ -151,6 +151,33 @@ class CreateFacts:
                         reason = self._early_return_guard(earlier)
                         if reason:
                             return reason
+        return self._claimed_row_guard(node, ancestors)
+
+    def _claimed_row_guard(self, node: ast.AST, ancestors: list[ast.AST]) -> str:
+        """`job = Job.objects.select_for_update().get(...)` in the transaction around the create, and that row
+        deleted later in it (or a field its lookup filters on changed): a redelivery after the commit no
+        longer finds the row, and one before the commit finds nothing done."""
+        atomic = next((a for a in reversed(ancestors) if isinstance(a, (ast.With, ast.AsyncWith)) and any(is_atomic(i.context_expr) for i in a.items)), None)
+        if atomic is None:
+            function = next((a for a in reversed(ancestors) if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+            if function is None or not any(is_atomic(d) for d in function.decorator_list):
+                return ""
+            atomic = function
+        for targets, value in self.assignments:
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name) or not (atomic.lineno <= value.lineno <= node.lineno):
+                continue
+            filtered = _locked_get(value)
+            if filtered is None:
+                continue
+            row = targets[0].id
+            for later in walk(atomic):
+                if getattr(later, "lineno", 0) <= (node.end_lineno or node.lineno):
+                    continue
+                if _deletes(later, row):
+                    return f"the row `{row}` is locked with select_for_update() (line {value.lineno}) and deleted in the same transaction (line {later.lineno})"
+                changed = _changed_field(later, row)
+                if changed and changed in filtered:
+                    return f"the row `{row}` is locked with select_for_update() (line {value.lineno}) on {changed}, which the same transaction changes (line {later.lineno})"
         return ""
 
     def _queries(self, test: ast.AST) -> bool:
@@ -193,6 +220,38 @@ class CreateFacts:
             return ""
         return f"behind the early-return state check `if {self.module.segment(test)}` (line {statement.lineno})"
 
+
+
+def _locked_get(value: ast.AST) -> set[str] | None:
+    """The fields `<manager>.select_for_update()...get(...)` filters on; None for any other value."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get"):
+        return None
+    fields: set[str] = set()
+    locked = False
+    call: ast.AST = value
+    while isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+        locked = locked or call.func.attr == "select_for_update"
+        fields |= {k.arg.split("__")[0] for k in call.keywords if k.arg}
+        call = call.func.value
+    return fields if locked else None
+
+
+def _deletes(node: ast.AST, row: str) -> bool:
+    """`row.delete()`."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "delete"
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == row
+    )
+
+
+def _changed_field(node: ast.AST, row: str) -> str:
+    """The field of `row` an assignment `row.<field> = ...` changes, else ""."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return ""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return next(
+        (t.attr for t in targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == row), ""
+    )
 
 
 def is_atomic(node: ast.AST) -> bool:
