@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -78,6 +79,8 @@ class AttributeWriters:
         self._any_walk: dict[str, _ModuleWrites | None] = {}
         self._spelled_writes: dict[str, list[tuple[int, int, int, Write]]] = {}
         self._form_metas: dict[tuple[str, str], dict[str | None, list[tuple[int, int, int, _Meta, str]]]] = {}
+        self._forms_spelling: dict[tuple[str, bool], list[str]] = {}
+        self._copies: dict[tuple[str, str], list[Write]] = {}
 
     def of(self, attr: str, model: Model | None) -> list[Write]:
         memo = (attr, (model.module, model.name) if model is not None else None)
@@ -94,11 +97,15 @@ class AttributeWriters:
                 if model is None or named is None or (named == model.name and _same_module(where, model.module)):
                     found.append((module_place, line, column, Write(meta.module, meta.line, "a form or serializer field a user fills", "", by_user=True)))
         found.sort(key=lambda entry: entry[:3])
-        copies = []
-        if model is not None:
+        return [write for *_, write in found] + (self._row_copies(model) if model is not None else [])
+
+    def _row_copies(self, model: Model) -> list[Write]:
+        """Whole-row copies in the modules that name the model (every field of a row written again)."""
+        memo = (model.module, model.name)
+        if memo not in self._copies:
             copying = [m for m in self.project.modules_mentioning(model.name) if self._says(m, ROW_COPY)]
-            copies = [c for m in copying if (walked := self._walked(m)) is not None for c in walked.row_copies]
-        return [write for *_, write in found] + copies
+            self._copies[memo] = [c for m in copying if (walked := self._walked(m)) is not None for c in walked.row_copies]
+        return self._copies[memo]
 
     def _spelled(self, attr: str) -> list[tuple[int, int, Write]]:
         """(module's place, line, column, write) for the writes that spell the attribute."""
@@ -121,12 +128,12 @@ class AttributeWriters:
         name can name it. With a model, only the groups for its name and for None are read."""
         memo = (attr, model_name)
         if memo not in self._form_metas:
-            modules = self.project.modules_mentioning(attr)
+            modules = self._form_modules(attr)
             if model_name:
-                naming = self.project.modules_mentioning(model_name)
-                spelled, named = set(modules), set(naming)
-                modules = [m for m in modules if m in named] + [m for m in naming if m not in spelled and self._says(m, WRITES_UNSPELLED)]
-            modules = [m for m in modules if self._says(m, FORM_META) and self._says(m, FORM_MODEL)]
+                spelled, named = set(modules), set(self._form_modules(model_name))
+                modules = [m for m in modules if m in named] + [
+                    m for m in self._form_modules(model_name, unspelled_fields=True) if m not in spelled
+                ]
             self._walk([m for m in modules if m not in self._any_walk])
             order = self._order()
             grouped: dict[str | None, list[tuple[int, int, int, _Meta, str]]] = {}
@@ -141,6 +148,17 @@ class AttributeWriters:
                         grouped.setdefault(name, []).append((order[module], line, column, meta, where))
             self._form_metas[memo] = grouped
         return self._form_metas[memo]
+
+    def _form_modules(self, word: str, unspelled_fields: bool = False) -> list[str]:
+        """The modules that spell `word` and could hold a form or serializer Meta; with `unspelled_fields`,
+        only those that could also take fields they do not spell (fields = "__all__", or exclude)."""
+        memo = (word, unspelled_fields)
+        if memo not in self._forms_spelling:
+            self._forms_spelling[memo] = [
+                m for m in self.project.modules_mentioning(word)
+                if self._says(m, FORM_META) and self._says(m, FORM_MODEL) and (not unspelled_fields or self._says(m, WRITES_UNSPELLED))
+            ]
+        return self._forms_spelling[memo]
 
     def _says(self, module: str, pattern: re.Pattern) -> bool:
         """The module's bytes match the pattern (a cheap test before a walk)."""
@@ -281,6 +299,7 @@ def _absolute(module: str, is_package: bool, name: str, level: int) -> str:
     return ".".join([*parts, name] if name else parts)
 
 
+@functools.lru_cache(maxsize=65536)  # the same few (module, module) pairs come back for every attribute
 def _same_module(written: str, actual: str) -> bool:
     """`bookings.models` names `backend.bookings.models` (another sys.path entry), and a package that
     re-exports its submodules' classes (`bookings.models` for `bookings.models.reservation`)."""
