@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..engine import facts
-from ..engine.levels import Applicability, Risk
+from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.orm import field_name, resolve_create
 from ..engine.project import TEST_MODULE, FunctionKey, Model, Project
 from ..engine.provenance import Origin, Provenance
@@ -57,14 +57,6 @@ class Identity:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """No rewrite: why, and what a person can do."""
-
-    reason: str
-    already_safe: bool = False
-
-
 def detect(project: Project, options: Options) -> list[Finding]:
     findings = []
     for key, function, reach in functions_in_scope(project, options, lambda f: bool(f.creates)):
@@ -82,8 +74,8 @@ def _check(project: Project, key: FunctionKey, function: facts.Function, site: f
         return None  # not a Django model we know: stripe.Charge.create, client.messages.create ...
     module = project.module(key.module)
     call_text = f"{site.receiver}.{site.manager}.{site.method}()"
-    if isinstance(resolved, str):
-        return _finding(project, key, site, Risk.MODERATE, f"{call_text} not rewritten", Refusal(resolved))
+    if isinstance(resolved, Refusal):
+        return _finding(project, key, site, Risk.MODERATE, f"{call_text} not rewritten", resolved)
     model, implicit = resolved
     risk = Risk.CRITICAL if money_risk(model.name) else Risk.MODERATE
     view = project.view(key)

@@ -17,6 +17,7 @@ from . import facts
 from .celery_checks import check_config
 from .config import Config
 from .files import Files
+from .levels import Refusal
 from .orm import resolve_create
 from .project import FunctionKey, Project, Task
 from .report import RISKS, AuditFinding, Report, TaskReport, highest
@@ -234,6 +235,6 @@ def _model_name(project: Project, key: FunctionKey, site: facts.CreateSite | Non
     resolved = resolve_create(project, key.module, site)
     if resolved is None:
         return None
-    if isinstance(resolved, str):
+    if isinstance(resolved, Refusal):
         return site.receiver.rsplit(".", 1)[-1]
     return resolved[0].name

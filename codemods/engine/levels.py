@@ -5,6 +5,7 @@ small and import-free, because a warm audit that reuses the last report loads it
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class _Level(str, enum.Enum):
@@ -38,3 +39,11 @@ class Applicability(_Level):
     SAFE = "safe"  # proven at this site by facts the tool read: plain `apply` writes it
     UNSAFE = "unsafe"  # a best guess with named evidence: written only with `--unsafe-fixes`
     MANUAL = "manual"  # no rewrite: the finding says what a person must decide
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """No rewrite at this site: why (one line a person can act on), and whether the site is already safe."""
+
+    reason: str
+    already_safe: bool = False

@@ -5,14 +5,15 @@ from __future__ import annotations
 import ast
 
 from . import facts
+from .levels import Refusal
 from .names import dotted
 from .project import Model, Project
 
 RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey"}
 
 
-def resolve_create(project: Project, module: str, site: facts.CreateSite):
-    """(Model, implicit lookup fields) for the create's receiver; None when it is not a model; a reason when unsure."""
+def resolve_create(project: Project, module: str, site: facts.CreateSite) -> tuple[Model, tuple[str, ...]] | Refusal | None:
+    """(Model, implicit lookup fields) for the create's receiver; None when it is not a model; a Refusal when unsure."""
     symbol = project.resolve(module, site.receiver)
     if symbol.kind == "class":
         model = project.model(symbol.module, symbol.name)
@@ -29,7 +30,7 @@ def resolve_create(project: Project, module: str, site: facts.CreateSite):
         return model, (relation,)
     if len(candidates) > 1:
         names = ", ".join(sorted({m.label for m, _ in candidates}))
-        return f"{site.receiver}.{site.manager}.create(): `{site.manager}` is a related manager of several models ({names}); not rewritten"
+        return Refusal(f"{site.receiver}.{site.manager}.create(): `{site.manager}` is a related manager of several models ({names}); not rewritten")
     return None
 
 

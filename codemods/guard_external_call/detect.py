@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 
 from ..engine import effects
-from ..engine.levels import Applicability, Risk
+from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.names import dotted, words
 from ..engine.project import FunctionKey, Model, Project
 from ..engine.rules import Finding, Options, functions_in_scope, money_risk
@@ -105,8 +105,8 @@ class _FunctionCheck:
         if guard:
             return Outcome(source, None, f"{source.name} left alone", guard, store)
         placed = self.placer.place(source, flow, store)
-        if isinstance(placed, str):
-            return Outcome(source, Applicability.MANUAL, f"{call} not guarded", f"its result is saved in {obj}.{attr}, but {placed}", store, risk=risk)
+        if isinstance(placed, Refusal):
+            return Outcome(source, Applicability.MANUAL, f"{call} not guarded", f"its result is saved in {obj}.{attr}, but {placed.reason}", store, risk=risk)
         applicability, reason = self.proof(source, store, placed)
         if applicability is Applicability.MANUAL:
             return Outcome(source, applicability, f"{call} not guarded on {obj}.{attr}", reason, store, risk=risk)

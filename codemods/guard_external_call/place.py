@@ -8,6 +8,7 @@ import ast
 import builtins
 from dataclasses import dataclass
 
+from ..engine.levels import Refusal
 from ..engine.names import dotted
 from ..engine.project import Project
 from ..engine.view import COMPREHENSIONS, EXITS, FunctionView, end_position, position, store_names
@@ -41,7 +42,7 @@ class Placer:
         self.project, self.results, self.view, self.is_task = project, results, view, is_task
         self.graph = project.graph
 
-    def place(self, source: Source, flow: Flow, store: Store) -> Placement | str:
+    def place(self, source: Source, flow: Flow, store: Store) -> Placement | Refusal:
         """Where the guard goes, or why none can."""
         view, scope = self.view, source.scope
         statement = view.statement_of(source.node)
@@ -51,17 +52,17 @@ class Placer:
         if binding is None and root not in view.parameters(scope, with_self=True) and root not in {"self", "cls"}:
             later = view.bindings(root, scope)
             if later:
-                return f"{root} is bound at line {later[0].lineno}, after the call; load it before the call so a guard can read {obj}.{attr}"
+                return Refusal(f"{root} is bound at line {later[0].lineno}, after the call; load it before the call so a guard can read {obj}.{attr}")
         if binding is not None and self.created(binding):
-            return (
+            return Refusal(
                 f"{root} is created at line {binding.lineno} in the same run, so a guard on it never sees the first run's "
                 f"value; make that create idempotent first (rule create-to-get-or-create), then apply this rule again"
             )
         if isinstance(binding, ast.ExceptHandler):
-            return f"{root} is bound by the except clause at line {binding.lineno}"
+            return Refusal(f"{root} is bound by the except clause at line {binding.lineno}")
         loop = view.loop_around(source.node, scope)
         if isinstance(loop, COMPREHENSIONS):
-            return "the call is inside a comprehension"
+            return Refusal("the call is inside a comprehension")
         exit_statement = None
         if loop is not None:
             if binding is loop:
@@ -69,7 +70,7 @@ class Placer:
             elif binding is not None and position(loop) < position(binding) and end_position(binding) <= end_position(loop):
                 anchor, where = self.after(binding, statement), f"right after {root} is bound (line {binding.lineno})"
             else:
-                return (
+                return Refusal(
                     f"the call runs once per iteration of the loop at line {loop.lineno} while its result is saved on one "
                     f"object, and a guard would skip the remaining iterations after a partial run. Save a reference per "
                     f"item, or pass a per-item idempotency key"
@@ -78,20 +79,20 @@ class Placer:
         elif binding is None:
             anchor, where = _first_statement(scope), f"at the top of {scope.name}()"
         elif isinstance(binding, (ast.For, ast.AsyncFor)):
-            return f"{root} is the variable of the loop at line {binding.lineno}, which has ended by the call"
+            return Refusal(f"{root} is the variable of the loop at line {binding.lineno}, which has ended by the call")
         else:
             anchor, where = self.after(binding, statement), f"right after {root} is bound (line {binding.lineno})"
-        if isinstance(anchor, str):
+        if isinstance(anchor, Refusal):
             return anchor
         if anchor is None:
-            return "the function body is written on its `def` line"
+            return Refusal("the function body is written on its `def` line")
         if not view.starts_line(anchor):
-            return f"line {anchor.lineno} holds several statements"
+            return Refusal(f"line {anchor.lineno} holds several statements")
         notes: list[str] = []
         if exit_statement is None:
             exit_statement, contract = self.exit(flow, store, scope, anchor)
             if exit_statement is None:
-                return contract
+                return Refusal(contract)
             notes.append(contract)
         refresh = ""
         if binding is None or "." in obj or not self.fresh(binding, scope):
@@ -138,7 +139,7 @@ class Placer:
             return True
         return any(isinstance(n, ast.Call) and self.graph.kind(self.view, n) == "db_create" for n in ast.walk(value))
 
-    def after(self, binding: ast.AST, statement: ast.stmt):
+    def after(self, binding: ast.AST, statement: ast.stmt) -> ast.stmt | Refusal:
         """Where the guard goes for an object bound by `binding`: the statement right after the one holding the
         binding, in the deepest block that also holds the call; or the first statement of the block that the
         binding statement opens around the call (`with ... as obj:`, `if (obj := ...):`)."""
@@ -150,7 +151,7 @@ class Placer:
             where = view.block_of(inner)
             if where is not None and where[0] is holder:
                 return where[1][0]
-            return f"{_bound_name(binding)} is bound in the same statement as the call (line {statement.lineno})"
+            return Refusal(f"{_bound_name(binding)} is bound in the same statement as the call (line {statement.lineno})")
         for node in [holder, *view.ancestors(holder)]:
             where = view.block_of(node)
             if where is None:
@@ -159,9 +160,9 @@ class Placer:
             shared = [s for s in block if s in call_path]
             if shared:
                 if block.index(shared[0]) <= index:
-                    return f"{_bound_name(binding)} is bound after the call (line {binding.lineno})"
+                    return Refusal(f"{_bound_name(binding)} is bound after the call (line {binding.lineno})")
                 return block[index + 1]
-        return f"cannot find a place between the binding of {_bound_name(binding)} (line {binding.lineno}) and the call"
+        return Refusal(f"cannot find a place between the binding of {_bound_name(binding)} (line {binding.lineno}) and the call")
 
     def first_effect(self, scope: ast.AST, start: tuple[int, int], stop: tuple[int, int], skip: ast.AST | None = None) -> str:
         """The first side-effecting call of `scope` between two positions, as "reservation.save() (line 9)"."""

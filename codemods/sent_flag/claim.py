@@ -12,6 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from ..engine.levels import Refusal
 from ..engine.project import Project, Task
 from ..engine.view import FunctionView, names_in, store_names
 from .sends import Sends
@@ -43,33 +44,33 @@ class Placement:
     last: int  # index of the last statement that sends
 
 
-def place(view: FunctionView, sends: Sends, calls: list[ast.Call], block: list[ast.stmt], start: int, mode: str) -> Placement | str:
+def place(view: FunctionView, sends: Sends, calls: list[ast.Call], block: list[ast.stmt], start: int, mode: str) -> Placement | Refusal:
     """Before the first statement (from `start` on) of `block` that does something, and, for mark-after,
     after the last one that sends; or why not."""
     if not block or block[0].lineno == view.node.lineno:
-        return "the task is written on one line"
+        return Refusal("the task is written on one line")
     active = [c for c in calls if sends.kind(view, c)]
     anchor = next((i for i in range(start, len(block)) if any(view.index_in(c, block) == i for c in active)), None)
     if anchor is None:
-        return "its sends are not in the task's own body"
+        return Refusal("its sends are not in the task's own body")
     early = [c for c in active if (c.lineno, c.col_offset) < (block[anchor].lineno, block[anchor].col_offset)]
     if early:
-        return f"{view.callee_text(early[0])}() on line {early[0].lineno} changes something before the place a claim can go"
+        return Refusal(f"{view.callee_text(early[0])}() on line {early[0].lineno} changes something before the place a claim can go")
     sent = [view.index_in(c, block) for c in calls if sends.kind(view, c) == "send"]
     if None in sent or not sent:
-        return "a send is outside the block the claim would go in; claim by hand"
+        return Refusal("a send is outside the block the claim would go in; claim by hand")
     last = max(sent)
     if not view.starts_line(block[anchor]):
-        return f"line {block[anchor].lineno} holds more than one statement"
+        return Refusal(f"line {block[anchor].lineno} holds more than one statement")
     if mode == "mark-after":
         if last + 1 < len(block) and block[last + 1].lineno == block[last].end_lineno:
-            return f"line {block[last].end_lineno} holds more than one statement"
+            return Refusal(f"line {block[last].end_lineno} holds more than one statement")
         sending = [c for c in calls if sends.kind(view, c) == "send"]
         first_send = min((c.lineno, c.col_offset) for c in sending)
         for statement in block[anchor : last + 1]:
             for node in ast.walk(statement):
                 if isinstance(node, ast.Return) and ((node.lineno, node.col_offset) > first_send or any(c in sending for c in ast.walk(node))):
-                    return f"the return on line {node.lineno} comes after the send, so a mark after it would never run; use --flag-mode claim-before or flag by hand"
+                    return Refusal(f"the return on line {node.lineno} comes after the send, so a mark after it would never run; use --flag-mode claim-before or flag by hand")
     return Placement(block, anchor, last)
 
 

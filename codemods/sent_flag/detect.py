@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from ..engine.levels import Applicability, Risk
+from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.project import FunctionKey, Model, Project, Task
 from ..engine.rules import Finding, Options, money_risk
 from . import claim, field, retries
@@ -95,8 +95,8 @@ class TaskCheck:
         if "cache" in view.names_bound_before((10**9, 0)):
             return self.finding(f"{name} {what}", Applicability.MANUAL, "the task uses the name `cache` for something else; rename that local")
         placed = self._placed(view.node.body, 0)
-        if isinstance(placed, str):
-            return self.finding(f"{name} {what}", Applicability.MANUAL, placed)
+        if isinstance(placed, Refusal):
+            return self.finding(f"{name} {what}", Applicability.MANUAL, placed.reason)
         placed, mode = placed
         check, mark, does = claim.message_code(reference, self.task, mode, claim.timeout_text(self.settings.timeout))
         plan = self._plan(placed, check, mark, mode, cache=True)
@@ -108,26 +108,27 @@ class TaskCheck:
         reason = f"the claim is on the message's own task id, in a cache every worker shares ({backend}): a redelivery of this message stops, a new message still goes out"
         return self.finding(message, Applicability.SAFE, reason, self.risk, plan)
 
-    def _placed(self, block: list[ast.stmt], start: int) -> tuple[claim.Placement, str] | str:
+    def _placed(self, block: list[ast.stmt], start: int) -> tuple[claim.Placement, str] | Refusal:
         """Where the claim goes, and the mode: the one asked for, else claim-before when nothing but the send
         follows the claim, mark-after when a change comes first or the task retries (so a run that dies
         before the send redoes it all rather than losing the message). A mark is refused when a retry
         can start after it: the retry would find the mark and stop."""
         placed = claim.place(self.view, self.sends, self.view.calls(), block, start, "mark-after")
-        if isinstance(placed, str) and not self.settings.mode_chosen:
+        if isinstance(placed, Refusal) and not self.settings.mode_chosen:
             placed = claim.place(self.view, self.sends, self.view.calls(), block, start, "claim-before")
-            return placed if isinstance(placed, str) else (placed, "claim-before")
-        if isinstance(placed, str):
+            return placed if isinstance(placed, Refusal) else (placed, "claim-before")
+        if isinstance(placed, Refusal):
             return placed
         if self.settings.mode_chosen and self.settings.mode == "claim-before":
-            return claim.place(self.view, self.sends, self.view.calls(), block, start, "claim-before"), "claim-before"
+            placed = claim.place(self.view, self.sends, self.view.calls(), block, start, "claim-before")
+            return placed if isinstance(placed, Refusal) else (placed, "claim-before")
         chosen = self.settings.mode_chosen or retries.retries(self.project, self.view, self.task) or self._before_the_send(placed)
         if not chosen:
             return placed, "claim-before"
         last = placed.block[placed.last]
         retried = retries.retried_after(self.project, self.view, self.task, (last.end_lineno, last.end_col_offset))
         if retried:
-            return (
+            return Refusal(
                 f"{retried}: a retry keeps the task id, so a mark set after line {last.end_lineno} would stop it at the check "
                 f"before it does what it was retried for; set the mark only where the send is known to have succeeded"
             )
@@ -213,8 +214,8 @@ class TaskCheck:
         if not found:
             return [self.finding(f"{name} {what}", Applicability.MANUAL, "no single object fetched from the database (`Model.objects.get(...)`) to flag: a generic transport task or a bulk send; the default cache store claims the message instead", Risk.MODERATE)]
         root = field.subject(view, self.calls, found)
-        if isinstance(root, str):
-            return [self.finding(f"{name} {what}", Applicability.MANUAL, root)]
+        if isinstance(root, Refusal):
+            return [self.finding(f"{name} {what}", Applicability.MANUAL, root.reason)]
         if root.model is None:
             return [self.finding(f"{name} {what}", Applicability.MANUAL, f"it is about {root.name}, {root.outside or 'not a model of this project'}: the rule cannot add a field to it; use the cache store")]
         nature, why = field.once_by_nature(self.task, name, root.model)
@@ -222,8 +223,8 @@ class TaskCheck:
             return [self.finding(f"{name} {what}", Applicability.MANUAL, f"{why}: a permanent flag on {root.model.name} would silence every later one; the default cache store claims each message instead")]
         owner, block, index = view.blocks[root.statement]
         placed = self._placed(block, index + 1)
-        if isinstance(placed, str):
-            return [self.finding(f"{name} {what}", Applicability.MANUAL, placed)]
+        if isinstance(placed, Refusal):
+            return [self.finding(f"{name} {what}", Applicability.MANUAL, placed.reason)]
         placed, mode = placed
         field_name = self._field_name(root.model)
         problem, add = self._field_to_add(root.model, field_name)

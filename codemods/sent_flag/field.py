@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..engine.names import dotted, words
+from ..engine.levels import Refusal
 from ..engine.project import Model, Project, Task
 from ..engine.view import FunctionView, names_in
 from .sends import snake
@@ -109,7 +110,7 @@ def _model_of(project: Project, view: FunctionView, expression: ast.AST) -> tupl
     return None, ""
 
 
-def subject(view: FunctionView, sends: list[ast.Call], found: dict[str, Root]) -> Root | str:
+def subject(view: FunctionView, sends: list[ast.Call], found: dict[str, Root]) -> Root | Refusal:
     """The fetched object the message is about: the one whose data the sends use (their recipient first)."""
     derived = _derivations(view, found)
 
@@ -129,12 +130,12 @@ def subject(view: FunctionView, sends: list[ast.Call], found: dict[str, Root]) -
         if last in {"send_sms", "send_push", "send_push_notification"} and call.args:
             recipients |= roots_in(call.args[0])
     if not used:
-        return f"the send uses none of the objects the task fetched ({', '.join(sorted(found))}), so the rule cannot tell what the message is about"
+        return Refusal(f"the send uses none of the objects the task fetched ({', '.join(sorted(found))}), so the rule cannot tell what the message is about")
     if len(used) == 1:
         return found[next(iter(used))]
     if len(recipients & used) == 1:
         return found[next(iter(recipients & used))]
-    return (
+    return Refusal(
         f"the message involves several fetched objects ({', '.join(sorted(used))}) and the rule cannot tell which one it "
         "is about; name the field in [tool.idem-fix.sent-flag-names]"
     )
