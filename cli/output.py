@@ -6,6 +6,8 @@ import contextlib
 import functools
 import sys
 
+from idem_fix.codemods.engine.levels import Status
+
 
 @functools.cache
 def _console(on_stderr: bool):
@@ -68,7 +70,7 @@ def summary(run, changed, failed, written: bool) -> int:
     applied = {plan for c in changed for plans in c.applied.values() for plan in plans}
     unsafe_fixes = run.options.unsafe_fixes
     due = [f for f in run.findings if f.written_by(unsafe_fixes)]
-    held = [f for f in run.findings if f.status == "fix" and not f.written_by(unsafe_fixes)]
+    held = [f for f in run.findings if f.status is Status.FIX and not f.written_by(unsafe_fixes)]
     for finding in run.findings:
         label = f"[{finding.rule}]"
         if finding in due and finding.plan in applied:
@@ -77,7 +79,7 @@ def summary(run, changed, failed, written: bool) -> int:
             text = f"[red]not rewritten, the file could not be changed ({finding.applicability})[/] {label}"
         elif finding in held:
             text = f"[yellow]unsafe, not written without --unsafe-fixes[/] {label}"
-        elif finding.status == "manual":
+        elif finding.status is Status.MANUAL:
             text = f"[yellow]needs a person[/] {label}"
         else:
             text = f"[dim]left alone[/] {label}"
@@ -85,8 +87,8 @@ def summary(run, changed, failed, written: bool) -> int:
     for change in failed:
         error(f"{change.path}: {change.error}")
     rewritten = sum(1 for f in due if f.plan in applied)
-    manual = sum(1 for f in run.findings if f.status == "manual")
-    safe = sum(1 for f in run.findings if f.status == "ok")
+    manual = sum(1 for f in run.findings if f.status is Status.MANUAL)
+    safe = sum(1 for f in run.findings if f.status is Status.OK)
     verb = "Rewrote" if written else "Would rewrite"
     stderr.print(
         f"{verb} {rewritten} site{'s' * (rewritten != 1)} in {len(changed)} file{'s' * (len(changed) != 1)}"
@@ -103,7 +105,7 @@ def _told(finding) -> str:
     """A fix says what it writes, then its proof or evidence; a site left as it is says why after a colon."""
     if not finding.reason:
         return finding.message
-    if finding.status == "fix":
+    if finding.status is Status.FIX:
         return f"{finding.message} ({finding.reason})"
     return f"{finding.message}: {finding.reason}"
 

@@ -36,7 +36,7 @@ from idem_fix.codemods.engine.config import Config, ConfigError
 from idem_fix.codemods.engine.writes import FileChange, write_atomic
 from idem_fix.codemods.engine.report import RISKS
 from idem_fix.codemods.engine.rules import Options, Rule
-from idem_fix.codemods.engine.levels import Applicability
+from idem_fix.codemods.engine.levels import Applicability, Status
 from idem_fix.codemods.engine.runner import Step, run_rules, steps_for
 
 from . import __version__
@@ -379,7 +379,7 @@ def build(target: Target, base: str, rules: list[Rule], options: Options, black:
             for finding in found:
                 if finding.applicability in step.writes and finding.plan in applied:
                     fixed.append(item(finding, project))
-                elif not unsafe and finding.status in {"manual", "fix"} and not finding.written_by(options.unsafe_fixes):
+                elif not unsafe and finding.status is not Status.OK and not finding.written_by(options.unsafe_fixes):
                     result.manual.append(item(finding, project))  # reported once, from the rule's first step
             edits, formatted = [], {}
             for change in changed:

@@ -17,7 +17,7 @@ from . import facts
 from .celery_checks import check_config
 from .config import Config
 from .files import Files
-from .levels import Refusal
+from .levels import Refusal, Status
 from .orm import resolve_create
 from .project import FunctionKey, Project, Task
 from .report import RISKS, AuditFinding, Report, TaskReport, highest
@@ -71,7 +71,7 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             if function.line <= line <= function.end_line and (key.module, line) not in claimed:
                 claimed.add((key.module, line))
                 for rule_finding in by_site[(key.module, line)]:
-                    if rule_finding.status != "ok":
+                    if rule_finding.status is not Status.OK:
                         findings.append(_from_rule(rule_finding))
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-RISKS.index(f.risk), f.path, f.line))
@@ -100,7 +100,7 @@ def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
 def _merged(finding: AuditFinding, rule_findings: list[Finding]) -> list[AuditFinding]:
     """The effect once per rule that leaves it to fix; one rule finding the site already safe lowers it
     only when no other rule there says it still repeats."""
-    open_findings = [f for f in rule_findings if f.status != "ok"]
+    open_findings = [f for f in rule_findings if f.status is not Status.OK]
     merged = []
     for rule_finding in open_findings or rule_findings[:1]:
         copy = dataclasses.replace(finding)
@@ -115,7 +115,7 @@ def _merge(finding: AuditFinding, rule_finding: Finding) -> None:
     finding.rule = rule_finding.rule
     finding.applicability = str(rule_finding.applicability or "")
     finding.reason = rule_finding.reason
-    if rule_finding.status == "ok":
+    if rule_finding.status is Status.OK:
         finding.risk = "low"
         finding.message = rule_finding.message + (f": {rule_finding.reason}" if rule_finding.reason else "")
         finding.advice = ""

@@ -41,6 +41,15 @@ class Applicability(_Level):
     MANUAL = "manual"  # no rewrite: the finding says what a person must decide
 
 
+class Status(_Level):
+    """What became of a site, from its applicability: a fix `apply` can write, a person's call, or nothing
+    to do."""
+
+    FIX = "fix"  # safe or unsafe: a plan
+    MANUAL = "manual"
+    OK = "ok"  # left alone: already safe
+
+
 @dataclass(frozen=True)
 class Refusal:
     """No rewrite at this site: why (one line a person can act on), and whether the site is already safe."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import facts
-from .levels import Applicability, Risk
+from .levels import Applicability, Risk, Status
 from .pool import as_if_serial
 from .project import FunctionKey, Project, Reach
 
@@ -51,11 +51,10 @@ class Finding:
             raise ValueError(f"{self.rule}: a {self.applicability or 'left-alone'} finding {'needs' if self.plan is None else 'has no use for'} a plan")
 
     @property
-    def status(self) -> str:
-        """"fix" (a plan, safe or unsafe), "manual" (a person decides) or "ok" (already safe)."""
+    def status(self) -> Status:
         if self.applicability is None:
-            return "ok"
-        return "manual" if self.applicability is Applicability.MANUAL else "fix"
+            return Status.OK
+        return Status.MANUAL if self.applicability is Applicability.MANUAL else Status.FIX
 
     def written_by(self, unsafe_fixes: bool) -> bool:
         """Whether `apply` (with or without `--unsafe-fixes`) writes this site."""
