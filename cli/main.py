@@ -153,6 +153,14 @@ class Format(str, enum.Enum):
     sarif = "sarif"
 
 
+NO_TASKS = (
+    "no Celery task found in {files} files. idem-fix looks for @shared_task, @<app>.task, @task and "
+    "@periodic_task (also under another name: imported as, assigned to, or applied by a project decorator), "
+    "Task subclasses and app.task(fn) registrations. If the project makes its tasks another way, name the "
+    'decorator in pyproject.toml: [tool.idem-fix] task-decorators = ["pkg.module.decorator"]'
+)
+
+
 class Risk(str, enum.Enum):
     critical = "critical"
     high = "high"
@@ -190,6 +198,8 @@ def audit(
         )
     for problem in problems:
         output.warn(str(problem))
+    if not report.task_count:
+        output.warn(NO_TASKS.format(files=report.files))
     if render is None:
         if output_file:
             with open(output_file, "w", encoding="utf-8") as stream:

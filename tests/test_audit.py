@@ -264,3 +264,11 @@ def test_bulk_create_ignoring_conflicts_is_safe_only_behind_a_unique_constraint(
     assert "skips the rows Tag.name (unique=True) already holds" in tasks["import_tags"]["findings"][0]["message"]
     assert tasks["import_mentions"]["risk"] == "moderate"
     assert "no unique constraint makes ignore_conflicts skip them" in tasks["import_mentions"]["findings"][0]["message"]
+
+
+def test_a_folder_without_tasks_says_why_and_how_to_name_a_decorator(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {"pkg/__init__.py": "", "pkg/jobs.py": "def nightly():\n    pass\n"})
+    result = audit(".", cwd=root, monkeypatch=monkeypatch)
+    assert result.exit_code == 0
+    assert "no Celery task found in 2 files" in result.stderr
+    assert "task-decorators" in result.stderr

@@ -230,3 +230,125 @@ def test_task_names_start_at_the_outermost_package_as_celery_names_them(make_pro
         """,
     })
     assert sorted(t.name for t in project.tasks) == ["orders.refund", "scripts.jobs.nightly", "shop.orders.tasks.ship"]
+
+
+def test_decorator_aliases_bound_by_assignment(make_project):
+    """`project_task = shared_task`, a configured call of it, and a partial of it are task decorators
+    wherever they are imported; a plain helper bound the same way is not."""
+    project = make_project({
+        "core/__init__.py": "",
+        "core/celery.py": """
+            from functools import partial
+
+            from celery import shared_task
+
+            project_task = shared_task
+            task_with_retry = shared_task(acks_late=True, autoretry_for=(ConnectionError,))
+            retrying = partial(shared_task, bind=True, max_retries=3)
+            timing = print
+        """,
+        "app/__init__.py": "",
+        "app/tasks.py": """
+            from core.celery import project_task, retrying, task_with_retry, timing
+
+            @project_task
+            def plain(): pass
+
+            @task_with_retry
+            def called(): pass
+
+            @retrying
+            def partly(self): pass
+
+            @timing
+            def not_a_task(): pass
+        """,
+    })
+    assert task_names(project) == ["called", "partly", "plain"]
+
+
+def test_alias_of_an_app_task_used_through_its_module(make_project):
+    project = make_project({
+        "pkg/__init__.py": "",
+        "pkg/core/__init__.py": "",
+        "pkg/core/worker.py": """
+            from celery import Celery
+
+            app = Celery("pkg")
+            job = app.task(bind=True)
+        """,
+        "pkg/jobs.py": """
+            from pkg.core import worker
+
+            @worker.job
+            def sync(self): pass
+        """,
+    })
+    assert task_names(project) == ["sync"]
+
+
+def test_configured_decorator_used_through_its_module(make_project):
+    project = make_project(
+        {
+            "pkg/__init__.py": "",
+            "pkg/core/__init__.py": "",
+            "pkg/core/scheduling.py": """
+                def locked(key):
+                    return lambda fn: fn
+            """,
+            "pkg/jobs.py": """
+                from pkg.core import scheduling
+
+                @scheduling.locked(key="nightly")
+                def nightly(): pass
+            """,
+        },
+        config=Config(task_decorators=["pkg.core.scheduling.locked"]),
+    )
+    assert task_names(project) == ["nightly"]
+
+
+def test_app_re_exported_by_the_package_that_holds_its_module(make_project):
+    """The cookiecutter-django layout: config/__init__.py re-exports the app under the name of the
+    module that defines it, and tasks import it from the package."""
+    project = make_project({
+        "config/__init__.py": """
+            from .celery_app import app as celery_app
+
+            __all__ = ("celery_app",)
+        """,
+        "config/celery_app.py": """
+            from celery import Celery
+
+            app = Celery("site")
+        """,
+        "users/__init__.py": "",
+        "users/tasks.py": """
+            from config import celery_app
+
+            @celery_app.task()
+            def get_users_count(): pass
+        """,
+    })
+    assert task_names(project) == ["get_users_count"]
+
+
+def test_tasks_in_a_migrations_package(make_project):
+    project = make_project({
+        "app/__init__.py": "",
+        "app/migrations/__init__.py": "",
+        "app/migrations/0001_initial.py": """
+            from django.db import migrations
+
+            class Migration(migrations.Migration):
+                operations = []
+        """,
+        "app/migrations/tasks/__init__.py": "",
+        "app/migrations/tasks/backfill.py": """
+            from celery import shared_task
+
+            @shared_task
+            def backfill(): pass
+        """,
+    })
+    assert [t.name for t in project.tasks] == ["app.migrations.tasks.backfill.backfill"]

@@ -24,6 +24,20 @@ def test_skips_virtualenvs_node_modules_migrations_and_hidden_folders(tmp_path):
     assert names(discover([root]), root) == ["app/tasks.py"]
 
 
+def test_migration_modules_are_skipped_but_tasks_kept_in_a_migrations_package(tmp_path):
+    root = write_tree(tmp_path, {
+        "app/migrations/__init__.py": "",
+        "app/migrations/0001_initial.py": "",
+        "app/migrations/0002_squashed_0004_add-sync-user.py": "",
+        "app/migrations/10006_fix_escape_chars.py": "",
+        "app/migrations/tasks/__init__.py": "",
+        "app/migrations/tasks/backfill.py": "",
+    })
+    assert names(discover([root]), root) == [
+        "app/migrations/__init__.py", "app/migrations/tasks/__init__.py", "app/migrations/tasks/backfill.py",
+    ]
+
+
 def test_honours_gitignore_in_a_git_checkout(tmp_path):
     root = write_tree(tmp_path, {
         ".gitignore": "generated/\n*_pb2.py\n",

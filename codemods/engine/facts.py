@@ -155,3 +155,6 @@ class Module:
     settings: list[Setting] = field(default_factory=list)
     # (signal, handler, sender) for `post_save.connect(handler, sender=Order)`, as written, anywhere in the module
     signal_connections: list[tuple[str, str, str]] = field(default_factory=list)
+    # module-level names bound to what may be a task decorator: `project_task = shared_task`,
+    # `retrying = shared_task(bind=True)`, `locked = partial(app.task, ...)` -> the decorator as written
+    decorator_aliases: dict[str, str] = field(default_factory=dict)

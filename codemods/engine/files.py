@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 
-# Folders that hold other people's code or generated code: never analysed, never rewritten.
+# Folders that hold other people's code or generated code: never analysed, never rewritten. Django's
+# migration modules are generated too, but a `migrations` package may also hold data-migration tasks
+# (`<app>/migrations/tasks/`): only the migration modules themselves are left out (MIGRATION_MODULE).
 SKIPPED_DIRS = frozenset(
     {
         "node_modules",
-        "migrations",
         "site-packages",
         "__pycache__",
         "venv",
@@ -20,6 +22,9 @@ SKIPPED_DIRS = frozenset(
         "dist",
     }
 )
+
+
+MIGRATION_MODULE = re.compile(r"^\d+_.*\.py$")  # 0001_initial.py (makemigrations), 10006_fix_chars.py
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,8 @@ def _package_root(directory: Path) -> Path:
 
 def _walk(top: str, rules: _IgnoreRules):
     """(path, is a symlink) of the Python files below `top`, as strings: a big tree has thousands of
-    entries, and a Path per entry costs more than the walk."""
+    entries, and a Path per entry costs more than the walk. Django migration modules are left out."""
+    migrations = os.path.basename(top) == "migrations"
     rules.load(top)
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
@@ -169,5 +175,7 @@ def _walk(top: str, rules: _IgnoreRules):
                 continue
             yield from _walk(entry.path, rules)
         elif name.endswith(".py") and (entry.is_file() or entry.is_symlink()):
+            if migrations and MIGRATION_MODULE.match(name):
+                continue
             if not rules.ignored(entry.path, is_dir=False):
                 yield entry.path, entry.is_symlink()  # from the scan: no stat per file

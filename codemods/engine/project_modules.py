@@ -70,11 +70,16 @@ class ModuleLoading:
         return found
 
     def _task_wrapper_names(self) -> set[str]:
+        """Names of project decorators that make tasks: wrappers that apply one, and aliases bound to one
+        (`project_task = shared_task`)."""
         names = set()
         for summary in list(self.modules.values()):
             for function in summary.functions.values():
                 if function.refs and self._is_task_wrapper(Symbol("function", summary.name, function.name), frozenset()):
                     names.add(function.name)
+            for alias, decorator in summary.decorator_aliases.items():
+                if self.is_task_decorator(summary.name, decorator):
+                    names.add(alias)
         return names
 
     def module(self, name: str) -> facts.Module | None:

@@ -49,12 +49,27 @@ class NameResolution:
             return Symbol("module", self._canonical(f"{summary.name}.{name}"))
         return Symbol("unknown", summary.name, name)
 
+    def _rebound_in_package(self, dotted: str) -> Symbol | None:
+        """`from config import celery_app` where config/__init__.py says `from .celery_app import app as
+        celery_app`: the package's own name for it wins over its submodule of the same name, as in Python."""
+        package, _, last = dotted.rpartition(".")
+        if not package or not self.has_module(package):
+            return None
+        summary = self.module(self._canonical(package))
+        if summary is None or not summary.is_package:
+            return None
+        bound = summary.imports.get(last)
+        if last in summary.celery_apps or (bound is not None and bound != dotted and not bound.endswith(f".{dotted}")):
+            return self._resolve_name(summary.name, last)
+        return None
+
     def _canonical(self, module: str) -> str:
         return module if module in self._files else (self._by_suffix_lookup(module) or module)
 
     def _resolve_qualified(self, dotted: str) -> Symbol:
         if self.has_module(dotted):
-            return Symbol("module", self._canonical(dotted))
+            rebound = self._rebound_in_package(dotted)
+            return rebound if rebound is not None else Symbol("module", self._canonical(dotted))
         parts = dotted.split(".")
         for i in range(len(parts) - 1, 0, -1):
             prefix = ".".join(parts[:i])

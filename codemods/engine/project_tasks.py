@@ -18,11 +18,27 @@ class TaskIndex:
             head = target.split(".")[0]
             if written_last == "task" and "." in target and (head in APP_LIKE or head.endswith("_app")):
                 return True
-        if target in self.config.task_decorators or symbol.name in self.config.task_decorators:
+        configured = self.config.task_decorators
+        if target in configured or symbol.name in configured or f"{symbol.module}.{symbol.name}" in configured:
             return True
         if symbol.kind == "function" and symbol not in seen:
             return self._is_task_wrapper(symbol, seen | {symbol})
+        if symbol.kind in {"unknown", "external"} and symbol not in seen:
+            module, alias = self._decorator_alias(symbol)
+            return bool(alias) and self.is_task_decorator(module, alias, seen | {symbol})
         return False
+
+    def _decorator_alias(self, symbol: Symbol) -> tuple[str, str]:
+        """(module, decorator as written) for a name a project module binds to one: `project_task =
+        shared_task`, or a call or partial of it. An imported one resolves as "external" `pkg.mod.name`."""
+        module, name = symbol.module, symbol.name
+        if symbol.kind == "external":
+            module, _, name = symbol.name.rpartition(".")
+            if not module or not self.has_module(module):
+                return "", ""
+            module = self._canonical(module)
+        summary = self.module(module)
+        return (module, summary.decorator_aliases.get(name, "")) if summary is not None else ("", "")
 
     def _is_task_wrapper(self, symbol: Symbol, seen: frozenset) -> bool:
         """A project decorator that applies `shared_task` / `app.task` itself, like a `@cron_task`."""

@@ -50,6 +50,10 @@ class Report:
     # Texts rendered from this report, by renderer: cached with it (the JSON of a 7,000-task report
     # takes longer to write than the cached report takes to read).
     renderings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    task_count: int = field(default=0, init=False)  # readable without unpickling the tasks
+
+    def __post_init__(self) -> None:
+        self.task_count = len(self.tasks)
 
     def __getstate__(self) -> dict:
         """The tasks are stored as one pickled blob, unpickled on first use: a warm audit that prints

@@ -63,6 +63,7 @@ class _Summarizer(ModelFacts):
         classes: dict[str, facts.Class] = {}
         celery_apps: list[str] = []
         registrations: list[tuple[str, str]] = []
+        decorator_aliases: dict[str, str] = {}
         for node in self._imports_in_walk_order():  # a later import of a name wins: keep ast.walk's order
             self._record_import(node)
         statements = list(self._module_statements(self.tree.body))
@@ -74,6 +75,9 @@ class _Summarizer(ModelFacts):
                 classes[stmt.name] = self._class(stmt)
             elif isinstance(stmt, (ast.Assign, ast.Expr)):
                 value = stmt.value
+                aliased = _decorator_alias(value) if isinstance(stmt, ast.Assign) else ""
+                if aliased:
+                    decorator_aliases.update((t.id, aliased) for t in stmt.targets if isinstance(t, ast.Name))
                 if isinstance(value, ast.Call):
                     callee = dotted(value.func) or ""
                     if callee.rsplit(".", 1)[-1] == "Celery" and isinstance(stmt, ast.Assign):
@@ -96,6 +100,7 @@ class _Summarizer(ModelFacts):
             imported_modules=self.imported_modules,
             settings=settings,
             signal_connections=self.signal_connections,
+            decorator_aliases=decorator_aliases,
         )
 
     # --- module level -------------------------------------------------------------------------
@@ -261,6 +266,19 @@ def _lookup(call: ast.Call, then: str) -> facts.Lookup | None:
         return None
     method = f"{call.func.attr}.{then}" if then else call.func.attr
     return facts.Lookup(call.lineno, receiver, node.attr, method, fields)
+
+
+def _decorator_alias(value: ast.AST) -> str:
+    """The task-like decorator a module-level value is, calls or partially applies (`shared_task`,
+    `app.task(bind=True)`, `partial(shared_task, ...)`), as written; "" for anything else."""
+    if isinstance(value, ast.Call):
+        callee = dotted(value.func) or ""
+        if callee.rsplit(".", 1)[-1] == "partial" and value.args:
+            value = value.args[0]
+        else:
+            value = value.func
+    name = dotted(value) or ""
+    return name if "task" in name.rsplit(".", 1)[-1].lower() else ""
 
 
 def _skips_conflicts(call: ast.Call) -> bool:
