@@ -3,12 +3,12 @@ shown as a diff and written atomically by `writes.py`."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from . import newer_syntax
 from .writes import FileChange
 
 
@@ -41,8 +41,11 @@ def rewrite_file(path: Path, work: list[tuple[object, list]], source: bytes | No
 
 
 def verify(source: bytes, path: Path) -> str:
+    """Why the new source would not run, or "": it must compile (a file written for a newer Python than
+    the running one, once its newer constructs are lowered; see newer_syntax)."""
     try:
-        compile(ast.parse(source, filename=str(path)), str(path), "exec")
+        tree, _ = newer_syntax.parse(source, filename=str(path))
+        compile(tree, str(path), "exec")
     except (SyntaxError, ValueError) as error:
         return f"{type(error).__name__}: {error}"
     return ""

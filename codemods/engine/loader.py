@@ -191,8 +191,12 @@ def _summarize(path: Path, module_name: str, is_package: bool, data: bytes):
     """(summary, None), or (None, (line, message)) for a file that does not parse."""
     from .summarize import summarize  # not needed by a run that reuses the last report
 
+    from .newer_syntax import NewerSyntax
+
     try:
         return LazySummary(summarize(data, str(path), module_name, is_package)), None
+    except NewerSyntax as error:
+        return None, (error.lineno or 0, f"{error.msg}; skipped")
     except SyntaxError as error:
         return None, (error.lineno or 0, f"SyntaxError: {error.msg}; skipped")
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as error:

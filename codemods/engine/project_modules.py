@@ -7,7 +7,7 @@ import ast
 import collections
 import re
 
-from . import facts
+from . import facts, newer_syntax
 from .entities import FunctionKey, LoadedFile, ParseError, Symbol, module_name_of
 from .files import SourceFile, display_path
 from .source import SourceText, decode, parse_function
@@ -144,7 +144,7 @@ class ModuleLoading:
         if module not in self._trees:
             source = self.source(module) if module in self._files else None
             try:
-                self._trees[module] = ast.parse(source.text) if source is not None else None
+                self._trees[module] = newer_syntax.parse(source.text)[0] if source is not None else None
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self._trees[module] = None
         return self._trees[module]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from . import celery_settings, effects, facts
+from . import celery_settings, effects, facts, newer_syntax
 from .names import call_reference, dotted
 from .source import SourceText, decode, suppressions
 from .values import VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
@@ -26,9 +26,10 @@ MODEL_SIGNALS = frozenset({"pre_save", "post_save", "pre_delete", "post_delete",
 
 
 def summarize(source: bytes, path: str, module_name: str, is_package: bool) -> facts.Module:
-    """Raises SyntaxError (with lineno) or ValueError for source that does not parse."""
-    tree = ast.parse(source, filename=path)
-    text = decode(source)
+    """Raises SyntaxError (with lineno) or ValueError for source that does not parse; a file written for a
+    newer Python is read through `newer_syntax` (NewerSyntax when even that fails)."""
+    tree, lowered = newer_syntax.parse(source, filename=path)
+    text = lowered if lowered is not None else decode(source)
     return _Summarizer(tree, text, path, module_name, is_package).run()
 
 

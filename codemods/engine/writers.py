@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import newer_syntax
 from .names import dotted
 from .pool import parallel_map
 from .project import TEST_MODULE
@@ -199,8 +200,9 @@ def _write_pattern(attr: str) -> re.Pattern:
 def _walk_job(job: tuple[str, bool, bytes, str]) -> _ModuleWrites | None:
     module, is_package, data, attr = job
     try:
-        text = SourceText(decode(data))
-        return _ModuleWrites(module, is_package, ast.parse(text.text), text, attr)
+        tree, lowered = newer_syntax.parse(data)
+        text = SourceText(lowered if lowered is not None else decode(data))
+        return _ModuleWrites(module, is_package, tree, text, attr)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
