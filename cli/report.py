@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from idem_fix.codemods.engine.report import RISKS, Report
+from idem_fix.codemods.engine.report import NOT_FOLLOWED, RISKS, Report
 
 if TYPE_CHECKING:  # rich loads for the table only
     from rich.console import Console
@@ -27,6 +27,7 @@ def to_json(report: Report) -> str:
             "path": task.path,
             "line": task.line,
             "risk": task.risk,
+            "fully_analysed": task.fully_analysed,
             "findings": [
                 {
                     "rule": f.rule, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message,
@@ -56,7 +57,10 @@ def _one_per_line(items: list[dict]) -> str:
 
 
 def _summary(report: Report) -> dict:
-    return {"tasks": len(report.tasks), "files": report.files, **{r: report.count(r) for r in reversed(RISKS)}}
+    return {
+        "tasks": len(report.tasks), "files": report.files, **{r: report.count(r) for r in reversed(RISKS)},
+        "not_fully_analysed": len(report.partly_analysed()),
+    }
 
 
 def fix_text(finding) -> str:
@@ -76,10 +80,11 @@ def to_table(report: Report, console: Console) -> None:
 
     console.print("[bold]Celery tasks: what a redelivery would repeat[/]")
     for task in report.tasks:
+        partly = "" if task.fully_analysed else "  [yellow]not fully analysed[/]"
         console.print(
-            f"[{RISK_STYLE[task.risk]}]{task.risk:<9}[/][bold]{escape(task.name)}[/]  [dim]{escape(task.path)}:{task.line}[/]"
+            f"[{RISK_STYLE[task.risk]}]{task.risk:<9}[/][bold]{escape(task.name)}[/]  [dim]{escape(task.path)}:{task.line}[/]{partly}"
         )
-        for finding in (f for f in task.findings if f.risk != "low"):
+        for finding in (f for f in task.findings if f.risk != "low" or f.kind == NOT_FOLLOWED):
             fix = fix_text(finding)
             console.print(
                 f"    [{RISK_STYLE[finding.risk]}]{finding.risk}[/] {escape(finding.path)}:{finding.line}: "
@@ -98,6 +103,7 @@ def to_table(report: Report, console: Console) -> None:
     console.print(
         f"\n{summary['tasks']} tasks in {summary['files']} files: "
         + ", ".join(f"[{RISK_STYLE[r]}]{summary[r]} {r}[/]" for r in reversed(RISKS))
+        + (f", [yellow]{summary['not_fully_analysed']} not fully analysed[/]" if summary["not_fully_analysed"] else "")
     )
 
 
@@ -118,6 +124,7 @@ def to_markdown(report: Report) -> str:
         f"| high | {summary['high']} | state in external systems |",
         f"| moderate | {summary['moderate']} | notifications, duplicate rows, fan-out |",
         f"| low | {summary['low']} | safe to run twice |",
+        f"| not fully analysed | {summary['not_fully_analysed']} | low so far, but calls something the analysis cannot follow |",
         "",
     ]
     if report.config:
@@ -141,7 +148,14 @@ def to_markdown(report: Report) -> str:
                 if code:
                     out += ["", "  ```python", f"  {code}", "  ```"]
                 out += ["", f"  Fix: {_cell(fix_text(finding))}", ""]
-    safe = [t for t in report.tasks if t.risk == "low"]
+    partly = report.partly_analysed()
+    if partly:
+        out += ["## Not fully analysed", "", "Low risk as far as the analysis sees, but these calls run code it cannot follow:", ""]
+        for task in partly:
+            out += [f"- `{task.name}` (`{task.path}:{task.line}`)"]
+            out += [f"  - `{f.path}:{f.line}`: {_cell(f.message)}" for f in task.findings if f.kind == NOT_FOLLOWED]
+        out.append("")
+    safe = [t for t in report.tasks if t.risk == "low" and t.fully_analysed]
     if safe:
         out += ["## Safe to run twice", ""]
         out += [f"- `{t.name}` (`{t.path}:{t.line}`)" for t in safe]

@@ -75,7 +75,7 @@ def test_findings_name_the_line_the_side_effect_and_the_fix(report):
 def test_json_matches_the_documented_schema(report):
     assert set(report) == {"version", "tasks", "config", "summary"}
     for task in report["tasks"]:
-        assert set(task) == {"name", "qualname", "path", "line", "risk", "findings"}
+        assert set(task) == {"name", "qualname", "path", "line", "risk", "fully_analysed", "findings"}
         assert not Path(task["path"]).is_absolute()
         for finding in task["findings"]:
             assert set(finding) == {"rule", "path", "line", "risk", "message", "applicability", "reason", "fixable"}
@@ -86,6 +86,7 @@ def test_json_matches_the_documented_schema(report):
     summary = report["summary"]
     assert summary["tasks"] == len(EXPECTED_RISK)
     assert summary["critical"] == 3 and summary["high"] == 3 and summary["moderate"] == 5 and summary["low"] == 4
+    assert summary["not_fully_analysed"] == 0
     assert summary["files"] > 10
 
 
@@ -272,3 +273,86 @@ def test_a_folder_without_tasks_says_why_and_how_to_name_a_decorator(tmp_path, m
     assert result.exit_code == 0
     assert "no Celery task found in 2 files" in result.stderr
     assert "task-decorators" in result.stderr
+
+
+def test_calls_the_analysis_cannot_follow_keep_a_task_out_of_safe_to_run_twice(tmp_path, monkeypatch):
+    """A plugin list, getattr(), a registry, a callable passed in: what they run is not analysed, so a task
+    that reaches one is "not fully analysed", not "safe to run twice", until a person marks the call."""
+    root = write_tree(tmp_path / "p", {
+        "jobs/__init__.py": "",
+        "jobs/plugins.py": """
+            from django.conf import settings
+            from django.utils.module_loading import import_string
+
+            EXPORTERS = []
+            HANDLERS = {}
+
+
+            def run_all(job_id, on_done):
+                for exporter in EXPORTERS:
+                    exporter.export(job_id)
+                for path in settings.JOB_HOOKS:
+                    import_string(path)(job_id)
+                HANDLERS["default"](job_id)
+                getattr(job_id, "real")()
+                on_done(job_id)
+        """,
+        "jobs/tasks.py": """
+            from celery import shared_task
+            from .plugins import run_all
+
+
+            @shared_task
+            def run_job(job_id):
+                run_all(job_id, print)
+
+
+            @shared_task
+            def run_marked(job_id, hook):
+                hook(job_id)  # idem-fix: ignore[not-followed]
+
+
+            @shared_task
+            def double(job_id):
+                return job_id * 2
+        """,
+    })
+    result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
+    report = json.loads(result.stdout)
+    tasks = {t["qualname"]: t for t in report["tasks"]}
+    calls = sorted(f["message"].split(" is not followed")[0] for f in tasks["run_job"]["findings"])
+    assert calls == [
+        'HANDLERS["default"]()', 'exporter.export()', 'getattr(job_id, "real")()', "import_string(path)()", "on_done()",
+    ]
+    assert not tasks["run_job"]["fully_analysed"] and tasks["run_job"]["risk"] == "low"
+    assert tasks["run_marked"]["fully_analysed"] and tasks["double"]["fully_analysed"]
+    assert report["summary"]["low"] == 2 and report["summary"]["not_fully_analysed"] == 1
+    markdown = audit("--format", "markdown", ".", cwd=root, monkeypatch=monkeypatch).stdout
+    safe = markdown.split("## Safe to run twice")[1]
+    assert "run_job" not in safe and "run_marked" in safe
+    assert "## Not fully analysed" in markdown
+
+
+def test_harmless_calls_in_configuration_count_as_followed(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {
+        "pyproject.toml": """
+            [tool.idem-fix]
+            harmless-calls = ["progress"]
+        """,
+        "jobs/__init__.py": "",
+        "jobs/tasks.py": """
+            from celery import shared_task
+
+
+            def count(items, progress):
+                for number, _ in enumerate(items):
+                    progress(number)
+
+
+            @shared_task
+            def count_job(items):
+                count(items, print)
+        """,
+    })
+    report = json.loads(audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch).stdout)
+    assert report["tasks"][0]["fully_analysed"]

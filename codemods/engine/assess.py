@@ -11,6 +11,7 @@ Risk levels follow how teams sort tasks by hand before turning on acks_late:
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import re
 
 from . import facts
@@ -20,7 +21,7 @@ from .files import Files
 from .levels import Refusal, Status
 from .orm import resolve_create
 from .project import FunctionKey, Project, Task
-from .report import RISKS, AuditFinding, Report, TaskReport, highest
+from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highest
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
 
@@ -67,6 +68,7 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
                 findings.extend(_merged(finding, by_site[site]))
             else:
                 findings.append(finding)
+        findings.extend(_not_followed(project, key, function))
         for line in lines_by_module.get(key.module, ()):
             if function.line <= line <= function.end_line and (key.module, line) not in claimed:
                 claimed.add((key.module, line))
@@ -83,7 +85,26 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         line=task.line,
         risk=highest(f.risk for f in findings),
         findings=findings,
+        not_followed=sum(1 for f in findings if f.kind == NOT_FOLLOWED),
     )
+
+
+def _not_followed(project: Project, key: FunctionKey, function: facts.Function) -> list[AuditFinding]:
+    """Calls whose target the analysis cannot tell, unless the project says they are harmless
+    (`harmless-calls` in [tool.idem-fix], globs on the callee as written)."""
+    harmless = project.config.section.get("harmless-calls", [])
+    path = project.display(key.module)
+    return [
+        AuditFinding(
+            "manual", path, line, "low",
+            f"{callee}() is not followed in {function.qualname}(): {why}, so what it runs is not analysed",
+            "manual", "", NOT_FOLLOWED,
+            "read what it runs; if that is safe to repeat, mark the line `# idem-fix: ignore[not-followed]` or add "
+            f'"{callee}" to harmless-calls in [tool.idem-fix]',
+        )
+        for line, callee, why in function.unfollowed
+        if not any(fnmatch.fnmatchcase(callee, pattern) for pattern in harmless if isinstance(pattern, str))
+    ]
 
 
 def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:

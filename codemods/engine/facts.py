@@ -90,6 +90,9 @@ class Function:
     suppressed: frozenset[str] = frozenset()
     first_line: int = 0  # of its first decorator (the `def` line when it has none)
     lookups: list[Lookup] = field(default_factory=list)
+    # calls the analysis cannot follow, as (line, the callee as written, why): an element of a plugin list,
+    # what getattr() or a registry returns, a callable passed in
+    unfollowed: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass

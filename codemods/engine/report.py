@@ -11,6 +11,9 @@ from .celery_checks import ConfigCheck
 RISKS = ("low", "moderate", "high", "critical")
 
 
+NOT_FOLLOWED = "not_followed"  # the kind of a finding on a call the analysis cannot follow
+
+
 @dataclass
 class AuditFinding:
     rule: str  # the rule whose ground it is (also when a person must fix it), or "manual" when no rule covers it
@@ -38,6 +41,11 @@ class TaskReport:
     line: int
     risk: str
     findings: list[AuditFinding] = field(default_factory=list)
+    not_followed: int = 0  # calls whose target the analysis cannot tell: then "low" is not "safe to run twice"
+
+    @property
+    def fully_analysed(self) -> bool:
+        return not self.not_followed
 
 
 @dataclass
@@ -76,7 +84,12 @@ class Report:
         raise AttributeError(name)
 
     def count(self, risk: str) -> int:
-        return sum(1 for t in self.tasks if t.risk == risk)
+        """Tasks at this risk; low ones only when fully analysed (see `partly_analysed`)."""
+        return sum(1 for t in self.tasks if t.risk == risk and (risk != "low" or t.fully_analysed))
+
+    def partly_analysed(self) -> list[TaskReport]:
+        """Low-risk tasks that make calls the analysis cannot follow: not known to be safe to run twice."""
+        return [t for t in self.tasks if t.risk == "low" and not t.fully_analysed]
 
     def at_or_above(self, risk: str) -> list[TaskReport]:
         floor = RISKS.index(risk)

@@ -215,6 +215,7 @@ class _Summarizer(ModelFacts):
             suppressed=self.suppressions.get(node.lineno, frozenset()),
             first_line=min([d.lineno for d in decorators] + [node.lineno]),
             lookups=analysis.lookups,
+            unfollowed=analysis.unfollowed,
         )
 
     def segment(self, node: ast.AST) -> str:
@@ -333,6 +334,15 @@ _FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
 _DEFINITION_TYPES = _FUNCTION_TYPES | {ast.ClassDef}
 _ASSIGNMENT_TYPES = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr})
 _IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
+_FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
+# `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
+_WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
+
+
+def _one_line(code: str, limit: int = 60) -> str:
+    """A callee as written, on one line and short enough for a message."""
+    flat = " ".join(code.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 _CREATE_METHODS = frozenset({"create", "acreate"})
 
 
@@ -461,6 +471,8 @@ class _FunctionAnalysis(CreateFacts):
         self.creates: list[facts.CreateSite] = []
         self.effects: list[facts.Effect] = []
         self.lookups: list[facts.Lookup] = []
+        self.unfollowed: list[tuple[int, str, str]] = []
+        self._parameters: set[str] | None = None
         calls, creates, found = self.calls, self.creates, self.effects
         email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         imports, segment = module.imports, module.source.segment
@@ -485,10 +497,64 @@ class _FunctionAnalysis(CreateFacts):
                 kind = effects.classify(hit, imports, segment, email_names)
                 if kind:
                     found.append(self._effect(hit, *kind))
+                else:
+                    why = self._unfollowed(hit)
+                    if why and not module.suppressions.get(hit.lineno, frozenset()) & {"*", "not-followed"}:
+                        callee = _one_line(segment(func))
+                        if all(c != callee for _, c, _ in self.unfollowed):  # once per function: the first call
+                            self.unfollowed.append((hit.lineno, callee, why))
             elif not isinstance(parents.get(hit), ast.Attribute):  # a task-decorator name, not `x.task.y`
                 name = dotted(hit)
                 if name:
                     self.refs.append(name)
+
+    def _unfollowed(self, call: ast.Call) -> str:
+        """Why the analysis cannot tell what this call runs (an element of a plugin list, what getattr() or a
+        registry returns, a callable passed in), or "" when it can."""
+        func = call.func
+        kind = func.__class__
+        if kind is ast.Attribute:
+            value = func.value
+            if value.__class__ is not ast.Name or value.id in {"self", "cls"} or value.id in self.module.imports:
+                return ""
+            iterable = self._loop_over_constant(value.id, func)
+            return f"{value.id} is each item of {iterable}" if iterable else ""
+        if kind is ast.Subscript:
+            return f"it calls an element of {self.module.segment(func.value)}"
+        if kind is ast.Call:
+            inner = dotted(func.func) or ""
+            if inner == "super" or inner.rsplit(".", 1)[-1] in _WRAPS_ITS_ARGUMENT:
+                return ""
+            return "it calls what getattr() finds" if inner.rsplit(".", 1)[-1] == "getattr" else f"it calls what {inner or 'an expression'}() returns"
+        if kind is not ast.Name:
+            return ""
+        if func.id in self.parameters:
+            return f"{func.id} is a callable passed in"
+        iterable = self._loop_over_constant(func.id, call)
+        return f"{func.id} is each item of {iterable}" if iterable else ""
+
+    @property
+    def parameters(self) -> set[str]:
+        """Parameters a caller must pass (those with a default, `print_fn=print`, usually keep it)."""
+        if self._parameters is None:
+            args = self.node.args
+            positional = [*args.posonlyargs, *args.args]
+            required = positional[: len(positional) - len(args.defaults)]
+            required += [a for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is None]
+            self._parameters = {a.arg for a in required} - {"self", "cls"}
+        return self._parameters
+
+    def _loop_over_constant(self, name: str, start: ast.AST) -> str:
+        """`for handler in HANDLERS:` / `in settings.PLUGINS:` around a call of `handler`: a plugin list."""
+        node = self.parents.get(start)
+        while node is not None and node is not self.node:
+            if node.__class__ in _FOR_TYPES and node.target.__class__ is ast.Name and node.target.id == name:
+                iterable = dotted(node.iter) or ""
+                last = iterable.rsplit(".", 1)[-1]
+                constant = last.isupper() and len(last) > 1
+                return iterable if constant or iterable.startswith("settings.") else ""
+            node = self.parents.get(node)
+        return ""
 
     def _then(self, call: ast.Call) -> str:
         """The method the query ends in: "first" for `filter(...).first()` and `filter(...).order_by(...).first()`."""
