@@ -28,6 +28,7 @@ def to_json(report: Report) -> str:
             "line": task.line,
             "risk": task.risk,
             "fully_analysed": task.fully_analysed,
+            "acks_late": task.acks_late,
             "findings": [
                 {
                     "rule": f.rule, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message,
@@ -81,6 +82,7 @@ def to_table(report: Report, console: Console) -> None:
     console.print("[bold]Celery tasks: what a redelivery would repeat[/]")
     for task in report.tasks:
         partly = "" if task.fully_analysed else "  [yellow]not fully analysed[/]"
+        partly += "" if task.acks_late is None else f"  [dim]acks_late={task.acks_late} (set by the task)[/]"
         console.print(
             f"[{RISK_STYLE[task.risk]}]{task.risk:<9}[/][bold]{escape(task.name)}[/]  [dim]{escape(task.path)}:{task.line}[/]{partly}"
         )

@@ -75,7 +75,7 @@ def test_findings_name_the_line_the_side_effect_and_the_fix(report):
 def test_json_matches_the_documented_schema(report):
     assert set(report) == {"version", "tasks", "config", "summary"}
     for task in report["tasks"]:
-        assert set(task) == {"name", "qualname", "path", "line", "risk", "fully_analysed", "findings"}
+        assert set(task) == {"name", "qualname", "path", "line", "risk", "fully_analysed", "acks_late", "findings"}
         assert not Path(task["path"]).is_absolute()
         for finding in task["findings"]:
             assert set(finding) == {"rule", "path", "line", "risk", "message", "applicability", "reason", "fixable"}
@@ -356,3 +356,32 @@ def test_harmless_calls_in_configuration_count_as_followed(tmp_path, monkeypatch
     })
     report = json.loads(audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch).stdout)
     assert report["tasks"][0]["fully_analysed"]
+
+
+def test_tasks_that_set_acks_late_themselves_are_shown_and_counted_in_the_setting(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {
+        "jobs/__init__.py": "",
+        "jobs/base.py": """
+            from celery import Task
+
+            class AtLeastOnce(Task):
+                acks_late = True
+        """,
+        "jobs/tasks.py": """
+            from celery import shared_task
+            from .base import AtLeastOnce
+
+            @shared_task(base=AtLeastOnce)
+            def sync(x):
+                return x
+
+            @shared_task
+            def plain(x):
+                return x
+        """,
+    })
+    report = json.loads(audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch).stdout)
+    assert {t["qualname"]: t["acks_late"] for t in report["tasks"]} == {"sync": True, "plain": None}
+    [acks_late] = [c for c in report["config"] if c["setting"] == "task_acks_late"]
+    assert acks_late["status"] == "warning"
+    assert "1 task sets acks_late=True itself (sync): those already run again after a crash" in acks_late["message"]

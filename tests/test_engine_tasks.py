@@ -352,3 +352,54 @@ def test_tasks_in_a_migrations_package(make_project):
         """,
     })
     assert [t.name for t in project.tasks] == ["app.migrations.tasks.backfill.backfill"]
+
+
+def test_options_a_task_sets_itself_from_its_decorator_alias_and_base_class(make_project):
+    """As Celery reads them: the decorator's keywords over the alias's over the base class's, and a
+    subclass's attributes over its bases'."""
+    project = make_project({
+        "core/__init__.py": "",
+        "core/celery.py": """
+            from celery import Task, shared_task
+
+            at_least_once = shared_task(acks_late=True, reject_on_worker_lost=True)
+
+            class LateTask(Task):
+                acks_late = True
+
+            class EarlyTask(LateTask):
+                acks_late = False
+        """,
+        "app/__init__.py": "",
+        "app/tasks.py": """
+            from celery import shared_task
+            from core.celery import EarlyTask, LateTask, at_least_once
+
+            @at_least_once
+            def through_alias(): pass
+
+            @shared_task(base=LateTask)
+            def through_base(): pass
+
+            @shared_task(base=LateTask, acks_late=False)
+            def decorator_wins(): pass
+
+            @shared_task(base=EarlyTask)
+            def subclass_wins(): pass
+
+            class Cleanup(LateTask):
+                def run(self): pass
+
+            @shared_task
+            def global_setting(): pass
+        """,
+    })
+    options = {t.key.qualname: t.options for t in project.tasks}
+    assert options == {
+        "through_alias": {"acks_late": True, "reject_on_worker_lost": True},
+        "through_base": {"acks_late": True},
+        "decorator_wins": {"acks_late": False},
+        "subclass_wins": {"acks_late": False},
+        "Cleanup.run": {"acks_late": True},
+        "global_setting": {},
+    }

@@ -86,6 +86,7 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         risk=highest(f.risk for f in findings),
         findings=findings,
         not_followed=sum(1 for f in findings if f.kind == NOT_FOLLOWED),
+        acks_late=task.options.get("acks_late") if isinstance(task.options.get("acks_late"), bool) else None,
     )
 
 

@@ -41,14 +41,21 @@ def check_config(project: Project) -> list[ConfigCheck]:
 
     checks = []
     acks_late = value("task_acks_late") is True
+    own = [t for t in project.tasks if isinstance(t.options.get("acks_late"), bool) and t.options["acks_late"] != acks_late]
+    exceptions = ""
+    if own:
+        names = ", ".join(t.name.rsplit(".", 1)[-1] for t in own[:3]) + (f" and {len(own) - 3} more" if len(own) > 3 else "")
+        many = len(own) != 1
+        exceptions = f"; {len(own)} task{'s' * many} set{'' if many else 's'} acks_late={not acks_late} {'themselves' if many else 'itself'} ({names})"
     if acks_late:
         checks.append(check("task_acks_late", "warning",
             "on: a task is acknowledged after it runs, so a task whose worker dies runs again; every task "
-            "must be safe to run twice"))
+            "must be safe to run twice" + exceptions))
     else:
-        checks.append(check("task_acks_late", "info",
+        checks.append(check("task_acks_late", "warning" if own else "info",
             "off (Celery's default): a task is acknowledged when a worker receives it, so a worker killed "
-            "mid-task loses it; fix the tasks above before turning it on", default=False))
+            "mid-task loses it; fix the tasks above before turning it on" + (
+                exceptions + ": those already run again after a crash" if own else ""), default=False))
 
     reject = value("task_reject_on_worker_lost") is True
     if acks_late and not reject:

@@ -54,6 +54,7 @@ class Task:
     path: str
     line: int
     how: str  # the decorator or registration that makes it a task
+    options: dict[str, object] = field(default_factory=dict)  # acks_late and the like, set by the task itself
 
 
 @dataclass

@@ -129,6 +129,7 @@ class Class:
     abstract: bool = False
     meta: dict[str, object] = field(default_factory=dict)  # literal Meta options rules read: proxy, managed
     attributes: tuple[str, ...] = ()  # names the class body assigns: autoretry_for, max_retries, ...
+    options: dict[str, object] = field(default_factory=dict)  # Celery task options it sets to a literal: acks_late
 
 
 @dataclass
@@ -159,5 +160,5 @@ class Module:
     # (signal, handler, sender) for `post_save.connect(handler, sender=Order)`, as written, anywhere in the module
     signal_connections: list[tuple[str, str, str]] = field(default_factory=list)
     # module-level names bound to what may be a task decorator: `project_task = shared_task`,
-    # `retrying = shared_task(bind=True)`, `locked = partial(app.task, ...)` -> the decorator as written
-    decorator_aliases: dict[str, str] = field(default_factory=dict)
+    # `retrying = shared_task(bind=True)`, `locked = partial(app.task, ...)` -> that decorator and its options
+    decorator_aliases: dict[str, Decorator] = field(default_factory=dict)

@@ -78,7 +78,7 @@ class ModuleLoading:
                 if function.refs and self._is_task_wrapper(Symbol("function", summary.name, function.name), frozenset()):
                     names.add(function.name)
             for alias, decorator in summary.decorator_aliases.items():
-                if self.is_task_decorator(summary.name, decorator):
+                if self.is_task_decorator(summary.name, decorator.target):
                     names.add(alias)
         return names
 

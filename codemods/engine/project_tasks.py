@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import collections
 
+from . import facts
 from .entities import APP_LIKE, CELERY_TASK_CLASSES, CELERY_TASK_DECORATORS, FunctionKey, Reach, Symbol, Task
+from .summarize_models import TASK_OPTIONS
 
 class TaskIndex:
     """Part of `Project`: tasks, call targets and reachability."""
@@ -30,15 +32,48 @@ class TaskIndex:
 
     def _decorator_alias(self, symbol: Symbol) -> tuple[str, str]:
         """(module, decorator as written) for a name a project module binds to one: `project_task =
-        shared_task`, or a call or partial of it. An imported one resolves as "external" `pkg.mod.name`."""
+        shared_task`, or a call or partial of it."""
+        module, alias = self._alias_of(symbol)
+        return (module, alias.target) if alias is not None else ("", "")
+
+    def _alias_of(self, symbol: Symbol) -> tuple[str, facts.Decorator | None]:
+        """The decorator a name is bound to, in the module that binds it. An imported name resolves as
+        "external" `pkg.mod.name`."""
         module, name = symbol.module, symbol.name
         if symbol.kind == "external":
             module, _, name = symbol.name.rpartition(".")
             if not module or not self.has_module(module):
-                return "", ""
+                return "", None
             module = self._canonical(module)
         summary = self.module(module)
-        return (module, summary.decorator_aliases.get(name, "")) if summary is not None else ("", "")
+        return (module, summary.decorator_aliases.get(name)) if summary is not None else ("", None)
+
+    def task_options(self, module: str, decorator: facts.Decorator | None, cls: str = "") -> dict[str, object]:
+        """The options that decide redelivery a task sets itself (acks_late, reject_on_worker_lost, ...),
+        as Celery reads them: the decorator's own keywords, then those of the alias it is
+        (`task_with_retry = shared_task(acks_late=True)`), then the Task class (a class-based task, or
+        the one `base=` names), a subclass's attributes before its bases'."""
+        options: dict[str, object] = {}
+        classes = [(module, cls)] if cls else []
+        seen: set[Symbol] = set()
+        while decorator is not None:
+            for name, value in decorator.options.items():
+                if name in TASK_OPTIONS:
+                    options.setdefault(name, value)
+            if "base" in decorator.references:
+                classes.append((module, decorator.references["base"]))
+            symbol = self.resolve(module, decorator.target)
+            if symbol.kind not in {"unknown", "external"} or symbol in seen:
+                break
+            seen.add(symbol)
+            module, decorator = self._alias_of(symbol)
+        for owner_module, name in classes[:1]:
+            base = self.resolve(owner_module, name)
+            for key in self.mro(base.module, base.name) if base.kind == "class" else ():
+                found = self.cls(key)
+                for option, value in (found.options if found else {}).items():
+                    options.setdefault(option, value)
+        return options
 
     def _is_task_wrapper(self, symbol: Symbol, seen: frozenset) -> bool:
         """A project decorator that applies `shared_task` / `app.task` itself, like a `@cron_task`."""
@@ -59,12 +94,14 @@ class TaskIndex:
                     if self.is_task_decorator(summary.name, decorator.target):
                         key = FunctionKey(summary.name, function.qualname)
                         name = str(decorator.options.get("name") or f"{self.import_name(summary.name)}.{function.name}")
-                        tasks[key] = Task(key, name, self.display(summary.name), function.line, "@" + decorator.target)
+                        options = self.task_options(summary.name, decorator)
+                        tasks[key] = Task(key, name, self.display(summary.name), function.line, "@" + decorator.target, options)
                         break
             for cls in summary.classes.values():
                 if "run" in cls.methods and self._is_task_class(summary.name, cls.name):
                     key = FunctionKey(summary.name, f"{cls.name}.run")
-                    tasks[key] = Task(key, f"{self.import_name(summary.name)}.{cls.name}", self.display(summary.name), cls.line, "Task subclass")
+                    options = self.task_options(summary.name, None, cls.name)
+                    tasks[key] = Task(key, f"{self.import_name(summary.name)}.{cls.name}", self.display(summary.name), cls.line, "Task subclass", options)
             for callee, registered in summary.registrations:
                 if not (self.is_task_decorator(summary.name, callee) or callee.endswith(".register_task")):
                     continue

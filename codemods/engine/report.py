@@ -42,6 +42,7 @@ class TaskReport:
     risk: str
     findings: list[AuditFinding] = field(default_factory=list)
     not_followed: int = 0  # calls whose target the analysis cannot tell: then "low" is not "safe to run twice"
+    acks_late: bool | None = None  # set by the task itself (decorator, alias or base class); None: the global setting
 
     @property
     def fully_analysed(self) -> bool:

@@ -64,7 +64,7 @@ class _Summarizer(ModelFacts):
         classes: dict[str, facts.Class] = {}
         celery_apps: list[str] = []
         registrations: list[tuple[str, str]] = []
-        decorator_aliases: dict[str, str] = {}
+        decorator_aliases: dict[str, facts.Decorator] = {}
         for node in self._imports_in_walk_order():  # a later import of a name wins: keep ast.walk's order
             self._record_import(node)
         statements = list(self._module_statements(self.tree.body))
@@ -76,7 +76,7 @@ class _Summarizer(ModelFacts):
                 classes[stmt.name] = self._class(stmt)
             elif isinstance(stmt, (ast.Assign, ast.Expr)):
                 value = stmt.value
-                aliased = _decorator_alias(value) if isinstance(stmt, ast.Assign) else ""
+                aliased = _decorator_alias(value) if isinstance(stmt, ast.Assign) else None
                 if aliased:
                     decorator_aliases.update((t.id, aliased) for t in stmt.targets if isinstance(t, ast.Name))
                 if isinstance(value, ast.Call):
@@ -270,17 +270,13 @@ def _lookup(call: ast.Call, then: str) -> facts.Lookup | None:
     return facts.Lookup(call.lineno, receiver, node.attr, method, fields)
 
 
-def _decorator_alias(value: ast.AST) -> str:
+def _decorator_alias(value: ast.AST) -> facts.Decorator | None:
     """The task-like decorator a module-level value is, calls or partially applies (`shared_task`,
-    `app.task(bind=True)`, `partial(shared_task, ...)`), as written; "" for anything else."""
-    if isinstance(value, ast.Call):
-        callee = dotted(value.func) or ""
-        if callee.rsplit(".", 1)[-1] == "partial" and value.args:
-            value = value.args[0]
-        else:
-            value = value.func
-    name = dotted(value) or ""
-    return name if "task" in name.rsplit(".", 1)[-1].lower() else ""
+    `app.task(bind=True)`, `partial(shared_task, acks_late=True)`), with its options; None for anything else."""
+    if isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "partial" and value.args:
+        value = ast.Call(func=value.args[0], args=[], keywords=value.keywords)
+    decorator = _decorator(value)
+    return decorator if decorator is not None and "task" in decorator.target.rsplit(".", 1)[-1].lower() else None
 
 
 def _skips_conflicts(call: ast.Call) -> bool:
@@ -339,11 +335,13 @@ _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
 
 
+_CREATE_METHODS = frozenset({"create", "acreate"})
+
+
 def _one_line(code: str, limit: int = 60) -> str:
     """A callee as written, on one line and short enough for a message."""
     flat = " ".join(code.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-_CREATE_METHODS = frozenset({"create", "acreate"})
 
 
 def _note_name(name: ast.Name, used: set[str]) -> None:

@@ -9,6 +9,8 @@ from .names import dotted
 from .walk import walk
 
 META_OPTIONS = frozenset({"abstract", "proxy", "managed"})  # the Meta options rules read
+# Task options that decide whether a task can run twice, as a Task class may set them
+TASK_OPTIONS = frozenset({"acks_late", "reject_on_worker_lost", "acks_on_failure_or_timeout"})
 
 
 class ModelFacts:
@@ -22,6 +24,7 @@ class ModelFacts:
         managers: list[str] = []
         meta: dict[str, object] = {}
         attributes: list[str] = []
+        options: dict[str, object] = {}
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[stmt.name] = self._function(stmt, f"{qualname}.{stmt.name}")
@@ -34,6 +37,8 @@ class ModelFacts:
                     continue
                 name = targets[0].id
                 value = stmt.value
+                if name in TASK_OPTIONS and isinstance(value, ast.Constant):
+                    options[name] = value.value
                 if not isinstance(value, ast.Call):
                     continue
                 callee = dotted(value.func) or ""
@@ -57,6 +62,7 @@ class ModelFacts:
             abstract=meta.get("abstract") is True,
             meta={k: v for k, v in meta.items() if k in META_OPTIONS},
             attributes=tuple(attributes),
+            options=options,
         )
 
     def _field(self, name: str, kind: str, call: ast.Call) -> facts.ModelField:
