@@ -403,3 +403,30 @@ def test_options_a_task_sets_itself_from_its_decorator_alias_and_base_class(make
         "Cleanup.run": {"acks_late": True},
         "global_setting": {},
     }
+
+
+def test_src_layout_names_tasks_from_inside_src(make_project):
+    """A top-level src/ that is not a package is an import root, also for namespace packages inside it."""
+    project = make_project({
+        "src/documents/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def consume(): pass
+        """,
+    })
+    assert [t.name for t in project.tasks] == ["documents.tasks.consume"]
+
+
+def test_src_setting_names_other_import_roots(make_project, tmp_path):
+    root = tmp_path / "project"
+    project = make_project(
+        {"backend/app/jobs/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def nightly(): pass
+        """},
+        config=Config(src=[root / "backend" / "app"]),
+    )
+    assert [t.name for t in project.tasks] == ["jobs.tasks.nightly"]

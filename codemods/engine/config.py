@@ -24,6 +24,8 @@ class Config:
     task_decorators: list[str] = field(default_factory=list)
     # names of project objects or modules that call external systems, beyond client/api/gateway/sdk/wrapper
     external_clients: list[str] = field(default_factory=list)
+    # folders (relative to pyproject.toml) that are import roots, as in ruff: `src/pkg/tasks.py` is `pkg.tasks`
+    src: list[Path] = field(default_factory=list)
     # the whole [tool.idem-fix] table, for rule-specific keys
     section: dict = field(default_factory=dict)
     path: Path | None = None
@@ -51,15 +53,18 @@ class Config:
         ):
             raise ConfigError(f'{path}: [tool.idem-fix.lookups] maps a model to a list of field names, e.g. "payments.Payout" = ["account", "period"]')
         lists = {}
-        for key in ("task-decorators", "external-clients"):
+        for key in ("task-decorators", "external-clients", "src"):
             value = section.get(key, [])
             if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
-                raise ConfigError(f"{path}: [tool.idem-fix] {key} is a list of names, e.g. {key} = [\"payments.gateway\"]")
+                example = '["src"]' if key == "src" else '["payments.gateway"]'
+                what = "folders" if key == "src" else "names"
+                raise ConfigError(f"{path}: [tool.idem-fix] {key} is a list of {what}, e.g. {key} = {example}")
             lists[key] = list(value)
         return cls(
             lookups=dict(lookups),
             task_decorators=lists["task-decorators"],
             external_clients=lists["external-clients"],
+            src=[(path.parent / folder).absolute() for folder in lists["src"]],
             section=dict(section),
             path=path,
         )

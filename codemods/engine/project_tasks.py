@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import functools
+from pathlib import Path
 
 from . import facts
 from .entities import APP_LIKE, CELERY_TASK_CLASSES, CELERY_TASK_DECORATORS, FunctionKey, Reach, Symbol, Task
@@ -119,12 +121,30 @@ class TaskIndex:
     def import_name(self, module: str) -> str:
         """The name the module is imported by, as Celery names its tasks: from the outermost folder of an
         unbroken chain of packages (`backend/src/shop/tasks.py` -> `shop.tasks` when only shop/ has an
-        __init__.py); the name from the run's folder when no folder above the file is a package."""
+        __init__.py); the name from the run's folder when no folder above the file is a package. Below an
+        import root (`src` in [tool.idem-fix], or a `src/` folder at the top that is not a package itself),
+        the name starts there, as it does for a namespace package."""
+        rooted = self._below_import_root(module)
+        if rooted:
+            return rooted
         parts = module.split(".")
         start = len(parts) - 1
         while start > 0 and (file := self._files.get(".".join(parts[:start]))) is not None and file.is_package:
             start -= 1
         return ".".join(parts[start:]) if start < len(parts) - 1 else module
+
+    def _below_import_root(self, module: str) -> str:
+        source = self._files[module].source if module in self._files else None
+        if source is None:
+            return ""
+        path = source.path
+        for root in [*self.config.src, *_top_src(source.root)]:
+            if path.is_relative_to(root):
+                parts = list(path.relative_to(root).with_suffix("").parts)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                return ".".join(parts)
+        return ""
 
     # --- reachability -------------------------------------------------------------------------
 
@@ -222,3 +242,10 @@ class TaskIndex:
 
     def reachable(self, key: FunctionKey) -> Reach | None:
         return self.reach.get(key)
+
+
+@functools.lru_cache(maxsize=None)
+def _top_src(root: Path) -> tuple[Path, ...]:
+    """`<root>/src` when it is a folder but not a package: an import root by convention (a src layout)."""
+    folder = root / "src"
+    return (folder,) if folder.is_dir() and not (folder / "__init__.py").exists() else ()
