@@ -68,7 +68,8 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
                 findings.extend(_merged(finding, by_site[site]))
             else:
                 findings.append(finding)
-        findings.extend(_not_followed(project, key, function))
+        if function.unfollowed:
+            findings.extend(_not_followed(project, key, function))
         for line in lines_by_module.get(key.module, ()):
             if function.line <= line <= function.end_line and (key.module, line) not in claimed:
                 claimed.add((key.module, line))

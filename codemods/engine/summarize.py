@@ -8,6 +8,7 @@ with Django model fields and constraints, Celery apps and task registrations.
 from __future__ import annotations
 
 import ast
+import re
 
 from . import celery_settings, effects, facts, newer_syntax
 from .names import call_reference, dotted
@@ -46,6 +47,7 @@ class _Summarizer(ModelFacts):
         self.module_name = module_name
         self.is_package = is_package
         self.suppressions = suppressions(text)
+        self.plugin_loop_names = _plugin_loop_names(text)  # `x` of `for x in PLUGINS:` anywhere in the module
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.imported_modules: list[str] = []
@@ -333,6 +335,18 @@ _IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
 _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
+_FOR_IN = re.compile(r"for\s+(\w+)\s+in\s+([\w.]+)")
+
+
+def _plugin_loop_names(text: str) -> frozenset[str]:
+    """Loop variables over a constant or a setting (`for hook in HOOKS:`, `in settings.PLUGINS:`), by a
+    text search: a call on one of them is then checked against the loop around it."""
+    if "for " not in text:
+        return frozenset()
+    return frozenset(
+        name for name, iterable in _FOR_IN.findall(text)
+        if iterable.startswith("settings.") or (len(last := iterable.rsplit(".", 1)[-1]) > 1 and last.isupper())
+    )
 
 
 _CREATE_METHODS = frozenset({"create", "acreate"})
@@ -513,7 +527,7 @@ class _FunctionAnalysis(CreateFacts):
         kind = func.__class__
         if kind is ast.Attribute:
             value = func.value
-            if value.__class__ is not ast.Name or value.id in {"self", "cls"} or value.id in self.module.imports:
+            if value.__class__ is not ast.Name or value.id not in self.module.plugin_loop_names:
                 return ""
             iterable = self._loop_over_constant(value.id, func)
             return f"{value.id} is each item of {iterable}" if iterable else ""
@@ -528,6 +542,8 @@ class _FunctionAnalysis(CreateFacts):
             return ""
         if func.id in self.parameters:
             return f"{func.id} is a callable passed in"
+        if func.id not in self.module.plugin_loop_names:
+            return ""
         iterable = self._loop_over_constant(func.id, call)
         return f"{func.id} is each item of {iterable}" if iterable else ""
 
