@@ -296,15 +296,20 @@ def test_calls_the_analysis_cannot_follow_keep_a_task_out_of_safe_to_run_twice(t
                 HANDLERS["default"](job_id)
                 getattr(job_id, "real")()
                 on_done(job_id)
+
+
+            def apply_hook(job_id, hook):
+                hook(job_id)
         """,
         "jobs/tasks.py": """
             from celery import shared_task
-            from .plugins import run_all
+            from .plugins import HANDLERS, apply_hook, run_all
 
 
             @shared_task
             def run_job(job_id):
-                run_all(job_id, print)
+                run_all(job_id, print)  # print is named: calling on_done is calling print
+                apply_hook(job_id, HANDLERS[job_id])
 
 
             @shared_task
@@ -322,7 +327,7 @@ def test_calls_the_analysis_cannot_follow_keep_a_task_out_of_safe_to_run_twice(t
     tasks = {t["qualname"]: t for t in report["tasks"]}
     calls = sorted(f["message"].split(" is not followed")[0] for f in tasks["run_job"]["findings"])
     assert calls == [
-        'HANDLERS["default"]()', 'exporter.export()', 'getattr(job_id, "real")()', "import_string(path)()", "on_done()",
+        'HANDLERS["default"]()', 'exporter.export()', 'getattr(job_id, "real")()', "hook()", "import_string(path)()",
     ]
     assert not tasks["run_job"]["fully_analysed"] and tasks["run_job"]["risk"] == "low"
     assert tasks["run_marked"]["fully_analysed"] and tasks["double"]["fully_analysed"]

@@ -10,6 +10,7 @@ Risk levels follow how teams sort tasks by hand before turning on acks_late:
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import fnmatch
 import re
@@ -19,11 +20,13 @@ from .celery_checks import check_config
 from .config import Config
 from .files import Files
 from .levels import Refusal, Status
+from .names import dotted
 from .orm import resolve_create
 from .project import FunctionKey, Project, Task
 from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highest
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
+from .summarize import PASSED_IN
 
 MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
 APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
@@ -106,7 +109,21 @@ def _not_followed(project: Project, key: FunctionKey, function: facts.Function) 
         )
         for line, callee, why in function.unfollowed
         if not any(fnmatch.fnmatchcase(callee, pattern) for pattern in harmless if isinstance(pattern, str))
+        and not (why.endswith(PASSED_IN) and _every_caller_names_it(project, key, callee))
     ]
+
+
+def _every_caller_names_it(project: Project, key: FunctionKey, parameter: str) -> bool:
+    """Every call of the function passes a named callable (`logger.info`, `print`, a function) or a lambda
+    for the parameter: calling it is then what the caller would do itself, which the analysis reads."""
+    passed = project.graph.arguments_for(key, parameter)
+    if not passed:
+        return False
+    for caller_view, value in passed:
+        name = dotted(value) if not isinstance(value, ast.Lambda) else "lambda"
+        if not name or name.split(".")[0] in caller_view.parameters(with_self=False):
+            return False
+    return True
 
 
 def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:

@@ -180,6 +180,33 @@ class CallGraph(TransactionQueries):
         """The calls in `view`'s own body (not in nested functions) that run `callee`."""
         return [n for n in view.parents if isinstance(n, ast.Call) and view.scope_of(n) is view.node and callee in self.targets(view, n)]
 
+    def arguments_for(self, key: FunctionKey, name: str) -> list[tuple[FunctionView, ast.expr]] | None:
+        """What each call of `key` the graph sees passes for its parameter `name`, with the caller's view;
+        None when a caller cannot be read or a call passes it through *args / **kwargs or leaves it to its
+        default."""
+        view = self.project.view(key)
+        if view is None or name not in view.parameters(with_self=True):
+            return None
+        parameters = view.parameters(with_self=True)
+        method = "." in key.qualname and parameters[:1] in (["self"], ["cls"])
+        index = parameters.index(name) - (1 if method else 0)
+        found = []
+        for caller in self.callers(key):
+            caller_view = self.project.view(caller)
+            if caller_view is None:
+                return None
+            for call in caller_view.calls():
+                if key not in self.targets(caller_view, call) or not _calls_directly(caller_view, call, key):
+                    continue
+                keyword = next((k.value for k in call.keywords if k.arg == name), None)
+                if keyword is not None:
+                    found.append((caller_view, keyword))
+                elif 0 <= index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
+                    found.append((caller_view, call.args[index]))
+                else:
+                    return None
+        return found
+
     def reaching(self, name: str, own: Callable[[FunctionKey, facts.Function], bool]) -> frozenset[FunctionKey]:
         """The functions whose own code satisfies `own`, and every function that calls one of them,
         transitively (`name` keys the answer for the run)."""
@@ -193,3 +220,13 @@ class CallGraph(TransactionQueries):
                         pending.append(caller)
             self._reaching[name] = frozenset(found)
         return self._reaching[name]
+
+
+def _calls_directly(view: FunctionView, call: ast.Call, target: FunctionKey) -> bool:
+    """The call passes its arguments to `target` itself: `Service(a).run()` runs `__init__` too, but with
+    the inner call's arguments, not the outer one's."""
+    reference = view.reference(call) or ""
+    method = target.qualname.rsplit(".", 1)[-1]
+    if reference.startswith("new:"):
+        return reference.rsplit(".", 1)[-1] == method
+    return method == "__init__" or reference.rsplit(".", 1)[-1] == method

@@ -186,26 +186,8 @@ class Provenances:
 
     def _passed(self, view: FunctionView, name: str, depth: int) -> list[Provenance]:
         """What the callers a task reaches pass for parameter `name`."""
-        parameters = view.parameters(with_self=True)
-        method = "." in view.key.qualname and parameters[:1] in (["self"], ["cls"])
-        index = parameters.index(name) - (1 if method else 0)
-        found = []
-        graph = self.project.graph
-        for caller in graph.callers(view.key):
-            caller_view = self.project.view(caller)
-            if caller_view is None:
-                return []
-            for call in caller_view.calls():
-                if view.key not in graph.targets(caller_view, call) or not _calls_directly(caller_view, call, view.key):
-                    continue
-                keyword = next((k.value for k in call.keywords if k.arg == name), None)
-                if keyword is not None:
-                    found.append(self.of(caller_view, keyword, depth + 1))
-                elif 0 <= index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
-                    found.append(self.of(caller_view, call.args[index], depth + 1))
-                else:
-                    return []  # passed through *args / **kwargs, or left to its default
-        return found
+        passed = self.project.graph.arguments_for(view.key, name)
+        return [self.of(caller_view, value, depth + 1) for caller_view, value in passed or ()]
 
     def _created(self, view: FunctionView, call: ast.Call, depth: int) -> Provenance:
         """A row created in this run is new on every run, unless a unique constraint (or the identity the
@@ -252,16 +234,6 @@ class Provenances:
                 return Provenance(Origin.READ, f"a row read by {found.why}" if found.origin else "a row read by constants")
             return found
         return Provenance(Origin.UNKNOWN, f"the result of {_short(view.segment(call.func))}()")
-
-
-def _calls_directly(view: FunctionView, call: ast.Call, target: FunctionKey) -> bool:
-    """The call passes its arguments to `target` itself: `Service(a).run()` runs `__init__` too, but with
-    the inner call's arguments, not the outer one's."""
-    reference = view.reference(call) or ""
-    method = target.qualname.rsplit(".", 1)[-1]
-    if reference.startswith("new:"):
-        return reference.rsplit(".", 1)[-1] == method
-    return method == "__init__" or reference.rsplit(".", 1)[-1] == method
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -335,6 +335,7 @@ _IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
 _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
+PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
 _FOR_IN = re.compile(r"for\s+(\w+)\s+in\s+([\w.]+)")
 
 
@@ -541,7 +542,7 @@ class _FunctionAnalysis(CreateFacts):
         if kind is not ast.Name:
             return ""
         if func.id in self.parameters:
-            return f"{func.id} is a callable passed in"
+            return f"{func.id} {PASSED_IN}"
         if func.id not in self.module.plugin_loop_names:
             return ""
         iterable = self._loop_over_constant(func.id, call)
