@@ -26,9 +26,8 @@ class ConfigCheck:
 
 
 def check_config(project: Project) -> list[ConfigCheck]:
-    found = {}
-    for module, setting in project.celery_settings():
-        found.setdefault(setting.name, (module, setting))
+    written = project.celery_settings()
+    found = _in_effect(project, written)
 
     def value(name):
         return found[name][1].value if name in found else None
@@ -36,10 +35,15 @@ def check_config(project: Project) -> list[ConfigCheck]:
     def check(name, status, message, default=None):
         if name in found:
             module, setting = found[name]
-            return ConfigCheck(name, setting.source, project.display(module), setting.line, status, message)
+            note = f"{setting.note}: " if setting.note else ""
+            return ConfigCheck(name, _one_line(setting.source), project.display(module), setting.line, status, note + message)
         return ConfigCheck(name, default, "", 0, status, message)
 
-    checks = []
+    checks = [
+        ConfigCheck(setting.written, _one_line(setting.source), project.display(module), setting.line, "warning",
+                    f"not a Celery setting, so it is ignored: Celery reads {setting.ignored}")
+        for module, setting in written if setting.ignored
+    ]
     acks_late = value("task_acks_late") is True
     own = [t for t in project.tasks if isinstance(t.options.get("acks_late"), bool) and t.options["acks_late"] != acks_late]
     exceptions = ""
@@ -80,11 +84,11 @@ def check_config(project: Project) -> list[ConfigCheck]:
             f"{prefetch or 4}: each worker process reserves up to {prefetch or 4} messages; when it dies all of "
             "them are delivered again; 1 suits long tasks", default=4))
 
-    checks.extend(_visibility(project, found, check))
+    checks.extend(_visibility(project, found, check, acks_late))
     return checks
 
 
-def _visibility(project: Project, found, check) -> list[ConfigCheck]:
+def _visibility(project: Project, found, check, acks_late: bool) -> list[ConfigCheck]:
     if "broker_url" not in found:
         return []
     _, broker = found["broker_url"]
@@ -98,6 +102,13 @@ def _visibility(project: Project, found, check) -> list[ConfigCheck]:
         timeout = options[1].value["visibility_timeout"]
     longest, where = _longest_time_limit(project, found)
     broker_name = "Redis" if uses_redis else "SQS"
+    if not acks_late:
+        return [check("broker_transport_options", "info",
+            f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''}: with task_acks_late off, "
+            f"{broker_name} delivers again only messages a worker reserved but has not started (prefetched, or "
+            "waiting for their countdown / eta) when it stays unacknowledged that long; with acks_late on, a task "
+            "still running then runs a second time in parallel: keep it above the longest time limit and eta",
+            default=None)]
     if longest is None:
         return [check("broker_transport_options", "warning",
             f"{broker_name} delivers an unacknowledged message again after visibility_timeout = {timeout:g} s"
@@ -126,3 +137,30 @@ def _longest_time_limit(project: Project, found) -> tuple[float | None, str]:
                 if isinstance(limit, (int, float)) and (longest is None or limit > longest):
                     longest, where = limit, f"task {task.name} ({option})"
     return longest, where
+
+
+def _in_effect(project: Project, written) -> dict:
+    """The setting Celery reads for each name: not an ignored spelling; the current name over a deprecated
+    one; in a settings module that star-imports another (production over base) over that one; and the
+    last assignment in a module over earlier ones."""
+    from .celery_settings import OLD_NAMES
+
+    def star_depth(module: str, seen=frozenset()) -> int:
+        summary = project.module(module)
+        stars = [project._canonical(m) for m in summary.star_imports] if summary else []
+        return max((1 + star_depth(m, seen | {module}) for m in stars if m not in seen and project.module(m)), default=0)
+
+    ranked = {}
+    for module, setting in written:
+        if setting.ignored:
+            continue
+        rank = (setting.written not in OLD_NAMES, star_depth(module), setting.line)
+        if setting.name not in ranked or rank >= ranked[setting.name][0]:
+            ranked[setting.name] = (rank, (module, setting))
+    return {name: entry for name, (_, entry) in ranked.items()}
+
+
+def _one_line(source: str, limit: int = 80) -> str:
+    """A value as written, on one line: a multi-line dict would break the table."""
+    flat = " ".join(source.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 
 from . import facts
+from .names import dotted
 
 # Old uppercase names (Celery 3) that still work, and what they are called now.
 OLD_NAMES = {
@@ -29,16 +30,118 @@ WATCHED = frozenset(
 MARKERS = (b"CELERY", b"BROKER_", b".conf.")
 
 
-def _normalise(written: str) -> str | None:
+# Settings whose misspelt namespaced form is a common mistake: CELERY_<rest> is ignored when Celery's name
+# is task_<rest> or worker_<rest> (under namespace="CELERY", CELERY_PREFETCH_MULTIPLIER is not a setting).
+KNOWN = WATCHED | frozenset(
+    {
+        "worker_max_tasks_per_child", "worker_max_memory_per_child", "worker_concurrency", "task_always_eager",
+        "task_track_started", "task_ignore_result", "task_default_queue", "task_serializer", "worker_send_task_events",
+        "task_default_rate_limit",
+    }
+)
+ENV_DEFAULT_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def _normalise(written: str) -> tuple[str | None, str]:
+    """(Celery's name for a setting as written, or None; the name Celery reads instead when this one is
+    ignored)."""
     if written in OLD_NAMES:
-        return OLD_NAMES[written]
+        return OLD_NAMES[written], ""
     if written.startswith("CELERY_"):
-        name = written[len("CELERY_"):].lower()
-    elif written.islower():
-        name = written
-    else:
+        rest = written[len("CELERY_"):].lower()
+        if rest in KNOWN:
+            return (rest if rest in WATCHED else None), ""
+        for prefix in ("task_", "worker_"):
+            if prefix + rest in WATCHED:
+                return prefix + rest, f"CELERY_{(prefix + rest).upper()}"
+        return None, ""
+    if written.islower():
+        return (written if written in WATCHED else None), ""
+    return None, ""
+
+
+class _Values:
+    """Values as Celery will see them: literals, safe arithmetic, int()/float()/bool() of them, and
+    environment lookups with a default (`os.getenv("X", "2100")`, `env.int("X", default=2)`,
+    `config("X", default=1, cast=int)`), read as their default and noted "from $X, default D"; names
+    assigned earlier in the module read as their value."""
+
+    def __init__(self, text_of):
+        self.text_of = text_of
+        self.names: dict[str, object] = {}
+
+    def read(self, node: ast.AST) -> tuple[object, str]:
+        """(value, note); value None when it cannot be known."""
+        try:
+            return self._value(node, 0)
+        except (ValueError, TypeError, ArithmeticError, OverflowError, RecursionError, MemoryError):
+            return None, ""
+
+    def _value(self, node: ast.AST, depth: int) -> tuple[object, str]:
+        if depth > 20:
+            return None, ""
+        literal = _literal(node)
+        if literal is not None or isinstance(node, ast.Constant):
+            return literal, ""
+        if isinstance(node, ast.Name):
+            return self.names.get(node.id), ""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC_TYPES):
+            (left, note_l), (right, note_r) = self._value(node.left, depth + 1), self._value(node.right, depth + 1)
+            if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
+                if isinstance(node.op, ast.Pow) and abs(right) > 64:
+                    return None, ""
+                return _ARITHMETIC[type(node.op)](left, right), note_l or note_r
+            return None, note_l or note_r
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+            read = [self._value(v, depth + 1) for v in node.values]
+            notes = [note for _, note in read if note]
+            return {k.value: v for k, (v, _) in zip(node.keys, read)}, "; ".join(notes)
+        if isinstance(node, ast.Subscript) and (dotted(node.value) or "").endswith("environ"):
+            key = _literal(node.slice)
+            return None, f"from ${key}" if isinstance(key, str) else ""
+        return None, ""
+
+    def _call(self, call: ast.Call, depth: int) -> tuple[object, str]:
+        callee = dotted(call.func) or ""
+        last = callee.rsplit(".", 1)[-1]
+        if callee in ENV_DEFAULT_TYPES and len(call.args) == 1 and not call.keywords:
+            value, note = self._value(call.args[0], depth + 1)
+            return _convert(ENV_DEFAULT_TYPES[callee], value), note
+        key = _literal(call.args[0]) if call.args else None
+        env_call = callee in {"os.getenv", "getenv", "os.environ.get", "environ.get", "env", "config"} or (
+            callee.startswith(("env.", "environ.Env.")) and last in ENV_DEFAULT_TYPES
+        )
+        if not env_call or not isinstance(key, str):
+            return None, ""
+        default_node = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "default"), None)
+        if default_node is None:
+            return None, f"from ${key}, no default"
+        default, _ = self._value(default_node, depth + 1)
+        cast = next((k.value for k in call.keywords if k.arg == "cast"), None)
+        kind = ENV_DEFAULT_TYPES.get(last) or ENV_DEFAULT_TYPES.get(dotted(cast) or "")
+        value = _convert(kind, default) if kind else default
+        return value, f"from ${key}, default {self.text_of(default_node)}"
+
+
+_ARITHMETIC = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b, ast.Pow: lambda a, b: a**b,
+}
+_ARITHMETIC_TYPES = tuple(_ARITHMETIC)
+
+
+def _convert(kind, value):
+    """`int("2100")`, and what env readers do with a text default: "false" / "0" are False for a bool."""
+    if value is None or kind is None:
+        return value
+    if kind is bool and isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on", "y", "t"}
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
         return None
-    return name if name in WATCHED else None
 
 
 def _literal(node: ast.AST) -> object:
@@ -49,18 +152,27 @@ def _literal(node: ast.AST) -> object:
 
 
 def collect(statements, text_of) -> list[facts.Setting]:
+    """The Celery settings the statements write, in order (a later one overrides an earlier one of the
+    same name). Class bodies count too: class-based settings (django-configurations) write them there."""
     found: list[facts.Setting] = []
+    values = _Values(text_of)
 
     def add(written: str, key: str, value: ast.AST, line: int) -> None:
-        name = _normalise(key)
+        name, reads_instead = _normalise(key)
         if name:
-            found.append(facts.Setting(name, text_of(value), _literal(value), line, written))
+            read, note = values.read(value)
+            found.append(facts.Setting(name, text_of(value), read, line, written, note, reads_instead))
 
-    for statement in statements:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target = statement.targets[0]
-            if isinstance(target, ast.Name) and target.id.isupper():
-                add(target.id, target.id, statement.value, statement.lineno)
+    for statement in _with_class_bodies(statements):
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            if len(targets) != 1:
+                continue
+            target = targets[0]
+            if isinstance(target, ast.Name):
+                if target.id.isupper():
+                    add(target.id, target.id, statement.value, statement.lineno)
+                values.names[target.id] = values.read(statement.value)[0]
             elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
                 add(text_of(target), target.attr, statement.value, statement.lineno)
         elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
@@ -76,3 +188,11 @@ def collect(statements, text_of) -> list[facts.Setting]:
                             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                                 add(f"{text_of(func)}({key.value!r}: ...)", key.value, value, value.lineno)
     return found
+
+
+def _with_class_bodies(statements):
+    for statement in statements:
+        if isinstance(statement, ast.ClassDef):
+            yield from statement.body
+        else:
+            yield statement

@@ -141,6 +141,8 @@ class Setting:
     value: object  # the literal value, or None when it is computed
     line: int
     written: str  # the name as written: "CELERY_TASK_ACKS_LATE", "app.conf.task_acks_late"
+    note: str = ""  # where the value comes from when it is not written out: "from $X, default 3600"
+    ignored: str = ""  # the name Celery reads instead, when it ignores this one: "CELERY_WORKER_PREFETCH_MULTIPLIER"
 
 
 @dataclass

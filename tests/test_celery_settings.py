@@ -1,0 +1,106 @@
+"""Celery settings read as Celery will see them: environment defaults, annotations, arithmetic,
+class-based settings, the name Celery reads when two are written, and names it ignores."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from conftest import write_tree
+from idem_fix.cli.main import app
+
+TASKS = """
+from celery import shared_task
+
+
+@shared_task(time_limit=5400)
+def nightly_export():
+    pass
+"""
+
+
+def config_of(tmp_path, monkeypatch, files: dict[str, str]) -> dict[str, dict]:
+    root = write_tree(tmp_path / "p", {"shop/__init__.py": "", "shop/tasks.py": TASKS, **files})
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["audit", "--no-cache", "--format", "json", "."])
+    assert result.exit_code == 0, result.output
+    return {c["setting"]: c for c in json.loads(result.stdout)["config"]}
+
+
+def test_values_from_the_environment_arithmetic_and_annotations(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        import os
+        from typing import Final
+
+        import environ
+
+        env = environ.Env()
+        HOUR = 60 * 60
+        CELERY_TASK_ACKS_LATE: Final[bool] = env.bool("CELERY_ACKS_LATE", default=True)
+        CELERY_TASK_REJECT_ON_WORKER_LOST = True
+        CELERY_BROKER_URL = os.getenv("BROKER_URL", "redis://localhost:6379/0")
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            "visibility_timeout": int(os.getenv("VISIBILITY_TIMEOUT", "2100")),
+        }
+        CELERY_TASK_TIME_LIMIT = 2 * HOUR
+    """})
+    acks_late = config["task_acks_late"]
+    assert (acks_late["path"], acks_late["line"], acks_late["status"]) == ("shop/settings.py", 8, "warning")
+    assert acks_late["message"].startswith("from $CELERY_ACKS_LATE, default True: on")
+    visibility = config["broker_transport_options"]
+    assert visibility["status"] == "risk"
+    assert "visibility_timeout = 2100 s" in visibility["message"] and "7200 s" in visibility["message"]
+    assert "from $VISIBILITY_TIMEOUT, default \"2100\"" in visibility["message"]
+    assert "\n" not in visibility["value"]
+
+
+def test_class_based_settings_are_read(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        from configurations import Configuration
+
+
+        class Production(Configuration):
+            CELERY_TASK_ACKS_LATE = True
+            CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    """})
+    assert (config["task_acks_late"]["value"], config["task_acks_late"]["line"]) == ("True", 5)
+    assert config["task_reject_on_worker_lost"]["status"] == "info"
+
+
+def test_the_current_name_wins_over_a_deprecated_one_and_production_over_base(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/settings/__init__.py": "",
+        "shop/settings/base.py": """
+            CELERY_ACKS_LATE = False
+            CELERY_TASK_ACKS_LATE = False
+        """,
+        "shop/settings/production.py": """
+            from .base import *  # noqa
+
+            CELERY_TASK_ACKS_LATE = True
+            CELERYD_PREFETCH_MULTIPLIER = 8
+        """,
+    })
+    acks_late = config["task_acks_late"]
+    assert (acks_late["path"], acks_late["line"], acks_late["value"]) == ("shop/settings/production.py", 3, "True")
+
+
+def test_a_namespaced_name_celery_ignores_is_flagged(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        CELERY_TASK_ACKS_LATE = True
+        CELERY_PREFETCH_MULTIPLIER = 1
+    """})
+    ignored = config["CELERY_PREFETCH_MULTIPLIER"]
+    assert (ignored["status"], ignored["line"]) == ("warning", 2)
+    assert "Celery reads CELERY_WORKER_PREFETCH_MULTIPLIER" in ignored["message"]
+    assert config["worker_prefetch_multiplier"]["value"] == 4  # the default still applies
+
+
+def test_with_acks_late_off_redis_redelivers_only_reserved_messages(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        CELERY_BROKER_URL = "redis://localhost:6379/0"
+    """})
+    visibility = config["broker_transport_options"]
+    assert visibility["status"] == "info"
+    assert "reserved but has not started" in visibility["message"]
