@@ -104,3 +104,48 @@ def test_with_acks_late_off_redis_redelivers_only_reserved_messages(tmp_path, mo
     visibility = config["broker_transport_options"]
     assert visibility["status"] == "info"
     assert "reserved but has not started" in visibility["message"]
+
+
+def test_a_missing_setting_says_where_it_belongs(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        DEBUG = False
+        CELERY_TASK_ACKS_LATE = True
+    """})
+    prefetch = config["worker_prefetch_multiplier"]
+    assert prefetch["path"] == "" and prefetch["message"].endswith("(not set: it belongs in shop/settings.py, after line 2)")
+
+
+def test_without_celery_settings_the_settings_module_the_app_reads_is_named(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/settings/__init__.py": "",
+        "shop/settings/production.py": "DEBUG = False\n",
+        "shop/settings/local.py": "DEBUG = True\n",
+        "shop/celery.py": """
+            import os
+
+            from celery import Celery
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.production")
+            app = Celery("shop")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+        """,
+    })
+    assert config["task_acks_late"]["message"].endswith("(not set: it belongs in shop/settings/production.py)")
+
+
+def test_a_countdown_longer_than_the_visibility_timeout_is_delivered_again_and_again(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/settings.py": """
+            CELERY_BROKER_URL = "redis://localhost:6379/0"
+        """,
+        "shop/reminders.py": """
+            from .tasks import nightly_export
+
+
+            def schedule_reminder():
+                nightly_export.apply_async(countdown=2 * 60 * 60)
+        """,
+    })
+    visibility = config["broker_transport_options"]
+    assert visibility["status"] == "risk"
+    assert "waits 7200 s for its countdown (shop/reminders.py:5)" in visibility["message"]

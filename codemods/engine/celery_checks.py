@@ -6,8 +6,11 @@ explains each one that decides whether a task can run twice.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .names import dotted
 
 if TYPE_CHECKING:  # the report keeps ConfigCheck and must load without the analysis
     from .project import Project
@@ -32,12 +35,14 @@ def check_config(project: Project) -> list[ConfigCheck]:
     def value(name):
         return found[name][1].value if name in found else None
 
+    home = _home(project, found)
+
     def check(name, status, message, default=None):
         if name in found:
             module, setting = found[name]
             note = f"{setting.note}: " if setting.note else ""
             return ConfigCheck(name, _one_line(setting.source), project.display(module), setting.line, status, note + message)
-        return ConfigCheck(name, default, "", 0, status, message)
+        return ConfigCheck(name, default, "", 0, status, message + (f" (not set: it belongs in {home})" if home and status != "ok" else ""))
 
     checks = [
         ConfigCheck(setting.written, _one_line(setting.source), project.display(module), setting.line, "warning",
@@ -102,6 +107,12 @@ def _visibility(project: Project, found, check, acks_late: bool) -> list[ConfigC
         timeout = options[1].value["visibility_timeout"]
     longest, where = _longest_time_limit(project, found)
     broker_name = "Redis" if uses_redis else "SQS"
+    countdown, at = _longest_countdown(project)
+    if countdown is not None and countdown >= timeout:
+        return [check("broker_transport_options", "risk",
+            f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''} but a message waits "
+            f"{countdown:g} s for its countdown ({at}): {broker_name} delivers it again every {timeout:g} s until it "
+            "runs, so it runs several times; raise the timeout above the longest countdown / eta", default=None)]
     if not acks_late:
         return [check("broker_transport_options", "info",
             f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''}: with task_acks_late off, "
@@ -164,3 +175,35 @@ def _one_line(source: str, limit: int = 80) -> str:
     """A value as written, on one line: a multi-line dict would break the table."""
     flat = " ".join(source.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _home(project: Project, found: dict) -> str:
+    """Where a setting the project does not write belongs, as `path:line`: after the Celery settings it
+    already writes (in the module whose values are in effect), else at the end of the settings module
+    its Celery app reads (`os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...)`), else of its settings."""
+    if found:
+        module = max((m for m, _ in found.values()), key=lambda m: sum(1 for n, _ in found.values() if n == m))
+        last = max(setting.line for m, setting in found.values() if m == module)
+        return f"{project.display(module)}, after line {last}"
+    for module in project.modules_mentioning("DJANGO_SETTINGS_MODULE"):
+        tree = project.tree(module)
+        for node in ast.walk(tree) if tree is not None else ():
+            if (
+                isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("environ.setdefault")
+                and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
+                and node.args[0].value == "DJANGO_SETTINGS_MODULE" and project.has_module(str(node.args[1].value))
+            ):
+                return project.display(project._canonical(str(node.args[1].value)))
+    return ""
+
+
+def _longest_countdown(project: Project) -> tuple[float | None, str]:
+    """The longest literal `countdown=` the project's loaded code gives a message, and where."""
+    longest, where = None, ""
+    for summary in list(project.modules.values()):
+        functions = [*summary.functions.values(), *(m for c in summary.classes.values() for m in c.methods.values())]
+        for function in functions:
+            for line, seconds in function.countdowns:
+                if longest is None or seconds > longest:
+                    longest, where = seconds, f"{project.display(summary.name)}:{line}"
+    return longest, where

@@ -144,6 +144,14 @@ def _convert(kind, value):
         return None
 
 
+def seconds(node: ast.AST | None) -> float | None:
+    """A number of seconds written as a literal or arithmetic on literals (`2 * 60 * 60`), else None."""
+    if node is None:
+        return None
+    value, _ = _Values(lambda n: "").read(node)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _literal(node: ast.AST) -> object:
     try:
         return ast.literal_eval(node)

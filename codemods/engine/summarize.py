@@ -218,6 +218,7 @@ class _Summarizer(ModelFacts):
             first_line=min([d.lineno for d in decorators] + [node.lineno]),
             lookups=analysis.lookups,
             unfollowed=analysis.unfollowed,
+            countdowns=analysis.countdowns,
         )
 
     def segment(self, node: ast.AST) -> str:
@@ -334,6 +335,7 @@ _ASSIGNMENT_TYPES = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Nam
 _IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
 _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
+_COUNTDOWN_CALLS = frozenset({"apply_async", "retry", "set", "signature", "s", "si"})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
 PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
 _FOR_IN = re.compile(r"for\s+(\w+)\s+in\s+([\w.]+)")
@@ -485,6 +487,7 @@ class _FunctionAnalysis(CreateFacts):
         self.effects: list[facts.Effect] = []
         self.lookups: list[facts.Lookup] = []
         self.unfollowed: list[tuple[int, str, str]] = []
+        self.countdowns: list[tuple[int, float]] = []
         self._parameters: set[str] | None = None
         calls, creates, found = self.calls, self.creates, self.effects
         email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
@@ -507,6 +510,10 @@ class _FunctionAnalysis(CreateFacts):
                             self.lookups.append(lookup)
                     elif attr == "connect":
                         module.note_signal_connection(hit)
+                    elif attr in _COUNTDOWN_CALLS and hit.keywords:
+                        seconds = celery_settings.seconds(next((k.value for k in hit.keywords if k.arg == "countdown"), None))
+                        if seconds is not None:
+                            self.countdowns.append((hit.lineno, seconds))
                 kind = effects.classify(hit, imports, segment, email_names)
                 if kind:
                     found.append(self._effect(hit, *kind))
