@@ -149,3 +149,29 @@ def test_a_countdown_longer_than_the_visibility_timeout_is_delivered_again_and_a
     visibility = config["broker_transport_options"]
     assert visibility["status"] == "risk"
     assert "waits 7200 s for its countdown (shop/reminders.py:5)" in visibility["message"]
+
+
+def test_a_redis_branch_chosen_by_the_environment_is_checked(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        import os
+
+        CELERY_TASK_ACKS_LATE = True
+        if os.getenv("USE_REDIS"):
+            CELERY_BROKER_URL = os.getenv("REDIS_URL", "redis://localhost:6379/1")
+        else:
+            CELERY_BROKER_URL = "amqp://guest:guest@localhost:5672//"
+    """})
+    visibility = config["broker_transport_options"]
+    assert visibility["status"] == "risk"
+    assert visibility["message"].startswith("when the settings choose redis (shop/settings.py:5): ")
+    assert "shop.tasks.nightly_export (time_limit) may run 5400 s" in visibility["message"]
+
+
+def test_the_broker_given_to_the_app_counts(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/celery.py": """
+        from celery import Celery
+
+        app = Celery("shop", broker="redis://localhost:6379/0")
+        app.conf.task_acks_late = True
+    """})
+    assert config["broker_transport_options"]["status"] == "risk"

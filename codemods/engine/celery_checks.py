@@ -89,18 +89,25 @@ def check_config(project: Project) -> list[ConfigCheck]:
             f"{prefetch or 4}: each worker process reserves up to {prefetch or 4} messages; when it dies all of "
             "them are delivered again; 1 suits long tasks", default=4))
 
-    checks.extend(_visibility(project, found, check, acks_late))
+    checks.extend(_visibility(project, found, check, acks_late, written))
     return checks
 
 
-def _visibility(project: Project, found, check, acks_late: bool) -> list[ConfigCheck]:
-    if "broker_url" not in found:
-        return []
-    _, broker = found["broker_url"]
-    uses_redis = "redis" in str(broker.value if broker.value is not None else broker.source).lower()
-    uses_sqs = "sqs" in str(broker.value if broker.value is not None else broker.source).lower()
+def _visibility(project: Project, found, check, acks_late: bool, written) -> list[ConfigCheck]:
+    """The Redis / SQS visibility_timeout against the longest countdown and time limit. Every broker_url the
+    settings write counts (an `if` on the environment may choose Redis over RabbitMQ's default)."""
+    brokers = [(module, setting) for module, setting in written if setting.name == "broker_url" and not setting.ignored]
+    schemes = {_scheme(setting) for _, setting in brokers}
+    uses_redis, uses_sqs = bool(schemes & {"redis", "rediss", "sentinel"}), "sqs" in schemes
     if not (uses_redis or uses_sqs):
         return []
+    if len(schemes) > 1:  # the environment chooses: say which branch the check is about
+        module, branch = next((m, b) for m, b in brokers if _scheme(b) in {"redis", "rediss", "sentinel", "sqs"})
+        inner = check
+
+        def check(name, status, message, default=None):
+            where = f"{project.display(module)}:{branch.line}"
+            return inner(name, status, f"when the settings choose {_scheme(branch)} ({where}): {message}", default)
     options = found.get("broker_transport_options")
     timeout = DEFAULT_VISIBILITY_TIMEOUT
     if options and isinstance(options[1].value, dict) and isinstance(options[1].value.get("visibility_timeout"), (int, float)):
@@ -207,3 +214,12 @@ def _longest_countdown(project: Project) -> tuple[float | None, str]:
                 if longest is None or seconds > longest:
                     longest, where = seconds, f"{project.display(summary.name)}:{line}"
     return longest, where
+
+
+def _scheme(setting) -> str:
+    """The transport a broker URL names (redis, rediss, sentinel, sqs, amqp, ...), read from its value or
+    default, else from the text as written."""
+    text = str(setting.value if isinstance(setting.value, str) else setting.source).strip("'\" ").lower()
+    if "://" in text:
+        return text.split("://", 1)[0].rsplit("+", 1)[-1].split("(")[-1].strip("'\"f ")
+    return next((s for s in ("rediss", "redis", "sentinel", "sqs", "amqp") if s in text), "")

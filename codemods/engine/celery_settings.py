@@ -183,7 +183,11 @@ def collect(statements, text_of) -> list[facts.Setting]:
                 values.names[target.id] = values.read(statement.value)[0]
             elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
                 add(text_of(target), target.attr, statement.value, statement.lineno)
-        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        if isinstance(getattr(statement, "value", None), ast.Call) and (dotted(statement.value.func) or "").rsplit(".", 1)[-1] == "Celery":
+            for keyword in statement.value.keywords:  # Celery("proj", broker="redis://...")
+                if keyword.arg == "broker":
+                    add("Celery(broker=...)", "broker_url", keyword.value, keyword.value.lineno)
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             call = statement.value
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr == "update" and isinstance(func.value, ast.Attribute) and func.value.attr == "conf":
