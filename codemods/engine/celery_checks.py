@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .entities import TEST_MODULE
 from .names import dotted
 
 if TYPE_CHECKING:  # the report keeps ConfigCheck and must load without the analysis
@@ -29,7 +30,7 @@ class ConfigCheck:
 
 
 def check_config(project: Project) -> list[ConfigCheck]:
-    written = project.celery_settings()
+    written = [(m, s) for m, s in project.celery_settings() if not _for_tests(project, m)]
     found = _in_effect(project, written)
 
     def value(name):
@@ -102,7 +103,8 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
     if not (uses_redis or uses_sqs):
         return []
     if len(schemes) > 1:  # the environment chooses: say which branch the check is about
-        module, branch = next((m, b) for m, b in brokers if _scheme(b) in {"redis", "rediss", "sentinel", "sqs"})
+        wanted = {"redis", "rediss", "sentinel"} if uses_redis else {"sqs"}
+        module, branch = next((m, b) for m, b in brokers if _scheme(b) in wanted)
         inner = check
 
         def check(name, status, message, default=None):
@@ -193,12 +195,15 @@ def _home(project: Project, found: dict) -> str:
         last = max(setting.line for m, setting in found.values() if m == module)
         return f"{project.display(module)}, after line {last}"
     for module in project.modules_mentioning("DJANGO_SETTINGS_MODULE"):
+        if _for_tests(project, module):
+            continue
         tree = project.tree(module)
         for node in ast.walk(tree) if tree is not None else ():
             if (
                 isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("environ.setdefault")
                 and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
                 and node.args[0].value == "DJANGO_SETTINGS_MODULE" and project.has_module(str(node.args[1].value))
+                and not _for_tests(project, project._canonical(str(node.args[1].value)))
             ):
                 return project.display(project._canonical(str(node.args[1].value)))
     return ""
@@ -223,3 +228,8 @@ def _scheme(setting) -> str:
     if "://" in text:
         return text.split("://", 1)[0].rsplit("+", 1)[-1].split("(")[-1].strip("'\"f ")
     return next((s for s in ("rediss", "redis", "sentinel", "sqs", "amqp") if s in text), "")
+
+
+def _for_tests(project: Project, module: str) -> bool:
+    """Test settings configure the test run, not the workers."""
+    return bool(TEST_MODULE.search(project.source_of(module).path.as_posix()))
