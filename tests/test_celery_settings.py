@@ -175,3 +175,16 @@ def test_the_broker_given_to_the_app_counts(tmp_path, monkeypatch):
         app.conf.task_acks_late = True
     """})
     assert config["broker_transport_options"]["status"] == "risk"
+
+
+def test_computed_transport_options_are_not_read_as_the_default(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {"shop/settings.py": """
+        from .aws import transport_options
+
+        CELERY_TASK_ACKS_LATE = True
+        CELERY_BROKER_URL = "sqs://"
+        CELERY_BROKER_TRANSPORT_OPTIONS = transport_options()
+    """})
+    visibility = config["broker_transport_options"]
+    assert visibility["status"] == "info" and visibility["message"].startswith("computed, so its visibility_timeout cannot be read")
+    assert "3600" not in visibility["message"]

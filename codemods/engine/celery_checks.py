@@ -114,6 +114,10 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
     timeout = DEFAULT_VISIBILITY_TIMEOUT
     if options and isinstance(options[1].value, dict) and isinstance(options[1].value.get("visibility_timeout"), (int, float)):
         timeout = options[1].value["visibility_timeout"]
+    elif options and not isinstance(options[1].value, dict):
+        return [check("broker_transport_options", "info",
+            "computed, so its visibility_timeout cannot be read here; keep it above the longest task time limit and "
+            "countdown / eta, or a message is delivered again while it still waits or runs", default=None)]
     longest, where = _longest_time_limit(project, found)
     broker_name = "Redis" if uses_redis else "SQS"
     countdown, at = _longest_countdown(project)
