@@ -171,8 +171,8 @@ def _in_effect(project: Project, written) -> dict:
 
     def star_depth(module: str, seen=frozenset()) -> int:
         summary = project.module(module)
-        stars = [project._canonical(m) for m in summary.star_imports] if summary else []
-        return max((1 + star_depth(m, seen | {module}) for m in stars if m not in seen and project.module(m)), default=0)
+        stars = [found.name for m in summary.star_imports if (found := project.module(m))] if summary else []
+        return max((1 + star_depth(m, seen | {module}) for m in stars if m not in seen), default=0)
 
     ranked = {}
     for module, setting in written:
@@ -207,9 +207,9 @@ def _home(project: Project, found: dict) -> str:
                 isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("environ.setdefault")
                 and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
                 and node.args[0].value == "DJANGO_SETTINGS_MODULE" and project.has_module(str(node.args[1].value))
-                and not _for_tests(project, project._canonical(str(node.args[1].value)))
+                and (named := project.module(str(node.args[1].value))) is not None and not _for_tests(project, named.name)
             ):
-                return project.display(project._canonical(str(node.args[1].value)))
+                return project.display(named.name)
     return ""
 
 

@@ -19,6 +19,7 @@ Ordinary files never come here: `ast.parse` succeeds first, so the fast path cos
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -55,9 +56,10 @@ def lower(source: bytes | str) -> str | None:
         module = cst.parse_module(source)
     except Exception:  # noqa: BLE001 - a syntax error, or libcst's own limits (it raises CSTLogicError on some): not read
         return None
-    return module.visit(_Lowering(module)).code
+    return module.visit(_lowering_class()(module)).code
 
 
+@functools.cache  # built on first use, so that importing this module never imports libcst
 def _lowering_class():
     import libcst as cst
 
@@ -145,17 +147,3 @@ def _reads(expression: str) -> bool:
         return True
     except SyntaxError:
         return False
-
-
-class _LazyLowering:
-    """The transformer class, built on first use so that importing this module never imports libcst."""
-
-    _cls = None
-
-    def __call__(self, module):
-        if _LazyLowering._cls is None:
-            _LazyLowering._cls = _lowering_class()
-        return _LazyLowering._cls(module)
-
-
-_Lowering = _LazyLowering()
