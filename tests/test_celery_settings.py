@@ -188,3 +188,13 @@ def test_computed_transport_options_are_not_read_as_the_default(tmp_path, monkey
     visibility = config["broker_transport_options"]
     assert visibility["status"] == "info" and visibility["message"].startswith("computed, so its visibility_timeout cannot be read")
     assert "3600" not in visibility["message"]
+
+
+def test_the_claim_store_is_named_shared_or_per_process(tmp_path, monkeypatch):
+    shared = config_of(tmp_path / "a", monkeypatch, {"shop/settings.py": """
+        CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379/2"}}
+    """})["CACHES default"]
+    assert (shared["status"], shared["value"], shared["path"], shared["line"]) == (
+        "ok", "django.core.cache.backends.redis.RedisCache", "shop/settings.py", 1)
+    alone = config_of(tmp_path / "b", monkeypatch, {"shop/settings.py": "DEBUG = False\n"})["CACHES default"]
+    assert alone["status"] == "info" and "LocMemCache" in alone["message"]

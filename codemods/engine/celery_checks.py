@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .caches import shared_cache
 from .entities import TEST_MODULE
 from .names import dotted
 
@@ -91,6 +92,7 @@ def check_config(project: Project) -> list[ConfigCheck]:
             "them are delivered again; 1 suits long tasks", default=4))
 
     checks.extend(_visibility(project, found, check, acks_late, written))
+    checks.append(_claim_store(project))
     return checks
 
 
@@ -237,3 +239,16 @@ def _scheme(setting) -> str:
 def _for_tests(project: Project, module: str) -> bool:
     """Test settings configure the test run, not the workers."""
     return bool(TEST_MODULE.search(project.source_of(module).path.as_posix()))
+
+
+def _claim_store(project: Project) -> ConfigCheck:
+    """The default cache, where sent-flag keeps its claims: one for every worker, or one per process."""
+    backend, unshared = shared_cache(project)
+    if backend:
+        where = next((w for b, w, _ in project.cache_backends() if b == backend), "")
+        path, _, line = where.rpartition(":")
+        return ConfigCheck("CACHES default", backend, path, int(line or 0), "ok",
+            "every worker shares it, so a claim on a message's task id (rule sent-flag) stops a redelivery on any worker")
+    return ConfigCheck("CACHES default", None, "", 0, "info",
+        f"{unshared}; configure a cache every worker shares (Redis, Memcached, the database) so that sent-flag's "
+        "claims on a message's task id hold across workers")

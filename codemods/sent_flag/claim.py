@@ -9,7 +9,6 @@ marked right after the last send (mark-after: at least once).
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
 from ..engine.levels import Refusal
@@ -18,9 +17,6 @@ from ..engine.view import FunctionView, names_in, store_names
 from .sends import Sends
 
 CACHE = "\x00cache\x00"  # stands for the cache's local name in planned code, until the file's imports are known
-SHARED = re.compile(r"redis|memcached|pylibmc|pymemcache|\.db\.databasecache$", re.IGNORECASE)
-PER_PROCESS = re.compile(r"locmem|dummy|filebased", re.IGNORECASE)  # filebased: shared on one machine only
-LOCAL_SETTINGS = re.compile(r"(^|[._])(dev|development|local|debug|ci)($|[._])")
 
 
 @dataclass(frozen=True)
@@ -102,28 +98,6 @@ def timeout_text(seconds: int) -> str:
         days = seconds // (60 * 60 * 24)
         return f"60 * 60 * 24 * {days}" if days != 1 else "60 * 60 * 24"
     return str(seconds)
-
-
-def shared_cache(project: Project) -> tuple[str, str]:
-    """(the shared backend, "") when every worker sees the same cache, else ("", why not). Settings for
-    development or local runs may use a per-process cache when another settings module shares one."""
-    found = project.cache_backends()
-    if not found:
-        return "", "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
-    shared = [f for f in found if SHARED.search(f[0]) and not PER_PROCESS.search(f[0])]
-    others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
-    if shared and not others:
-        return shared[0][0], ""
-    backend, where, module = (others or found)[0]
-    if not backend:
-        return "", f"the default cache's BACKEND ({where}) is computed, so whether workers share it cannot be read"
-    beside = next((f for f in shared if f[2] == module), None)
-    if beside is not None:
-        return "", (
-            f"the default cache depends on the environment: {beside[0]} ({beside[1]}) or {backend} ({where}); "
-            f"workers do not share the second, so the claim holds only where the first is configured"
-        )
-    return "", f"the default cache is {backend} ({where}), which workers do not share"
 
 
 def early_exit(project: Project, view: FunctionView, block: list[ast.stmt], anchor: int) -> str:

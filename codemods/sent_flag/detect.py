@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from ..engine.caches import shared_cache
 from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.project import FunctionKey, Model, Project, Task
 from ..engine.rules import Finding, Options, money_risk
@@ -100,7 +101,7 @@ class TaskCheck:
         placed, mode = placed
         check, mark, does = claim.message_code(reference, self.task, mode, claim.timeout_text(self.settings.timeout))
         plan = self._plan(placed, check, mark, mode, cache=True)
-        backend, unshared = claim.shared_cache(self.project)
+        backend, unshared = shared_cache(self.project)
         unsafe = [r for r in (unshared, self._lost_by_a_claim(mode, placed), self._covers_more(mode)) if r]
         message = self._message_text(what, does, placed, mode)
         if unsafe:

@@ -1,0 +1,37 @@
+"""Whether the cache every worker reads is one cache: claims and locks kept in a per-process cache
+(Django's default LocMemCache) hold only inside the process that took them, so a redelivery that lands
+on another worker is not stopped. Read from the projects' settings (`Project.cache_backends`)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .project import Project
+
+SHARED = re.compile(r"redis|memcached|pylibmc|pymemcache|\.db\.databasecache$", re.IGNORECASE)
+PER_PROCESS = re.compile(r"locmem|dummy|filebased", re.IGNORECASE)  # filebased: shared on one machine only
+LOCAL_SETTINGS = re.compile(r"(^|[._])(dev|development|local|debug|ci)($|[._])")
+
+
+def shared_cache(project: Project) -> tuple[str, str]:
+    """(the shared backend, "") when every worker sees the same cache, else ("", why not). Settings for
+    development or local runs may use a per-process cache when another settings module shares one."""
+    found = project.cache_backends()
+    if not found:
+        return "", "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
+    shared = [f for f in found if SHARED.search(f[0]) and not PER_PROCESS.search(f[0])]
+    others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
+    if shared and not others:
+        return shared[0][0], ""
+    backend, where, module = (others or found)[0]
+    if not backend:
+        return "", f"the default cache's BACKEND ({where}) is computed, so whether workers share it cannot be read"
+    beside = next((f for f in shared if f[2] == module), None)
+    if beside is not None:
+        return "", (
+            f"the default cache depends on the environment: {beside[0]} ({beside[1]}) or {backend} ({where}); "
+            f"workers do not share the second, so the claim holds only where the first is configured"
+        )
+    return "", f"the default cache is {backend} ({where}), which workers do not share"
