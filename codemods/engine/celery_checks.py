@@ -7,27 +7,18 @@ explains each one that decides whether a task can run twice.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .caches import shared_cache
 from .entities import TEST_MODULE
 from .names import dotted
+from .report import ConfigCheck
+from .source import one_line
 
-if TYPE_CHECKING:  # the report keeps ConfigCheck and must load without the analysis
+if TYPE_CHECKING:
     from .project import Project
 
 DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds: Redis and SQS redeliver unacked messages after this
-
-
-@dataclass
-class ConfigCheck:
-    setting: str
-    value: object  # as written, or None when the project does not set it
-    path: str
-    line: int
-    status: str  # "ok" | "info" | "warning" | "risk"
-    message: str
 
 
 def check_config(project: Project) -> list[ConfigCheck]:
@@ -43,11 +34,11 @@ def check_config(project: Project) -> list[ConfigCheck]:
         if name in found:
             module, setting = found[name]
             note = f"{setting.note}: " if setting.note else ""
-            return ConfigCheck(name, _one_line(setting.source), project.display(module), setting.line, status, note + message)
+            return ConfigCheck(name, one_line(setting.source, 80), project.display(module), setting.line, status, note + message)
         return ConfigCheck(name, default, "", 0, status, message + (f" (not set: it belongs in {home})" if home and status != "ok" else ""))
 
     checks = [
-        ConfigCheck(setting.written, _one_line(setting.source), project.display(module), setting.line, "warning",
+        ConfigCheck(setting.written, one_line(setting.source, 80), project.display(module), setting.line, "warning",
                     f"not a Celery setting, so it is ignored: Celery reads {setting.ignored}")
         for module, setting in written if setting.ignored
     ]
@@ -185,11 +176,6 @@ def _in_effect(project: Project, written) -> dict:
             ranked[setting.name] = (rank, (module, setting))
     return {name: entry for name, (_, entry) in ranked.items()}
 
-
-def _one_line(source: str, limit: int = 80) -> str:
-    """A value as written, on one line: a multi-line dict would break the table."""
-    flat = " ".join(source.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _home(project: Project, found: dict) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .names import dotted
 from .orm import field_name
+from .source import one_line
 from .values import SEQUENCE_CALLS, VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
 from .project import FunctionKey
 from .view import COMPREHENSIONS, FunctionView, assigned_value, is_atomic_expression, store_names
@@ -102,7 +103,7 @@ class Provenances:
             return worst([self.of(view, part, depth) for part in parts])
         if kind is ast.Slice:
             return worst([self.of(view, part, depth) for part in (node.lower, node.upper, node.step) if part is not None])
-        return Provenance(Origin.UNKNOWN, f"`{_short(view.segment(node))}`")
+        return Provenance(Origin.UNKNOWN, f"`{one_line(view.segment(node))}`")
 
     def _name(self, view: FunctionView, node: ast.Name, depth: int) -> Provenance:
         name = node.id
@@ -194,7 +195,7 @@ class Provenances:
         project declares in [tool.idem-fix.lookups]) covers the create with stable values: then a rerun
         meets the first run's row (as get_or_create, or as an IntegrityError that stops the run before
         anything keyed on the row)."""
-        new = Provenance(Origin.NEW, f"comes from {_short(view.segment(call))}, a row created in this same run")
+        new = Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, a row created in this same run")
         manager = call.func.value if isinstance(call.func, ast.Attribute) else None
         if not isinstance(manager, ast.Attribute) or call.func.attr not in {"create", "acreate"}:
             return new
@@ -218,9 +219,9 @@ class Provenances:
         last = call.func.attr if isinstance(call.func, ast.Attribute) else callee
         root = callee.split(".")[0]
         if last in VOLATILE_CALLS or view.imports.get(root, root).split(".")[0] in VOLATILE_MODULES:
-            return Provenance(Origin.NEW, f"comes from {_short(view.segment(call))}, which differs between runs")
+            return Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, which differs between runs")
         if last in SEQUENCE_CALLS or "next_" in last or "sequence" in last.lower():
-            return Provenance(Origin.NEW, f"comes from {_short(view.segment(call))}, a sequence value the first run changes")
+            return Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, a sequence value the first run changes")
         if last in CREATES:
             return self._created(view, call, depth)
         operands = [call.func.value] if isinstance(call.func, ast.Attribute) else []
@@ -233,9 +234,4 @@ class Provenances:
             if last in READS:
                 return Provenance(Origin.READ, f"a row read by {found.why}" if found.origin else "a row read by constants")
             return found
-        return Provenance(Origin.UNKNOWN, f"the result of {_short(view.segment(call.func))}()")
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        return Provenance(Origin.UNKNOWN, f"the result of {one_line(view.segment(call.func))}()")

@@ -6,12 +6,22 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, field
 
-from .celery_checks import ConfigCheck
-
 RISKS = ("low", "moderate", "high", "critical")
 
 
 NOT_FOLLOWED = "not_followed"  # the kind of a finding on a call the analysis cannot follow
+
+
+@dataclass
+class ConfigCheck:
+    """One Celery setting that decides redelivery, as the audit judged it (see celery_checks)."""
+
+    setting: str
+    value: object  # as written, or None when the project does not set it
+    path: str
+    line: int
+    status: str  # "ok" | "info" | "warning" | "risk"
+    message: str
 
 
 @dataclass

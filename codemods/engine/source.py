@@ -11,6 +11,12 @@ LINE_BREAK = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also breaks at 
 _SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
 
 
+def one_line(text: str, limit: int = 60) -> str:
+    """Code as it reads in a message: on one line, cut at `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def decode(source: bytes) -> str:
     """The text of a module's bytes, in its declared encoding (an undecodable byte becomes U+FFFD)."""
     try:

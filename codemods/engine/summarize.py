@@ -12,7 +12,7 @@ import re
 
 from . import celery_settings, effects, facts, newer_syntax
 from .names import call_reference, dotted
-from .source import SourceText, decode, suppressions
+from .source import SourceText, decode, one_line, suppressions
 from .values import VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
 from .summarize_creates import LOOPS, CreateFacts, is_atomic, names_in
 from .summarize_models import ModelFacts
@@ -355,11 +355,6 @@ def _plugin_loop_names(text: str) -> frozenset[str]:
 _CREATE_METHODS = frozenset({"create", "acreate"})
 
 
-def _one_line(code: str, limit: int = 60) -> str:
-    """A callee as written, on one line and short enough for a message."""
-    flat = " ".join(code.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
 
 def _note_name(name: ast.Name, used: set[str]) -> None:
     """A name read or bound is taken, except `_` as an assignment target (a throwaway already)."""
@@ -520,7 +515,7 @@ class _FunctionAnalysis(CreateFacts):
                 else:
                     why = self._unfollowed(hit)
                     if why and not module.suppressions.get(hit.lineno, frozenset()) & {"*", "not-followed"}:
-                        callee = _one_line(segment(func))
+                        callee = one_line(segment(func))
                         if all(c != callee for _, c, _ in self.unfollowed):  # once per function: the first call
                             self.unfollowed.append((hit.lineno, callee, why))
             elif not isinstance(parents.get(hit), ast.Attribute):  # a task-decorator name, not `x.task.y`

@@ -10,6 +10,7 @@ import re
 
 from ..engine.names import dotted, words
 from ..engine.project import FunctionKey, Project
+from ..engine.source import one_line
 from ..engine.view import EXITS, FunctionView
 from .settings import Settings
 
@@ -150,7 +151,7 @@ def _guard(view: FunctionView, sends: list[ast.Call], planned: set[str]) -> str:
         if not (encloses or (exits and (node.lineno, node.col_offset) < first)):
             continue
         if _flaggy(view, node.test, planned, created):
-            return f"it already checks `{shorten(view.segment(node.test))}` (line {node.lineno}) before sending"
+            return f"it already checks `{one_line(view.segment(node.test), 90)}` (line {node.lineno}) before sending"
         recorded = _recorded_after(view, node.test, first)
         if recorded is not None:
             chain, line = recorded
@@ -269,9 +270,5 @@ def callee(view: FunctionView, call: ast.Call) -> str:
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
         return f"{dotted(func.value.func) or '...'}(...).{func.attr}"
-    return shorten(view.segment(func), 60)
+    return one_line(view.segment(func))
 
-
-def shorten(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
