@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..engine import facts
 from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.orm import field_name, resolve_create
-from ..engine.project import TEST_MODULE, FunctionKey, Model, Project
+from ..engine.project import FunctionKey, Model, Project
 from ..engine.provenance import Origin, Provenance
 from ..engine.rules import Finding, Options, functions_in_scope, money_risk
 from ..engine.view import FunctionView
@@ -268,7 +268,7 @@ def _by_project_lookups(project: Project, model: Model, values: _Values) -> Iden
     of them with reproducible values and keeps every task argument in the lookup."""
     candidates = [
         (key, lookup) for key, lookup in project.lookups_of(model)
-        if lookup.method in FINDS_ONE_ROW and not TEST_MODULE.search(project.source_of(key.module).path.as_posix())
+        if lookup.method in FINDS_ONE_ROW and not project.is_test_module(key.module)
     ]  # a test looks rows up in the few it made; that says nothing of the rows in production
     if not candidates or values.splat:
         return None

@@ -10,7 +10,6 @@ import ast
 from typing import TYPE_CHECKING
 
 from .caches import shared_cache
-from .entities import TEST_MODULE
 from .names import dotted
 from .report import ConfigCheck
 from .source import one_line
@@ -22,7 +21,7 @@ DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds: Redis and SQS redeliver unacked me
 
 
 def check_config(project: Project) -> list[ConfigCheck]:
-    written = [(m, s) for m, s in project.celery_settings() if not _for_tests(project, m)]
+    written = [(m, s) for m, s in project.celery_settings() if not project.is_test_module(m)]  # not the workers' settings
     found = _in_effect(project, written)
 
     def value(name):
@@ -187,7 +186,7 @@ def _home(project: Project, found: dict) -> str:
         last = max(setting.line for m, setting in found.values() if m == module)
         return f"{project.display(module)}, after line {last}"
     for module in project.modules_mentioning("DJANGO_SETTINGS_MODULE"):
-        if _for_tests(project, module):
+        if project.is_test_module(module):
             continue
         tree = project.tree(module)
         for node in ast.walk(tree) if tree is not None else ():
@@ -195,7 +194,7 @@ def _home(project: Project, found: dict) -> str:
                 isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("environ.setdefault")
                 and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
                 and node.args[0].value == "DJANGO_SETTINGS_MODULE" and project.has_module(str(node.args[1].value))
-                and (named := project.module(str(node.args[1].value))) is not None and not _for_tests(project, named.name)
+                and (named := project.module(str(node.args[1].value))) is not None and not project.is_test_module(named.name)
             ):
                 return project.display(named.name)
     return ""
@@ -221,10 +220,6 @@ def _scheme(setting) -> str:
         return text.split("://", 1)[0].rsplit("+", 1)[-1].split("(")[-1].strip("'\"f ")
     return next((s for s in ("rediss", "redis", "sentinel", "sqs", "amqp") if s in text), "")
 
-
-def _for_tests(project: Project, module: str) -> bool:
-    """Test settings configure the test run, not the workers."""
-    return bool(TEST_MODULE.search(project.source_of(module).path.as_posix()))
 
 
 def _claim_store(project: Project) -> ConfigCheck:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import facts
 from .config import Config
-from .entities import TEST_MODULE, FunctionKey, LoadedFile, Model, ParseError, Reach, Symbol, Task
+from .entities import FunctionKey, LoadedFile, Model, ParseError, Reach, Symbol, Task
 from .files import SourceFile
 from .loader import Cache, Loader
 from .source import SourceText
@@ -20,7 +20,7 @@ from .project_names import NameResolution
 from .project_tasks import TaskIndex
 from .view import FunctionView
 
-__all__ = ["TEST_MODULE", "FunctionKey", "Model", "ParseError", "Project", "Reach", "Symbol", "Task"]
+__all__ = ["FunctionKey", "Model", "ParseError", "Project", "Reach", "Symbol", "Task"]
 
 
 @dataclass

@@ -6,7 +6,7 @@ import ast
 import collections
 
 from . import facts
-from .entities import DJANGO_MODEL_BASES, TEST_MODULE, USER_BASES, FunctionKey, Model
+from .entities import DJANGO_MODEL_BASES, USER_BASES, FunctionKey, Model
 
 class ModelIndex:
     """Part of `Project`: models and what the project does with them."""
@@ -145,7 +145,7 @@ class ModelIndex:
             named = [m for m in self._settings_modules() if b"CACHES" in self.source_bytes(m)]
             found = []
             for module in named or self.modules_mentioning("CACHES"):
-                if TEST_MODULE.search(self.source_of(module).path.as_posix()):
+                if self.is_test_module(module):
                     continue
                 tree = self.tree(module)
                 for node in _module_level(tree.body) if tree is not None else ():

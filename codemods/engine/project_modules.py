@@ -8,7 +8,7 @@ import collections
 import re
 
 from . import facts, newer_syntax
-from .entities import FunctionKey, LoadedFile, ParseError, Symbol, module_name_of
+from .entities import TEST_MODULE, FunctionKey, LoadedFile, ParseError, Symbol, module_name_of
 from .files import SourceFile, display_path
 from .source import SourceText, decode, parse_function
 from .view import FunctionView
@@ -217,6 +217,10 @@ class ModuleLoading:
 
     def source_of(self, module: str) -> SourceFile:
         return self._files[module].source
+
+    def is_test_module(self, module: str) -> bool:
+        """Tests, test settings and factories: they set up a case, they do not run the project."""
+        return bool(TEST_MODULE.search(self.source_of(module).path.as_posix()))
 
     def display(self, module: str) -> str:
         """The path users see (os.path.relpath is slow enough to matter once per finding)."""

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from . import newer_syntax
 from .names import dotted
 from .pool import parallel_map
-from .project import TEST_MODULE
 from .source import SourceText, decode
 from .walk import child_nodes
 
@@ -181,7 +180,7 @@ class AttributeWriters:
 
     def _walk(self, modules: list[str], attr: str = "") -> None:
         todo = [m for m in modules if (m, attr) not in self._modules]
-        for module in [m for m in todo if _test_module(self.project, m)]:
+        for module in [m for m in todo if self.project.is_test_module(m)]:
             self._modules[(module, attr)] = self._any_walk[module] = None
         jobs = [(m, self.project.is_package(m), self.project.source_bytes(m), attr) for m in todo if (m, attr) not in self._modules]
         for (module, *_), walked in zip(jobs, parallel_map(_walk_job, jobs, self.project.jobs, POOL_THRESHOLD)):
@@ -206,9 +205,6 @@ def _walk_job(job: tuple[str, bool, bytes, str]) -> _ModuleWrites | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
-
-def _test_module(project: Project, module: str) -> bool:
-    return bool(TEST_MODULE.search(project.source_of(module).path.as_posix()))
 
 
 class _ModuleWrites:
