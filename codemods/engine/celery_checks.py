@@ -185,7 +185,7 @@ def _home(project: Project, found: dict) -> str:
         module = max((m for m, _ in found.values()), key=lambda m: sum(1 for n, _ in found.values() if n == m))
         last = max(setting.line for m, setting in found.values() if m == module)
         return f"{project.display(module)}, after line {last}"
-    for module in project.modules_mentioning("DJANGO_SETTINGS_MODULE"):
+    for module in project.modules_saying("DJANGO_SETTINGS_MODULE"):
         if project.is_test_module(module):
             continue
         tree = project.tree(module)

@@ -28,6 +28,7 @@ WATCHED = frozenset(
 # Bytes of a file that may write Celery settings (`app.conf.x = ...`, `app.conf.update(...)`); not
 # `django.conf`, which nearly every Django module imports.
 MARKERS = (b"CELERY", b"BROKER_", b".conf.")
+TEXT_MARKERS = tuple(m.decode() for m in MARKERS) + ("Celery(",)  # and Celery(broker=...)
 
 
 # Settings whose misspelt namespaced form is a common mistake: CELERY_<rest> is ignored when Celery's name
@@ -68,7 +69,7 @@ class _Values:
 
     def __init__(self, text_of):
         self.text_of = text_of
-        self.names: dict[str, object] = {}
+        self.names: dict[str, ast.AST] = {}  # module-level name -> the value last assigned to it
 
     def read(self, node: ast.AST) -> tuple[object, str]:
         """(value, note); value None when it cannot be known."""
@@ -84,7 +85,8 @@ class _Values:
         if literal is not None or isinstance(node, ast.Constant):
             return literal, ""
         if isinstance(node, ast.Name):
-            return self.names.get(node.id), ""
+            bound = self.names.get(node.id)
+            return self._value(bound, depth + 1) if bound is not None else (None, "")
         if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC_TYPES):
             (left, note_l), (right, note_r) = self._value(node.left, depth + 1), self._value(node.right, depth + 1)
             if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
@@ -180,7 +182,7 @@ def collect(statements, text_of) -> list[facts.Setting]:
             if isinstance(target, ast.Name):
                 if target.id.isupper():
                     add(target.id, target.id, statement.value, statement.lineno)
-                values.names[target.id] = values.read(statement.value)[0]
+                values.names[target.id] = statement.value  # read only if a setting names it
             elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
                 add(text_of(target), target.attr, statement.value, statement.lineno)
         if isinstance(getattr(statement, "value", None), ast.Call) and (dotted(statement.value.func) or "").rsplit(".", 1)[-1] == "Celery":

@@ -20,6 +20,9 @@ from .sealed import read_sealed, write_sealed
 # summarized only when an import or a model lookup leads to it.
 TASK_MARKERS = (b"task", b"Task")
 MODEL_MARKERS = (b"Field(", b"ForeignKey(")
+# Words the settings checks look for in every file, noted during the scan that reads each file anyway
+# (a search of every file later would read them all again): a cache configuration, the settings module.
+SETTINGS_WORDS = (b"CACHES", b"DJANGO_SETTINGS_MODULE")
 SIGNAL_MARKERS = (b"post_save", b"pre_save", b"post_delete", b"pre_delete")
 _DECORATOR = re.compile(rb"@\s*([A-Za-z_][\w.]*)")
 _FROM_IMPORT = re.compile(rb"[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(?:\(([^)]*)\)|([^\n#;]*))")
@@ -79,6 +82,7 @@ class Entry:
     has_model_marker: bool
     has_config_marker: bool
     has_signal_marker: bool
+    settings_words: frozenset[str]  # which SETTINGS_WORDS the file says (see Project.modules_saying)
     decorators: frozenset[str]  # last parts of `@name` decorators written in the file
     imports: frozenset[str]  # modules (and module.name) its import statements may name, read without parsing
     summary: LazySummary | None = None
@@ -108,6 +112,7 @@ def scan(
         has_model_marker=any(m in data for m in MODEL_MARKERS),
         has_config_marker=any(m in data for m in celery_settings.MARKERS),  # read only by the audit
         has_signal_marker=any(m in data for m in SIGNAL_MARKERS),  # read when a rule follows a save
+        settings_words=frozenset(word.decode() for word in SETTINGS_WORDS if word in data),
         decorators=frozenset(m.rsplit(b".", 1)[-1].decode("ascii", "replace") for m in _DECORATOR.findall(data)),
         imports=imported_names(data, module_name, is_package),
     )

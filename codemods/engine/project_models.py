@@ -142,9 +142,10 @@ class ModelIndex:
         are found by name (settings, settings/*.py), else by a search for CACHES. Test settings are left
         out: they configure the tests' cache, not the workers'."""
         if self._cache_backends is None:
-            named = [m for m in self._settings_modules() if b"CACHES" in self.source_bytes(m)]
+            saying = self.modules_saying("CACHES")
+            named = [m for m in self._settings_modules() if m in saying]
             found = []
-            for module in named or self.modules_mentioning("CACHES"):
+            for module in named or saying:
                 if self.is_test_module(module):
                     continue
                 tree = self.tree(module)

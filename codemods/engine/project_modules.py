@@ -218,6 +218,10 @@ class ModuleLoading:
     def source_of(self, module: str) -> SourceFile:
         return self._files[module].source
 
+    def modules_saying(self, word: str) -> list[str]:
+        """Modules whose bytes hold one of loader.SETTINGS_WORDS, as noted when the files were read."""
+        return [name for name, file in self._files.items() if file.entry is not None and word in file.entry.settings_words]
+
     def is_test_module(self, module: str) -> bool:
         """Tests, test settings and factories: they set up a case, they do not run the project."""
         return bool(TEST_MODULE.search(self.source_of(module).path.as_posix()))

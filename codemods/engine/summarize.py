@@ -8,6 +8,7 @@ with Django model fields and constraints, Celery apps and task registrations.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 
 from . import celery_settings, effects, facts, newer_syntax
@@ -70,7 +71,7 @@ class _Summarizer(ModelFacts):
         for node in self._imports_in_walk_order():  # a later import of a name wins: keep ast.walk's order
             self._record_import(node)
         statements = list(self._module_statements(self.tree.body))
-        settings = celery_settings.collect(statements, self.segment)
+        settings = celery_settings.collect(statements, self.segment) if any(m in self.text for m in celery_settings.TEXT_MARKERS) else []
         for stmt in statements:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions[stmt.name] = self._function(stmt, stmt.name)
@@ -278,8 +279,8 @@ def _decorator_alias(value: ast.AST) -> facts.Decorator | None:
     `app.task(bind=True)`, `partial(shared_task, acks_late=True)`), with its options; None for anything else."""
     if isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "partial" and value.args:
         value = ast.Call(func=value.args[0], args=[], keywords=value.keywords)
-    decorator = _decorator(value)
-    return decorator if decorator is not None and "task" in decorator.target.rsplit(".", 1)[-1].lower() else None
+    target = dotted(value.func if isinstance(value, ast.Call) else value) or ""
+    return _decorator(value) if "task" in target.rsplit(".", 1)[-1].lower() else None  # most assignments are not
 
 
 def _skips_conflicts(call: ast.Call) -> bool:
@@ -335,6 +336,7 @@ _ASSIGNMENT_TYPES = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Nam
 _IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
 _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
+_BUILTINS = frozenset(dir(builtins))
 _COUNTDOWN_CALLS = frozenset({"apply_async", "retry", "set", "signature", "s", "si"})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
 PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
@@ -541,8 +543,8 @@ class _FunctionAnalysis(CreateFacts):
             if inner == "super" or inner.rsplit(".", 1)[-1] in _WRAPS_ITS_ARGUMENT:
                 return ""
             return "it calls what getattr() finds" if inner.rsplit(".", 1)[-1] == "getattr" else f"it calls what {inner or 'an expression'}() returns"
-        if kind is not ast.Name:
-            return ""
+        if kind is not ast.Name or func.id in _BUILTINS or func.id in self.module.imports:
+            return ""  # most plain-name calls: a builtin or an imported function
         if func.id in self.parameters:
             return f"{func.id} {PASSED_IN}"
         if func.id not in self.module.plugin_loop_names:
