@@ -6,6 +6,7 @@ import contextlib
 import functools
 import sys
 
+from idem_fix.codemods.engine.files import display_path
 from idem_fix.codemods.engine.levels import Status
 
 
@@ -72,7 +73,7 @@ def summary(run, changed, failed, written: bool) -> int:
     due = [f for f in run.findings if f.written_by(unsafe_fixes)]
     held = [f for f in run.findings if f.status is Status.FIX and not f.written_by(unsafe_fixes)]
     for finding in run.findings:
-        label = f"[{finding.rule}]"
+        label = escape(f"[{finding.rule}]")
         if finding in due and finding.plan in applied:
             text = f"[green]{'rewrote' if written else 'would rewrite'} ({finding.applicability})[/] {label}"
         elif finding in due:
@@ -84,6 +85,9 @@ def summary(run, changed, failed, written: bool) -> int:
         else:
             text = f"[dim]left alone[/] {label}"
         stderr.print(f"{escape(finding.path)}:{finding.line}: {text} {escape(_told(finding))}")
+    for change in changed:
+        if change.created:
+            stderr.print(f"{escape(display_path(change.path))}: {'added' if written else 'would add'} this new file")
     for change in failed:
         error(f"{change.path}: {change.error}")
     rewritten = sum(1 for f in due if f.plan in applied)

@@ -6,11 +6,10 @@ explains each one that decides whether a task can run twice.
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING
 
 from .caches import shared_cache
-from .names import dotted
+from .celery_config import CeleryConfig, longest_countdown, longest_time_limit, scheme
 from .report import ConfigCheck
 from .source import one_line
 
@@ -21,13 +20,9 @@ DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds: Redis and SQS redeliver unacked me
 
 
 def check_config(project: Project) -> list[ConfigCheck]:
-    written = [(m, s) for m, s in project.celery_settings() if not project.is_test_module(m)]  # not the workers' settings
-    found = _in_effect(project, written)
-
-    def value(name):
-        return found[name][1].value if name in found else None
-
-    home = _home(project, found)
+    config = CeleryConfig(project)
+    written, found, value = config.written, config.in_effect, config.value
+    home = config.home_text()
 
     def check(name, status, message, default=None):
         if name in found:
@@ -90,18 +85,18 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
     """The Redis / SQS visibility_timeout against the longest countdown and time limit. Every broker_url the
     settings write counts (an `if` on the environment may choose Redis over RabbitMQ's default)."""
     brokers = [(module, setting) for module, setting in written if setting.name == "broker_url" and not setting.ignored]
-    schemes = {_scheme(setting) for _, setting in brokers}
+    schemes = {scheme(setting) for _, setting in brokers}
     uses_redis, uses_sqs = bool(schemes & {"redis", "rediss", "sentinel"}), "sqs" in schemes
     if not (uses_redis or uses_sqs):
         return []
     if len(schemes) > 1:  # the environment chooses: say which branch the check is about
         wanted = {"redis", "rediss", "sentinel"} if uses_redis else {"sqs"}
-        module, branch = next((m, b) for m, b in brokers if _scheme(b) in wanted)
+        module, branch = next((m, b) for m, b in brokers if scheme(b) in wanted)
         inner = check
 
         def check(name, status, message, default=None):
             where = f"{project.display(module)}:{branch.line}"
-            return inner(name, status, f"when the settings choose {_scheme(branch)} ({where}): {message}", default)
+            return inner(name, status, f"when the settings choose {scheme(branch)} ({where}): {message}", default)
     options = found.get("broker_transport_options")
     timeout = DEFAULT_VISIBILITY_TIMEOUT
     if options and isinstance(options[1].value, dict) and isinstance(options[1].value.get("visibility_timeout"), (int, float)):
@@ -110,9 +105,9 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
         return [check("broker_transport_options", "info",
             "computed, so its visibility_timeout cannot be read here; keep it above the longest task time limit and "
             "countdown / eta, or a message is delivered again while it still waits or runs", default=None)]
-    longest, where = _longest_time_limit(project, found)
+    longest, where = longest_time_limit(project, found)
     broker_name = "Redis" if uses_redis else "SQS"
-    countdown, at = _longest_countdown(project)
+    countdown, at = longest_countdown(project)
     if countdown is not None and countdown >= timeout:
         return [check("broker_transport_options", "risk",
             f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''} but a message waits "
@@ -137,89 +132,6 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
             "longest time limit", default=None)]
     return [check("broker_transport_options", "ok",
         f"visibility_timeout = {timeout:g} s is above the longest time limit ({longest:g} s, {where})", default=None)]
-
-
-def _longest_time_limit(project: Project, found) -> tuple[float | None, str]:
-    longest, where = None, ""
-    for name in ("task_time_limit", "task_soft_time_limit"):
-        limit = found.get(name)
-        if limit and isinstance(limit[1].value, (int, float)) and (longest is None or limit[1].value > longest):
-            longest, where = limit[1].value, name
-    for task in project.tasks:
-        function = project.function(task.key)
-        for decorator in function.decorators if function else ():
-            for option in ("time_limit", "soft_time_limit"):
-                limit = decorator.options.get(option)
-                if isinstance(limit, (int, float)) and (longest is None or limit > longest):
-                    longest, where = limit, f"task {task.name} ({option})"
-    return longest, where
-
-
-def _in_effect(project: Project, written) -> dict:
-    """The setting Celery reads for each name: not an ignored spelling; the current name over a deprecated
-    one; in a settings module that star-imports another (production over base) over that one; and the
-    last assignment in a module over earlier ones."""
-    from .celery_settings import OLD_NAMES
-
-    def star_depth(module: str, seen=frozenset()) -> int:
-        summary = project.module(module)
-        stars = [found.name for m in summary.star_imports if (found := project.module(m))] if summary else []
-        return max((1 + star_depth(m, seen | {module}) for m in stars if m not in seen), default=0)
-
-    ranked = {}
-    for module, setting in written:
-        if setting.ignored:
-            continue
-        rank = (setting.written not in OLD_NAMES, star_depth(module), setting.line)
-        if setting.name not in ranked or rank >= ranked[setting.name][0]:
-            ranked[setting.name] = (rank, (module, setting))
-    return {name: entry for name, (_, entry) in ranked.items()}
-
-
-
-def _home(project: Project, found: dict) -> str:
-    """Where a setting the project does not write belongs, as `path:line`: after the Celery settings it
-    already writes (in the module whose values are in effect), else at the end of the settings module
-    its Celery app reads (`os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...)`), else of its settings."""
-    if found:
-        module = max((m for m, _ in found.values()), key=lambda m: sum(1 for n, _ in found.values() if n == m))
-        last = max(setting.line for m, setting in found.values() if m == module)
-        return f"{project.display(module)}, after line {last}"
-    for module in project.modules_saying("DJANGO_SETTINGS_MODULE"):
-        if project.is_test_module(module):
-            continue
-        tree = project.tree(module)
-        for node in ast.walk(tree) if tree is not None else ():
-            if (
-                isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("environ.setdefault")
-                and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
-                and node.args[0].value == "DJANGO_SETTINGS_MODULE" and project.has_module(str(node.args[1].value))
-                and (named := project.module(str(node.args[1].value))) is not None and not project.is_test_module(named.name)
-            ):
-                return project.display(named.name)
-    return ""
-
-
-def _longest_countdown(project: Project) -> tuple[float | None, str]:
-    """The longest literal `countdown=` the project's loaded code gives a message, and where."""
-    longest, where = None, ""
-    for summary in list(project.modules.values()):
-        functions = [*summary.functions.values(), *(m for c in summary.classes.values() for m in c.methods.values())]
-        for function in functions:
-            for line, seconds in function.countdowns:
-                if longest is None or seconds > longest:
-                    longest, where = seconds, f"{project.display(summary.name)}:{line}"
-    return longest, where
-
-
-def _scheme(setting) -> str:
-    """The transport a broker URL names (redis, rediss, sentinel, sqs, amqp, ...), read from its value or
-    default, else from the text as written."""
-    text = str(setting.value if isinstance(setting.value, str) else setting.source).strip("'\" ").lower()
-    if "://" in text:
-        return text.split("://", 1)[0].rsplit("+", 1)[-1].split("(")[-1].strip("'\"f ")
-    return next((s for s in ("rediss", "redis", "sentinel", "sqs", "amqp") if s in text), "")
-
 
 
 def _claim_store(project: Project) -> ConfigCheck:

@@ -8,16 +8,18 @@ import ast
 from . import facts
 from .names import dotted
 
-# Old uppercase names (Celery 3) that still work, and what they are called now.
+# Old uppercase names (Celery 3) that still work, and what they are called now (celery.app.defaults).
 OLD_NAMES = {
     "CELERY_ACKS_LATE": "task_acks_late",
+    "CELERY_REJECT_ON_WORKER_LOST": "task_reject_on_worker_lost",
+    "CELERY_ACKS_ON_FAILURE_OR_TIMEOUT": "task_acks_on_failure_or_timeout",
     "CELERYD_PREFETCH_MULTIPLIER": "worker_prefetch_multiplier",
     "BROKER_URL": "broker_url",
     "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
     "CELERYD_TASK_TIME_LIMIT": "task_time_limit",
     "CELERYD_TASK_SOFT_TIME_LIMIT": "task_soft_time_limit",
-    "CELERY_TASK_REJECT_ON_WORKER_LOST": "task_reject_on_worker_lost",
 }
+OLD_NAME_OF = {new: old for old, new in OLD_NAMES.items()}
 WATCHED = frozenset(
     {
         "task_acks_late", "task_reject_on_worker_lost", "task_acks_on_failure_or_timeout",
@@ -27,8 +29,12 @@ WATCHED = frozenset(
 )
 # Bytes of a file that may write Celery settings (`app.conf.x = ...`, `app.conf.update(...)`); not
 # `django.conf`, which nearly every Django module imports.
-MARKERS = (b"CELERY", b"BROKER_", b".conf.")
-TEXT_MARKERS = tuple(m.decode() for m in MARKERS) + ("Celery(",)  # and Celery(broker=...)
+# A `celeryconfig` module read by `config_from_object` writes lowercase names, which any module may use for
+# its own variables: those count only in modules a config_from_object call names (see celery_config).
+MARKERS = (
+    b"CELERY", b"BROKER_", b".conf.", b"Celery(", b"config_from_object", b"task_acks_late", b"broker_url", b"worker_prefetch",
+)
+TEXT_MARKERS = tuple(m.decode() for m in MARKERS)
 
 
 # Settings whose misspelt namespaced form is a common mistake: CELERY_<rest> is ignored when Celery's name
@@ -161,26 +167,29 @@ def _literal(node: ast.AST) -> object:
         return None
 
 
-def collect(statements, text_of) -> list[facts.Setting]:
-    """The Celery settings the statements write, in order (a later one overrides an earlier one of the
-    same name). Class bodies count too: class-based settings (django-configurations) write them there."""
+def collect(body: list[ast.stmt], text_of) -> tuple[list[facts.Setting], list[facts.ConfigSource]]:
+    """The Celery settings a module's statements write, in order (a later one overrides an earlier one of
+    the same name), and the `config_from_object` calls that say where an app reads them. Class bodies
+    count too: class-based settings (django-configurations) write them there."""
     found: list[facts.Setting] = []
+    sources: list[facts.ConfigSource] = []
     values = _Values(text_of)
+    block, statement = "", None
 
     def add(written: str, key: str, value: ast.AST, line: int) -> None:
         name, reads_instead = _normalise(key)
         if name:
             read, note = values.read(value)
-            found.append(facts.Setting(name, text_of(value), read, line, written, note, reads_instead))
+            found.append(facts.Setting(name, text_of(value), read, line, written, note, reads_instead, block, statement.lineno))
 
-    for statement in _with_class_bodies(statements):
+    for statement, block in _blocks(body):
         if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             if len(targets) != 1:
                 continue
             target = targets[0]
             if isinstance(target, ast.Name):
-                if target.id.isupper():
+                if target.id.isupper() or (target.id in WATCHED and not block):
                     add(target.id, target.id, statement.value, statement.lineno)
                 values.names[target.id] = statement.value  # read only if a setting names it
             elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
@@ -192,6 +201,11 @@ def collect(statements, text_of) -> list[facts.Setting]:
         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
             call = statement.value
             func = call.func
+            if isinstance(func, ast.Attribute) and func.attr == "config_from_object" and call.args:
+                namespace = next((k.value for k in call.keywords if k.arg == "namespace"), None)
+                sources.append(facts.ConfigSource(
+                    dotted(func.value) or "", _source_name(call.args[0]), _literal(namespace) if namespace is not None else None, call.lineno
+                ))
             if isinstance(func, ast.Attribute) and func.attr == "update" and isinstance(func.value, ast.Attribute) and func.value.attr == "conf":
                 for keyword in call.keywords:
                     if keyword.arg:
@@ -201,12 +215,30 @@ def collect(statements, text_of) -> list[facts.Setting]:
                         for key, value in zip(arg.keys, arg.values):
                             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                                 add(f"{text_of(func)}({key.value!r}: ...)", key.value, value, value.lineno)
-    return found
+    return found, sources
 
 
-def _with_class_bodies(statements):
-    for statement in statements:
-        if isinstance(statement, ast.ClassDef):
-            yield from statement.body
+def _source_name(node: ast.AST) -> str:
+    """What config_from_object reads, as written: "django.conf:settings", "proj.celeryconfig", or the
+    name of an imported module or object."""
+    literal = _literal(node)
+    return literal if isinstance(literal, str) else dotted(node) or ""
+
+
+def _blocks(body, block: str = ""):
+    """(statement, block) for the module's statements: block "" at module level, "class Name" directly in
+    a class body (wherever the class is), "nested" inside `if` / `try` / `with` (a setting there holds
+    only on that branch)."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield from _blocks(statement.body, "nested")
+            yield from _blocks(statement.orelse, "nested")
+        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+            for part in (statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody):
+                yield from _blocks(part, "nested")
+        elif isinstance(statement, ast.With):
+            yield from _blocks(statement.body, "nested")
+        elif isinstance(statement, ast.ClassDef):
+            yield from ((inner, f"class {statement.name}") for inner in statement.body)  # also under an `if`
         else:
-            yield statement
+            yield statement, block

@@ -29,7 +29,7 @@ CELERY_TASK_DECORATORS = frozenset(
 CELERY_TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.task.base.Task"})
 USER_BASES = frozenset({"AbstractUser", "AbstractBaseUser"})
 # Files that belong to a project's tests, not to what it runs: test modules, fixtures, factories.
-TEST_MODULE = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest|factories|tests|test_settings)\.py$")
+TEST_MODULE = re.compile(r"(^|/)(tests?|testing|fixtures)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest|factories|tests?|test_settings)\.py$")
 DJANGO_MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 APP_LIKE = ("app", "celery", "celery_app")
 

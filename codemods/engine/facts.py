@@ -145,6 +145,18 @@ class Setting:
     written: str  # the name as written: "CELERY_TASK_ACKS_LATE", "app.conf.task_acks_late"
     note: str = ""  # where the value comes from when it is not written out: "from $X, default 3600"
     ignored: str = ""  # the name Celery reads instead, when it ignores this one: "CELERY_WORKER_PREFETCH_MULTIPLIER"
+    block: str = ""  # "" module level, "class Name" in a class body, "nested" in an if / try / with
+    statement_line: int = 0  # where the statement that writes it starts (line is the value's)
+
+
+@dataclass
+class ConfigSource:
+    """`app.config_from_object("django.conf:settings", namespace="CELERY")`: where an app reads settings."""
+
+    app: str  # the app as written: "app", "celery_app"
+    source: str  # "django.conf:settings", "proj.celeryconfig", or a name for an object or module
+    namespace: str | None  # the prefix Celery strips, None when the call gives none
+    line: int
 
 
 @dataclass
@@ -161,6 +173,7 @@ class Module:
     throwaway: str  # a name free in this module, for the unused half of a get_or_create tuple
     imported_modules: list[str]  # dotted modules this one imports (for lazy loading)
     settings: list[Setting] = field(default_factory=list)
+    config_sources: list[ConfigSource] = field(default_factory=list)
     # (signal, handler, sender) for `post_save.connect(handler, sender=Order)`, as written, anywhere in the module
     signal_connections: list[tuple[str, str, str]] = field(default_factory=list)
     # module-level names bound to what may be a task decorator: `project_task = shared_task`,

@@ -110,6 +110,8 @@ class Rule:
     # The files a fix touches belong together (a field added in models.py, its claim in tasks.py):
     # when one of them cannot be rewritten, none is.
     all_or_nothing: bool = False
+    # Runs after every other rule (`pr` commits it last): the configuration that relies on the tasks' fixes.
+    last: bool = False
 
     @property
     def doc(self) -> Doc:
@@ -121,6 +123,11 @@ class Rule:
     def transform(self, module: cst.Module, plans: list) -> tuple[cst.Module, list]:
         """Rewrite `module` for `plans`; return the new module and the plans actually applied."""
         raise NotImplementedError
+
+    def companion_files(self, project: Project, written: list[tuple[str, object]]) -> list[tuple[Path, bytes]]:
+        """New files that go with the plans a step wrote, as (module, plan): a test that pins a fix.
+        A file that already exists is never replaced."""
+        return []
 
 
 def functions_in_scope(

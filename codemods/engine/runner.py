@@ -67,7 +67,11 @@ class Step:
 
 def steps_for(rules: list[Rule], unsafe_fixes: bool, unsafe_apart: bool = False) -> list[Step]:
     """`apply`: a step per rule, writing its safe fixes (and unsafe ones when asked). With `unsafe_apart`
-    (`pr`: a commit per step), the safe fixes of every rule first, then each rule's unsafe ones."""
+    (`pr`: a commit per step), the safe fixes of every rule first, then each rule's unsafe ones. Rules
+    marked `last` (the Celery configuration) come after all the others."""
+    if any(r.last for r in rules) and not all(r.last for r in rules):
+        first, then = [r for r in rules if not r.last], [r for r in rules if r.last]
+        return steps_for(first, unsafe_fixes, unsafe_apart) + steps_for(then, unsafe_fixes, unsafe_apart)
     safe = frozenset({Applicability.SAFE})
     unsafe = frozenset({Applicability.UNSAFE})
     if not unsafe_fixes:
@@ -160,4 +164,9 @@ def _rewrite(project: Project, step: Step, findings: list[Finding], overlay: dic
             if not change.error:
                 change.error = f"{step.rule.name} left this file unchanged because {broken[0].path.name} could not be rewritten"
                 change.new, change.applied = change.old, {}
+    module_of = {path: module for module, path in paths.items()}
+    written = [(module_of[c.path], plan) for c in results if not c.error for plan in c.applied.get(step.rule.name, [])]
+    for path, data in step.rule.companion_files(project, written) if written else ():
+        if path not in overlay and not path.exists():
+            results.append(FileChange(path, b"", data, created=True))
     return results

@@ -71,7 +71,9 @@ class _Summarizer(ModelFacts):
         for node in self._imports_in_walk_order():  # a later import of a name wins: keep ast.walk's order
             self._record_import(node)
         statements = list(self._module_statements(self.tree.body))
-        settings = celery_settings.collect(statements, self.segment) if any(m in self.text for m in celery_settings.TEXT_MARKERS) else []
+        settings, config_sources = (
+            celery_settings.collect(self.tree.body, self.segment) if any(m in self.text for m in celery_settings.TEXT_MARKERS) else ([], [])
+        )
         for stmt in statements:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions[stmt.name] = self._function(stmt, stmt.name)
@@ -103,6 +105,7 @@ class _Summarizer(ModelFacts):
             throwaway=self._free_name(),
             imported_modules=self.imported_modules,
             settings=settings,
+            config_sources=config_sources,
             signal_connections=self.signal_connections,
             decorator_aliases=decorator_aliases,
         )
@@ -244,6 +247,8 @@ def _decorator(node: ast.expr) -> facts.Decorator | None:
         for keyword in call.keywords:
             if keyword.arg and isinstance(keyword.value, ast.Constant):
                 options[keyword.arg] = keyword.value.value
+            elif keyword.arg in {"time_limit", "soft_time_limit"} and isinstance(keyword.value, ast.BinOp):
+                options[keyword.arg] = celery_settings.seconds(keyword.value)  # time_limit=2 * 60 * 60
             elif keyword.arg:
                 name = dotted(keyword.value)
                 if name:

@@ -24,6 +24,7 @@ class FileChange:
     new: bytes
     applied: dict[str, list] = field(default_factory=dict)  # rule name -> plans applied
     error: str = ""
+    created: bool = False  # a new file (a test a rule adds beside its fix)
 
     @property
     def changed(self) -> bool:
@@ -34,7 +35,7 @@ class FileChange:
         old = self.old.decode(encoding, errors="replace").splitlines(keepends=True)
         new = self.new.decode(encoding, errors="replace").splitlines(keepends=True)
         name = display_path(self.path).replace(os.sep, "/")
-        lines = difflib.unified_diff(old, new, f"a/{name}", f"b/{name}")
+        lines = difflib.unified_diff(old, new, "/dev/null" if self.created else f"a/{name}", f"b/{name}")
         return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
@@ -50,7 +51,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     readers see the old file or the new one, never half of one. Permissions are kept. Ctrl-C and
     SIGTERM wait until the file is done, so an interrupted run leaves no temporary file behind."""
     with _signals_deferred():
-        mode = path.stat().st_mode
+        mode = path.stat().st_mode if path.exists() else 0o666 & ~_umask()
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".idem-fix", dir=path.parent)
         try:
             with os.fdopen(handle, "wb") as stream:
@@ -65,6 +66,12 @@ def write_atomic(path: Path, data: bytes) -> None:
             except OSError:
                 pass
             raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager

@@ -1,0 +1,18 @@
+from configurations import Configuration
+
+
+class Base(Configuration):
+    SECRET_KEY = "not-a-secret"
+    INSTALLED_APPS = ["proj"]
+
+    CELERY_BROKER_URL = "amqp://guest:guest@rabbitmq:5672//"
+    CELERY_TASK_ACKS_LATE: bool = True
+    # At-least-once delivery: a task whose worker dies runs again instead of being lost (idem-fix acks-late-config).
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+    TIME_ZONE = "UTC"
+
+
+class Production(Base):
+    DEBUG = False

@@ -1,0 +1,2 @@
+SECRET_KEY = "not-a-secret"
+INSTALLED_APPS = ["proj"]

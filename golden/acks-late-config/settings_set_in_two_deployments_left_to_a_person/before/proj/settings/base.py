@@ -1,0 +1,5 @@
+SECRET_KEY = "not-a-secret"
+INSTALLED_APPS = ["proj"]
+CELERY_BROKER_URL = "amqp://guest:guest@rabbitmq:5672//"
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1

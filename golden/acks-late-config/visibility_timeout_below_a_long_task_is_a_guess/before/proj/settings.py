@@ -1,0 +1,11 @@
+SECRET_KEY = "not-a-secret"
+INSTALLED_APPS = ["proj"]
+
+CELERY_BROKER_URL = "rediss://redis:6380/0"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 5,
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
