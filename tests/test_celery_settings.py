@@ -198,3 +198,41 @@ def test_the_claim_store_is_named_shared_or_per_process(tmp_path, monkeypatch):
         "ok", "django.core.cache.backends.redis.RedisCache", "shop/settings.py", 1)
     alone = config_of(tmp_path / "b", monkeypatch, {"shop/settings.py": "DEBUG = False\n"})["CACHES default"]
     assert alone["status"] == "info" and "LocMemCache" in alone["message"]
+
+
+def test_django_settings_read_without_a_namespace_ignore_the_namespaced_names(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/celery.py": """
+            from celery import Celery
+
+            app = Celery("shop")
+            app.config_from_object("django.conf:settings")
+        """,
+        "shop/settings.py": """
+            CELERY_TASK_ACKS_LATE = True
+            CELERY_REJECT_ON_WORKER_LOST = True
+        """,
+    })
+    ignored = config["CELERY_TASK_ACKS_LATE"]
+    assert (ignored["path"], ignored["line"], ignored["status"]) == ("shop/settings.py", 1, "warning")
+    assert ignored["message"].endswith("Celery reads CELERY_ACKS_LATE")
+    assert config["task_acks_late"]["value"] is False  # not set: what Celery reads is its default
+    reject = config["task_reject_on_worker_lost"]  # the old name, read without a namespace
+    assert (reject["path"], reject["line"]) == ("shop/settings.py", 2)
+
+
+def test_a_celeryconfig_module_counts_only_when_an_app_reads_it(tmp_path, monkeypatch):
+    files = {
+        "shop/worker.py": """
+            from celery import Celery
+
+            app = Celery("shop")
+            app.config_from_object("shop.celeryconfig")
+        """,
+        "shop/celeryconfig.py": "broker_url = 'redis://cache:6379/0'\ntask_acks_late = True\n",
+        "shop/helpers.py": "task_acks_late = False  # a variable of its own, not a setting\n",
+    }
+    config = config_of(tmp_path, monkeypatch, files)
+    acks_late = config["task_acks_late"]
+    assert (acks_late["path"], acks_late["line"], acks_late["value"]) == ("shop/celeryconfig.py", 2, "True")
+    assert "broker_transport_options" in config  # the Redis broker it names is checked
