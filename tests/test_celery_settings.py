@@ -148,7 +148,7 @@ def test_a_countdown_longer_than_the_visibility_timeout_is_delivered_again_and_a
     })
     visibility = config["broker_transport_options"]
     assert visibility["status"] == "risk"
-    assert "waits 7200 s for its countdown (shop/reminders.py:5)" in visibility["message"]
+    assert "waits 7200 s for its countdown / eta (shop/reminders.py:5)" in visibility["message"]
 
 
 def test_a_redis_branch_chosen_by_the_environment_is_checked(tmp_path, monkeypatch):
@@ -236,3 +236,40 @@ def test_a_celeryconfig_module_counts_only_when_an_app_reads_it(tmp_path, monkey
     acks_late = config["task_acks_late"]
     assert (acks_late["path"], acks_late["line"], acks_late["value"]) == ("shop/celeryconfig.py", 2, "True")
     assert "broker_transport_options" in config  # the Redis broker it names is checked
+
+
+def test_an_eta_a_day_ahead_outlasts_the_visibility_timeout(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/settings.py": 'CELERY_BROKER_URL = "redis://cache:6379/0"\nCELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}\n',
+        "shop/reminders.py": """
+            from datetime import timedelta
+
+            from celery import shared_task
+            from django.utils import timezone
+
+
+            @shared_task
+            def remind(order_id):
+                pass
+
+
+            @shared_task
+            def plan_reminders(order_id):
+                remind.apply_async((order_id,), eta=timezone.now() + timedelta(days=1, hours=2))
+        """,
+    })
+    check = config["broker_transport_options"]
+    assert check["status"] == "risk"
+    assert "waits 93600 s for its countdown / eta (shop/reminders.py:14)" in check["message"]
+
+
+def test_result_store_shared_per_process_or_none(tmp_path, monkeypatch):
+    def result_backend(line: str) -> dict:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))  # a project of its own for each value
+        return config_of(folder, monkeypatch, {"shop/settings.py": line})["result_backend"]
+
+    assert result_backend('CELERY_RESULT_BACKEND = "django-db"\n')["status"] == "ok"
+    in_memory = result_backend('CELERY_RESULT_BACKEND = "cache+memory://"\n')
+    assert (in_memory["status"], in_memory["path"], in_memory["line"]) == ("warning", "shop/settings.py", 1)
+    assert "each worker process keeps its own results" in in_memory["message"]
+    assert result_backend("CELERY_RESULT_BACKEND = None\n")["message"].startswith("none: results are not stored")

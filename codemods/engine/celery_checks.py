@@ -50,7 +50,7 @@ def check_config(project: Project) -> list[ConfigCheck]:
     else:
         checks.append(check("task_acks_late", "warning" if own else "info",
             "off (Celery's default): a task is acknowledged when a worker receives it, so a worker killed "
-            "mid-task loses it; fix the tasks above before turning it on" + (
+            "mid-task loses it; fix the tasks above, then turn it on (`idem-fix apply --rule acks-late-config`)" + (
                 exceptions + ": those already run again after a crash" if own else ""), default=False))
 
     reject = value("task_reject_on_worker_lost") is True
@@ -78,6 +78,7 @@ def check_config(project: Project) -> list[ConfigCheck]:
 
     checks.extend(_visibility(project, found, check, acks_late, written))
     checks.append(_claim_store(project))
+    checks.append(_result_store(config, check))
     return checks
 
 
@@ -98,9 +99,9 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
             where = f"{project.display(module)}:{branch.line}"
             return inner(name, status, f"when the settings choose {scheme(branch)} ({where}): {message}", default)
     options = found.get("broker_transport_options")
-    timeout = DEFAULT_VISIBILITY_TIMEOUT
+    timeout, defaulted = DEFAULT_VISIBILITY_TIMEOUT, " (the default)"
     if options and isinstance(options[1].value, dict) and isinstance(options[1].value.get("visibility_timeout"), (int, float)):
-        timeout = options[1].value["visibility_timeout"]
+        timeout, defaulted = options[1].value["visibility_timeout"], ""
     elif options and not isinstance(options[1].value, dict):
         return [check("broker_transport_options", "info",
             "computed, so its visibility_timeout cannot be read here; keep it above the longest task time limit and "
@@ -110,12 +111,12 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
     countdown, at = longest_countdown(project)
     if countdown is not None and countdown >= timeout:
         return [check("broker_transport_options", "risk",
-            f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''} but a message waits "
-            f"{countdown:g} s for its countdown ({at}): {broker_name} delivers it again every {timeout:g} s until it "
+            f"visibility_timeout = {timeout:g} s{defaulted} but a message waits "
+            f"{countdown:g} s for its countdown / eta ({at}): {broker_name} delivers it again every {timeout:g} s until it "
             "runs, so it runs several times; raise the timeout above the longest countdown / eta", default=None)]
     if not acks_late:
         return [check("broker_transport_options", "info",
-            f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''}: with task_acks_late off, "
+            f"visibility_timeout = {timeout:g} s{defaulted}: with task_acks_late off, "
             f"{broker_name} delivers again only messages a worker reserved but has not started (prefetched, or "
             "waiting for their countdown / eta) when it stays unacknowledged that long; with acks_late on, a task "
             "still running then runs a second time in parallel: keep it above the longest time limit and eta",
@@ -123,15 +124,41 @@ def _visibility(project: Project, found, check, acks_late: bool, written) -> lis
     if longest is None:
         return [check("broker_transport_options", "warning",
             f"{broker_name} delivers an unacknowledged message again after visibility_timeout = {timeout:g} s"
-            f"{' (the default)' if not options else ''}; no task sets a time limit, so any task still running then "
+            f"{defaulted}; no task sets a time limit, so any task still running then "
             "runs a second time in parallel: set task_time_limit below it", default=None)]
     if longest >= timeout:
         return [check("broker_transport_options", "risk",
-            f"visibility_timeout = {timeout:g} s{' (the default)' if not options else ''} but {where} may run "
+            f"visibility_timeout = {timeout:g} s{defaulted} but {where} may run "
             f"{longest:g} s: {broker_name} delivers it again while it still runs; raise the timeout above the "
             "longest time limit", default=None)]
     return [check("broker_transport_options", "ok",
         f"visibility_timeout = {timeout:g} s is above the longest time limit ({longest:g} s, {where})", default=None)]
+
+
+SHARED_RESULT_STORES = (
+    "redis", "rediss", "sentinel", "db+", "django-db", "django-cache", "cache+memcached", "cache+pylibmc", "mongodb",
+    "s3", "dynamodb", "elasticsearch", "couchbase", "couchdb", "cassandra", "azureblockblob", "gs", "arangodb", "consul",
+)
+
+
+def _result_store(config: CeleryConfig, check) -> ConfigCheck:
+    """Where task results go: a store every worker reads (what chords and AsyncResult checks need), or not."""
+    backend = config.value("result_backend")
+    if "result_backend" not in config.in_effect or config.in_effect["result_backend"][1].source == "None":
+        return check("result_backend", "info", "none: results are not stored, so no worker can tell from a "
+                     "result that a task already ran (chords and AsyncResult checks need a shared result backend)")
+    if not isinstance(backend, str):
+        return check("result_backend", "info", "computed, so whether every worker shares it cannot be read here")
+    scheme = backend.split("://", 1)[0].lower()
+    if scheme.startswith("cache+memory") or scheme == "cache":
+        return check("result_backend", "warning", "an in-memory cache: each worker process keeps its own results, "
+                     "so a chord or a check of a task's result on another worker does not see them")
+    if scheme == "rpc":
+        return check("result_backend", "info", "rpc: results are sent back to the caller as messages and not kept "
+                     "where another worker could read them")
+    if scheme.startswith(SHARED_RESULT_STORES) or backend.startswith(SHARED_RESULT_STORES):
+        return check("result_backend", "ok", "a store every worker shares")
+    return check("result_backend", "info", f"{scheme or backend}: whether every worker shares it is not known to idem-fix")
 
 
 def _claim_store(project: Project) -> ConfigCheck:

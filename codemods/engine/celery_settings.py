@@ -18,13 +18,14 @@ OLD_NAMES = {
     "BROKER_TRANSPORT_OPTIONS": "broker_transport_options",
     "CELERYD_TASK_TIME_LIMIT": "task_time_limit",
     "CELERYD_TASK_SOFT_TIME_LIMIT": "task_soft_time_limit",
+    "CELERY_RESULT_BACKEND": "result_backend",
 }
 OLD_NAME_OF = {new: old for old, new in OLD_NAMES.items()}
 WATCHED = frozenset(
     {
         "task_acks_late", "task_reject_on_worker_lost", "task_acks_on_failure_or_timeout",
         "worker_prefetch_multiplier", "broker_url", "broker_transport_options", "task_time_limit",
-        "task_soft_time_limit",
+        "task_soft_time_limit", "result_backend",
     }
 )
 # Bytes of a file that may write Celery settings (`app.conf.x = ...`, `app.conf.update(...)`); not
@@ -158,6 +159,33 @@ def seconds(node: ast.AST | None) -> float | None:
         return None
     value, _ = _Values(lambda n: "").read(node)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+_TIMEDELTA_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+
+
+def wait_seconds(keywords: list[ast.keyword]) -> float | None:
+    """How long a message waits before it runs, when the call says so in literals: `countdown=2 * 60`,
+    or an `eta=` that adds a `timedelta(hours=2)` to now."""
+    for keyword in keywords:
+        if keyword.arg == "countdown":
+            return seconds(keyword.value)
+        if keyword.arg == "eta":
+            added = keyword.value.right if isinstance(keyword.value, ast.BinOp) and isinstance(keyword.value.op, ast.Add) else None
+            if isinstance(added, ast.Call) and (dotted(added.func) or "").rsplit(".", 1)[-1] == "timedelta":
+                return _timedelta(added)
+    return None
+
+
+def _timedelta(call: ast.Call) -> float | None:
+    total = 0.0
+    named = [(k.arg, k.value) for k in call.keywords] + list(zip(("days", "seconds"), call.args))
+    for unit, node in named:
+        amount = seconds(node)
+        if unit not in _TIMEDELTA_UNITS or amount is None:
+            return None
+        total += amount * _TIMEDELTA_UNITS[unit]
+    return total or None
 
 
 def _literal(node: ast.AST) -> object:

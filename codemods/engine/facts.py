@@ -93,7 +93,7 @@ class Function:
     # calls the analysis cannot follow, as (line, the callee as written, why): an element of a plugin list,
     # what getattr() or a registry returns, a callable passed in
     unfollowed: list[tuple[int, str, str]] = field(default_factory=list)
-    # (line, seconds) of each literal `countdown=` given to apply_async / retry / a signature
+    # (line, seconds) of each literal wait given to apply_async / retry / a signature: `countdown=`, `eta=now + timedelta(...)`
     countdowns: list[tuple[int, float]] = field(default_factory=list)
 
 

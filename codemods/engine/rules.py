@@ -112,6 +112,10 @@ class Rule:
     all_or_nothing: bool = False
     # Runs after every other rule (`pr` commits it last): the configuration that relies on the tasks' fixes.
     last: bool = False
+    # Reads only the Celery settings: a few look-ups, but they load settings modules the task rules never
+    # read, so it runs in this process before the others fork (a load in a worker would send them all
+    # back to run serially, see pool.as_if_serial).
+    config_only: bool = False
 
     @property
     def doc(self) -> Doc:
@@ -152,9 +156,12 @@ def detect_each(rules: list[Rule], project: Project, options: Options) -> list[l
     """Each rule's findings, as if the rules ran one after another; on a big project they run side by
     side in forked workers (`--jobs`)."""
     jobs = project.jobs if len(project.modules) >= FORK_THRESHOLD else 1
+    here = {rule.name: rule.detect(project, options) for rule in rules if rule.config_only}
+    others = [rule for rule in rules if not rule.config_only]
     if jobs > 1:
         project.reachable_functions()  # the lists every rule walks first: made once, not once per worker
-    return as_if_serial([functools.partial(rule.detect, project, options) for rule in rules], jobs, project.load_state)
+    found = iter(as_if_serial([functools.partial(rule.detect, project, options) for rule in others], jobs, project.load_state))
+    return [here[rule.name] if rule.config_only else next(found) for rule in rules]
 
 
 def all_rules() -> dict[str, Rule]:

@@ -513,7 +513,7 @@ class _FunctionAnalysis(CreateFacts):
                     elif attr == "connect":
                         module.note_signal_connection(hit)
                     elif attr in _COUNTDOWN_CALLS and hit.keywords:
-                        seconds = celery_settings.seconds(next((k.value for k in hit.keywords if k.arg == "countdown"), None))
+                        seconds = celery_settings.wait_seconds(hit.keywords)
                         if seconds is not None:
                             self.countdowns.append((hit.lineno, seconds))
                 kind = effects.classify(hit, imports, segment, email_names)
