@@ -699,3 +699,32 @@ def test_redact_hides_tokens_and_url_credentials():
     assert repr(secret) == str(secret) == "Secret('***')"
     text = f"failed with {TOKEN} at https://x-access-token:{TOKEN}@github.com/acme/shop.git"
     assert pull_request.redact(text, [secret]) == "failed with *** at https://***@github.com/acme/shop.git"
+
+
+def test_the_configuration_commit_comes_last_and_names_the_tasks_that_can_still_run_twice(repo):
+    write_tree(repo, {
+        "celery_app.py": """
+            import os
+
+            from celery import Celery
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+
+            app = Celery("project")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+        """,
+        "settings.py": 'CELERY_BROKER_URL = "amqp://guest@rabbitmq//"\n',
+    })
+    commit_all(repo, "celery app")
+
+    result = invoke("--rule", "acks-late-config", "--rule", RULE, ".")  # asked first, committed last
+
+    assert result.exit_code == 0, result.output
+    (name,) = set(branches(repo)) - {"main"}
+    subjects = [c.split(" ", 1)[1] for c in log(repo, f"main..{name}")]
+    assert [s.split(" ")[1] for s in subjects] == [RULE, "acks-late-config"]
+    last = log(repo, f"main..{name}")[-1].split(" ", 1)[0]
+    assert git_out(repo, "show", "--name-only", "--format=", last).splitlines() == ["settings.py", "test_celery_at_least_once.py"]
+    assert "CELERY_TASK_ACKS_LATE = True" in git_out(repo, "show", f"{name}:settings.py")
+    assert "with it, these tasks can still run twice (1" in result.stdout and "`tasks.store_rate`" in result.stdout
+    assert "4. The last commit turns on at-least-once delivery" in result.stdout
