@@ -273,3 +273,28 @@ def test_result_store_shared_per_process_or_none(tmp_path, monkeypatch):
     assert (in_memory["status"], in_memory["path"], in_memory["line"]) == ("warning", "shop/settings.py", 1)
     assert "each worker process keeps its own results" in in_memory["message"]
     assert result_backend("CELERY_RESULT_BACKEND = None\n")["message"].startswith("none: results are not stored")
+
+
+def test_a_config_class_read_by_config_from_object(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/worker.py": """
+            from celery import Celery
+
+            from .celery_settings import WorkerConfig
+
+
+            class LocalConfig:
+                task_acks_late = False
+
+
+            app = Celery("shop")
+            app.config_from_object(WorkerConfig)
+        """,
+        "shop/celery_settings.py": """
+            class WorkerConfig:
+                broker_url = "redis://cache:6379/0"
+                task_acks_late = True
+        """,
+    })
+    acks_late = config["task_acks_late"]
+    assert (acks_late["path"], acks_late["line"], acks_late["value"]) == ("shop/celery_settings.py", 3, "True")

@@ -24,6 +24,7 @@ PINNED_CASES = {  # case -> DJANGO_SETTINGS_MODULE to run its pinning test under
     "settings_inside_an_if_block_written_after_it": None,
     "split_settings_written_to_base_and_pinned_under_test_settings": "proj.settings.test",
     "class_based_settings_written_in_the_class": None,
+    "config_class_gets_lowercase_settings_in_the_class": None,
 }
 
 READ_CONF = """

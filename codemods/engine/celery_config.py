@@ -155,13 +155,19 @@ class CeleryConfig:
         return ""
 
     def _module_of(self, module: str, source: str) -> str:
-        """The module config_from_object reads: "proj.celeryconfig", or an imported module's name."""
+        """The module config_from_object reads: "proj.celeryconfig", the module of "proj.config:Config", an
+        imported module, or the module holding the config class it names (this one, or one it imports from)."""
         if source == DJANGO_SETTINGS or not source:
             return ""
-        if ":" in source or "." in source and self.project.has_module(source):
+        if ":" in source:
             return source.split(":", 1)[0]
         summary = self.project.module(module)
-        return summary.imports.get(source, source) if summary else source
+        target = summary.imports.get(source.split(".", 1)[0], "") if summary else ""
+        target = target + source[len(source.split(".", 1)[0]):] if target else source
+        if self.project.has_module(target):
+            return target
+        owner = target.rsplit(".", 1)[0] if "." in target else module  # a class: in the module that defines it
+        return owner if self.project.has_module(owner) else target
 
     def home_text(self) -> str:
         """Where a missing setting belongs, as users read it: `path, after line N` or `path`."""

@@ -217,7 +217,7 @@ def collect(body: list[ast.stmt], text_of) -> tuple[list[facts.Setting], list[fa
                 continue
             target = targets[0]
             if isinstance(target, ast.Name):
-                if target.id.isupper() or (target.id in WATCHED and not block):
+                if target.id.isupper() or (target.id in WATCHED and block != "nested"):  # celeryconfig, or a config class
                     add(target.id, target.id, statement.value, statement.lineno)
                 values.names[target.id] = statement.value  # read only if a setting names it
             elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "conf":
