@@ -133,7 +133,7 @@ def to_markdown(report: Report) -> str:
         out += ["## Celery configuration", "", "| setting | value | where | status | |", "|---|---|---|---|---|"]
         for check in report.config:
             where = f"`{check.path}:{check.line}`" if check.path else "default"
-            value = f"`{check.value}`" if check.value is not None else "not set"
+            value = f"`{_cell(str(check.value))}`" if check.value is not None else "not set"
             out.append(f"| `{check.setting}` | {value} | {where} | {check.status} | {_cell(check.message)} |")
         out.append("")
     risky = [t for t in report.tasks if t.risk != "low"]

@@ -298,3 +298,19 @@ def test_a_config_class_read_by_config_from_object(tmp_path, monkeypatch):
     })
     acks_late = config["task_acks_late"]
     assert (acks_late["path"], acks_late["line"], acks_late["value"]) == ("shop/celery_settings.py", 3, "True")
+
+
+def test_the_markdown_table_keeps_its_columns_when_a_value_holds_a_pipe(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", {"shop/__init__.py": "", "shop/tasks.py": TASKS, "shop/settings.py": """
+        BASE_OPTIONS = {"max_retries": 3}
+        CELERY_BROKER_URL = "redis://cache:6379/0"
+        CELERY_BROKER_TRANSPORT_OPTIONS = BASE_OPTIONS | {
+            "visibility_timeout": 60,
+        }
+    """})
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["audit", "--no-cache", "--format", "markdown", "."])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| `broker_transport_options`"))
+    assert len(row.replace("\\|", "").split("|")) == 7, row  # five cells, nothing spilled over
+    assert "BASE_OPTIONS \\| {" in row
