@@ -37,9 +37,21 @@ app = typer.Typer(
         "repeat a side effect."
     ),
     no_args_is_help=True,
-    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"idem-fix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    pass
 
 
 NO_CACHE = typer.Option(
