@@ -21,6 +21,7 @@ from idem_fix.codemods.engine.config import Config, ConfigError
 from idem_fix.codemods.engine.audit import audit as run_audit
 
 from . import __version__
+from . import baseline as baselines
 from . import output
 from .options import FlagMode, FlagStore, Scope
 from . import report as report_formats
@@ -185,7 +186,9 @@ def audit(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to audit (default: the current folder)."),
     format: Format = typer.Option(Format.table, "--format", "-f", help="table (terminal), markdown, json or sarif (GitHub code scanning)."),
     output_file: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
-    fail_on: Optional[Risk] = typer.Option(None, "--fail-on", help="Exit 1 when a task at or above this risk exists (for CI)."),
+    fail_on: Optional[Risk] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this risk exists (for CI); with --baseline, only a finding not in it."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="A JSON file of accepted findings: --fail-on counts only the others."),
+    update_baseline: bool = typer.Option(False, "--update-baseline", help="Write every finding of this audit to the --baseline file (accept them all), then exit 0."),
     no_cache: bool = NO_CACHE,
     jobs: int = JOBS,
 ) -> None:
@@ -194,9 +197,19 @@ def audit(
     Risk: critical (money, credentials), high (external systems), moderate (notifications, duplicate
     rows, fan-out), low (safe to repeat). Also checks the Celery settings that decide whether tasks run
     twice (acks_late, reject_on_worker_lost, prefetch, Redis visibility_timeout).
-    Exit codes: 0 done, 1 --fail-on matched, 2 usage or internal error.
+    Exit codes: 0 done, 1 --fail-on matched (the findings are named), 2 usage or internal error.
     """
     paths = paths or [Path(".")]
+    if update_baseline and baseline is None:
+        output.error("--update-baseline needs --baseline FILE: the file to write")
+        raise typer.Exit(2)
+    accepted: set[str] = set()
+    if baseline is not None and not update_baseline:
+        try:
+            accepted = baselines.read(baseline)
+        except baselines.BaselineError as error:
+            output.error(str(error))
+            raise typer.Exit(2)
     missing = [p for p in paths if not p.exists()]
     if missing:
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
@@ -224,8 +237,21 @@ def audit(
             output_file.write_text(text, encoding="utf-8")
         else:
             output.write(text)
-    if fail_on is not None and report.at_or_above(fail_on.value):
-        raise typer.Exit(1)
+    if update_baseline:
+        count = baselines.write(baseline, report)
+        output.say(f"Wrote {count} finding{'s' * (count != 1)} to {baseline}: audits with --baseline {baseline} accept them.")
+        return
+    if fail_on is not None:
+        new = baselines.failing(report, fail_on.value, accepted)
+        if new:
+            what = f"{len(new)} {'new ' if baseline else ''}finding{'s' * (len(new) != 1)} at or above {fail_on.value}"
+            output.error(f"--fail-on {fail_on.value}: {what}" + (f" (not in {baseline})" if baseline else ""))
+            for finding, tasks in new[:20]:
+                shown = ", ".join(tasks[:3]) + (f" and {len(tasks) - 3} more" if len(tasks) > 3 else "")
+                output.say(f"  {finding.path}:{finding.line}: [{finding.code}] {finding.risk}: {finding.message} (task {shown})")
+            if len(new) > 20:
+                output.say(f"  ... and {len(new) - 20} more")
+            raise typer.Exit(1)
 
 
 @app.command("rules")

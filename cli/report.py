@@ -31,8 +31,9 @@ def to_json(report: Report) -> str:
             "acks_late": task.acks_late,
             "findings": [
                 {
-                    "rule": f.rule, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message,
+                    "rule": f.rule, "code": f.code, "path": f.path, "line": f.line, "risk": f.risk, "message": f.message,
                     "applicability": f.applicability or None, "reason": f.reason, "fixable": f.fixable,
+                    "fingerprint": f.fingerprint,
                 }
                 for f in task.findings
             ],
@@ -196,7 +197,7 @@ def to_sarif(report: Report) -> str:
         for finding in task.findings:
             if finding.risk == "low":
                 continue
-            rule_id = finding.rule if finding.rule != "manual" else f"manual/{finding.kind or 'side-effect'}"
+            rule_id = finding.code
             key = (rule_id, finding.path, finding.line, finding.message)
             if key in seen:
                 continue
@@ -204,8 +205,9 @@ def to_sarif(report: Report) -> str:
             if rule_id not in rules:
                 rules[rule_id] = {
                     "id": rule_id,
-                    "name": rule_id.replace("/", "-"),
-                    "shortDescription": {"text": _rule_text(rule_id)},
+                    "name": rule_id,
+                    "shortDescription": {"text": _rule_text(finding)},
+                    "help": _rule_help(finding),
                     "defaultConfiguration": {"level": SARIF_LEVEL[finding.risk]},
                 }
             results.append(
@@ -215,6 +217,7 @@ def to_sarif(report: Report) -> str:
                     "level": SARIF_LEVEL[finding.risk],
                     "message": {"text": f"{finding.message} (task {task.name}, risk {finding.risk})"},
                     "locations": [_location(finding.path, finding.line)],
+                    "partialFingerprints": {"idemFixFinding/v1": finding.fingerprint},
                     "properties": {
                         "risk": finding.risk, "task": task.name, "fixable": finding.fixable,
                         "applicability": finding.applicability or None, "reason": finding.reason,
@@ -257,10 +260,24 @@ def to_sarif(report: Report) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
-def _rule_text(rule_id: str) -> str:
-    if rule_id.startswith("manual/"):
-        return f"Side effect a redelivered Celery task repeats ({rule_id.split('/', 1)[1]}); needs a manual fix"
-    return f"Side effect a redelivered Celery task repeats; fixed by `idem-fix apply --rule {rule_id}`"
+def _rule_text(finding) -> str:
+    if finding.rule == "manual":
+        return f"Side effect a redelivered Celery task repeats ({finding.code}); no rule rewrites it"
+    return f"Side effect a redelivered Celery task repeats; rule {finding.rule}"
+
+
+def _rule_help(finding) -> dict:
+    """The rule's documentation (its README), or for a finding no rule covers, how to fix or accept it."""
+    if finding.rule != "manual":
+        from idem_fix.codemods.engine.rules import all_rules
+
+        rule = all_rules().get(finding.rule)
+        if rule is not None:
+            doc = rule.doc
+            return {"text": doc.sections.get("What it does", rule.summary), "markdown": doc.text}
+    text = (f"A side effect of kind {finding.code} that a redelivered task repeats. Fix it by hand (the finding "
+            f"says how), or accept it with `# idem-fix: ignore[{finding.code}] -- reason` on its line.")
+    return {"text": text, "markdown": text}
 
 
 def _location(path: str, line: int) -> dict:

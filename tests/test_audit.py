@@ -78,7 +78,11 @@ def test_json_matches_the_documented_schema(report):
         assert set(task) == {"name", "qualname", "path", "line", "risk", "fully_analysed", "acks_late", "findings"}
         assert not Path(task["path"]).is_absolute()
         for finding in task["findings"]:
-            assert set(finding) == {"rule", "path", "line", "risk", "message", "applicability", "reason", "fixable"}
+            assert set(finding) == {
+                "rule", "code", "path", "line", "risk", "message", "applicability", "reason", "fixable", "fingerprint",
+            }
+            assert finding["code"] == finding["rule"] or finding["rule"] == "manual"
+            assert len(finding["fingerprint"]) == 20
             assert finding["applicability"] in {"safe", "unsafe", "manual", None}
             assert finding["fixable"] == (finding["applicability"] == "safe")
     for check in report["config"]:
@@ -190,6 +194,11 @@ def test_sarif_is_valid_sarif_2_1_0_for_code_scanning(monkeypatch):
               == "examples/shop/payments/services/payouts.py"]
     assert payout and payout[0]["level"] == "error" and payout[0]["ruleId"] == "create-to-get-or-create"
     assert any(r["ruleId"] == "celery-config" for r in results)
+    assert len(rule_ids) == len(set(rule_ids)) and "credential" in rule_ids  # one id per code, manual kinds too
+    assert all(len(r["partialFingerprints"]["idemFixFinding/v1"]) == 20 for r in results if r["ruleId"] != "celery-config")
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    assert rules["create-to-get-or-create"]["help"]["markdown"].startswith("# `create-to-get-or-create`")
+    assert "idem-fix: ignore[credential]" in rules["credential"]["help"]["text"]
     broken = dict(log, version="9")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft7Validator(schema).validate(broken)

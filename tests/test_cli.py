@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +15,8 @@ from typer.testing import CliRunner
 from conftest import write_tree
 from idem_fix.cli import __version__
 from idem_fix.cli.main import app
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
 
 RULE = "create-to-get-or-create"
 PROJECT = {
@@ -139,3 +144,100 @@ def test_only_given_paths_are_written(tmp_path, monkeypatch):
     assert invoke("apply", "--rule", RULE, "tasks.py").exit_code == 0
     assert "get_or_create" in (root / "tasks.py").read_text()
     assert (root / "other" / "tasks.py").read_bytes() == before
+
+
+NEW_RISKY_TASK = """
+from celery import shared_task
+from django.contrib.auth.models import User
+
+
+@shared_task
+def reset_password(user_id, password):
+    user = User.objects.get(pk=user_id)
+    user.set_password(password)
+    user.save()
+"""
+
+
+def test_a_baseline_accepts_todays_findings_and_fail_on_names_only_a_new_one(tmp_path, monkeypatch):
+    project = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, project)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    gate = ["audit", "--no-cache", "--fail-on", "high", "--baseline", "baseline.json", "shop"]
+
+    assert runner.invoke(app, ["audit", "--no-cache", "--fail-on", "high", "shop"]).exit_code == 1  # today's findings
+    written = runner.invoke(app, ["audit", "--no-cache", "--baseline", "baseline.json", "--update-baseline", "shop"])
+    assert written.exit_code == 0, written.output
+    entries = json.loads((tmp_path / "baseline.json").read_text())["findings"]
+    assert entries and all(e["risk"] != "low" for e in entries)
+    assert runner.invoke(app, gate).exit_code == 0  # everything accepted
+
+    (project / "accounts" / "tasks.py").write_text("# a line added above every finding moves none of them\n" + (project / "accounts" / "tasks.py").read_text())
+    (project / "accounts" / "resets.py").write_text(NEW_RISKY_TASK)
+    result = runner.invoke(app, gate)
+
+    assert result.exit_code == 1, result.output
+    assert "--fail-on high: 1 new finding at or above high (not in baseline.json)" in result.stderr
+    listed = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert len(listed) == 1 and listed[0].startswith("  shop/accounts/resets.py:9: [credential] critical: ")
+    assert "(task accounts.resets.reset_password)" in listed[0]
+
+
+def test_fail_on_without_a_baseline_names_what_failed(tmp_path, monkeypatch):
+    monkeypatch.chdir(EXAMPLE.parent)
+    result = CliRunner().invoke(app, ["audit", "--no-cache", "--fail-on", "critical", "shop"])
+    assert result.exit_code == 1
+    assert "--fail-on critical: 3 findings at or above critical" in result.stderr
+    assert "shop/payments/services/payouts.py:" in result.stderr
+
+
+def test_update_baseline_needs_the_file_and_a_broken_baseline_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(EXAMPLE.parent)
+    runner = CliRunner()
+    assert runner.invoke(app, ["audit", "--update-baseline", "shop"]).exit_code == 2
+    (tmp_path / "broken.json").write_text("{not json")
+    result = runner.invoke(app, ["audit", "--baseline", str(tmp_path / "broken.json"), "shop"])
+    assert result.exit_code == 2 and "cannot read the baseline" in result.stderr
+
+
+SUPPRESSED = """
+# idem-fix: ignore-file[fanout] -- every follow-up task is idempotent
+from celery import shared_task
+from django.contrib.auth.models import User
+
+
+@shared_task
+def tidy(user_id):
+    cleanup.delay(user_id)
+
+
+@shared_task
+def cleanup(user_id):
+    pass
+
+
+@shared_task
+def reset_password(user_id, password):
+    user = User.objects.get(pk=user_id)
+    user.set_password(password)  # idem-fix: ignore[credential] -- the reset link is single-use
+    user.save()
+
+
+@shared_task
+def rotate_key(user_id, key):
+    user = User.objects.get(pk=user_id)
+    user.set_password(key)
+    user.save()
+"""
+
+
+def test_findings_of_no_rule_are_silenced_by_their_code_on_the_line_or_for_the_file(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"accounts/__init__.py": "", "accounts/tasks.py": SUPPRESSED})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["audit", "--no-cache", "--format", "json", "."])
+    assert result.exit_code == 0, result.output
+    codes = {(f["code"], f["line"]) for t in json.loads(result.stdout)["tasks"] for f in t["findings"]}
+    assert ("credential", 26) in codes  # rotate_key: not silenced
+    assert not any(code == "credential" and line == 19 for code, line in codes)
+    assert not any(code == "fanout" for code, _ in codes)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
+import hashlib
 import fnmatch
 import re
 
@@ -48,6 +50,7 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
     for module, line in by_site:
         lines_by_module.setdefault(module, []).append(line)
     tasks = [_task_report(project, task, by_site, lines_by_module) for task in project.tasks]
+    _fingerprint(project, [f for t in tasks for f in t.findings])
     config = check_config(project)
     project.loader.cache.save()  # with what the rules and checks made the index load
     tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
@@ -63,7 +66,7 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             continue
         for effect in function.effects:
             finding = _effect_finding(project, key, function, effect)
-            if finding is None:
+            if finding is None or _accepted(project, key.module, effect.statement, effect.end_line, finding.code):
                 continue
             site = (key.module, effect.line)
             if site in by_site:
@@ -92,6 +95,40 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         not_followed=sum(1 for f in findings if f.kind == NOT_FOLLOWED),
         acks_late=task.options.get("acks_late") if isinstance(task.options.get("acks_late"), bool) else None,
     )
+
+
+def _fingerprint(project: Project, findings: list[AuditFinding]) -> None:
+    """A finding's fingerprint: its code, module and the text of its line, and which of the identical lines
+    of that module it is, so lines added or removed elsewhere do not change it (a baseline keeps matching)."""
+    modules = {project.display(name): name for name in list(project.modules)}
+    sites = sorted({(f.code, f.path, f.line) for f in findings})
+    seen: dict[tuple[str, str, str], int] = {}
+    prints: dict[tuple[str, str, int], str] = {}
+    for code, path, line in sites:
+        source = project.source(modules[path]) if path in modules else None
+        text = " ".join(source.lines[line - 1].split()) if source is not None and 0 < line <= len(source.lines) else ""
+        nth = seen[(code, path, text)] = seen.get((code, path, text), -1) + 1
+        where = modules.get(path, path)  # the module, not the path: the same from any working directory
+        prints[(code, path, line)] = hashlib.sha256(f"{code}\0{where}\0{text}\0{nth}".encode()).hexdigest()[:20]
+    for finding in findings:
+        finding.fingerprint = prints[(finding.code, finding.path, finding.line)]
+
+
+def _accepted(project: Project, module: str, first: int, last: int, code: str) -> bool:
+    """`# idem-fix: ignore[code]` (or the name of a rule, which accepts the site as it is) on the statement,
+    alone on the line above it, or `ignore-file[...]` in the module."""
+    summary = project.module(module)
+    marks = summary.suppressions if summary is not None else {}
+    if not marks:
+        return False
+    source = project.source(module)
+    codes = {code, *(name for names in marks.values() for name in names if name in _rule_names())}
+    return source is not None and any(source.suppressed_lines(first, last, c) for c in codes)
+
+
+@functools.lru_cache(maxsize=1)
+def _rule_names() -> frozenset[str]:
+    return frozenset(all_rules())
 
 
 def _not_followed(project: Project, key: FunctionKey, function: facts.Function) -> list[AuditFinding]:

@@ -174,6 +174,8 @@ class Module:
     imported_modules: list[str]  # dotted modules this one imports (for lazy loading)
     settings: list[Setting] = field(default_factory=list)
     config_sources: list[ConfigSource] = field(default_factory=list)
+    # `# idem-fix: ignore[...]` comments by line (0: ignore-file), for findings of no rule (see assess)
+    suppressions: dict[int, frozenset[str]] = field(default_factory=dict)
     # (signal, handler, sender) for `post_save.connect(handler, sender=Order)`, as written, anywhere in the module
     signal_connections: list[tuple[str, str, str]] = field(default_factory=list)
     # module-level names bound to what may be a task decorator: `project_task = shared_task`,

@@ -35,11 +35,18 @@ class AuditFinding:
     reason: str = ""  # one line: the proof, the guess's evidence, or what a person must decide
     kind: str = ""  # the side effect: db_create, send, external, ...
     advice: str = ""  # what to do about it, for people
+    fingerprint: str = ""  # stable across edits elsewhere in the file: code, path, the line's text (see baseline)
 
     @property
     def fixable(self) -> bool:
         """Plain `idem-fix apply` rewrites it."""
         return self.applicability == "safe"
+
+    @property
+    def code(self) -> str:
+        """What `# idem-fix: ignore[...]`, a baseline and SARIF call it: its rule, or its kind when no rule
+        covers it (db-create, send, credential, external, fanout, storage, cache, not-followed, ...)."""
+        return self.rule if self.rule != "manual" else (self.kind or "side-effect").replace("_", "-")
 
 
 @dataclass

@@ -8,7 +8,9 @@ import re
 import tokenize
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also breaks at form feeds
-_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(?:\[([^\]]*)\])?")
+# `# idem-fix: ignore[code, ...] -- reason` on a line; `ignore-file[...]` anywhere: the whole file (line 0)
+_SUPPRESSION = re.compile(r"#\s*idem-fix:\s*ignore(-file)?(?:\[([^\]]*)\])?")
+WHOLE_FILE = 0
 
 
 def one_line(text: str, limit: int = 60) -> str:
@@ -27,8 +29,9 @@ def decode(source: bytes) -> str:
 
 
 def suppressions(text: str) -> dict[int, frozenset[str]]:
-    """`# idem-fix: ignore[rule, ...]` comments by line (`*` for a bare ignore). Read from the tokens, so
-    the same words inside a string are not a comment."""
+    """`# idem-fix: ignore[code, ...]` comments by line (`*` for a bare ignore), `ignore-file[...]` ones
+    under WHOLE_FILE. A code is a rule's name or a finding kind (`fan-out`, `not-followed`). Text after the
+    comment (`-- reason`) is for people. Read from the tokens, so the same words in a string are no comment."""
     if "idem-fix:" not in text:
         return {}
     found: dict[int, frozenset[str]] = {}
@@ -40,9 +43,10 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
         if token.type == tokenize.COMMENT:
             match = _SUPPRESSION.search(token.string)
             if match:
-                rules = match.group(1)
-                names = {r.strip() for r in rules.split(",") if r.strip()} if rules else {"*"}
-                found[token.start[0]] = frozenset(names)
+                codes = match.group(2)
+                names = {r.strip() for r in codes.split(",") if r.strip()} if codes else {"*"}
+                line = WHOLE_FILE if match.group(1) else token.start[0]
+                found[line] = found.get(line, frozenset()) | names
     return found
 
 
@@ -65,7 +69,7 @@ class SourceText:
         marks = self.suppressions
         if not marks:
             return False
-        lines = range(first - 1 if self.comment_only(first - 1) else first, last + 1)
+        lines = [WHOLE_FILE, *range(first - 1 if self.comment_only(first - 1) else first, last + 1)]
         return any(rule in marks.get(n, ()) or "*" in marks.get(n, ()) for n in lines)
 
     def segment(self, node: ast.AST | None) -> str:

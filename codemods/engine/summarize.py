@@ -106,6 +106,7 @@ class _Summarizer(ModelFacts):
             imported_modules=self.imported_modules,
             settings=settings,
             config_sources=config_sources,
+            suppressions=self.suppressions,
             signal_connections=self.signal_connections,
             decorator_aliases=decorator_aliases,
         )
@@ -218,7 +219,7 @@ class _Summarizer(ModelFacts):
             effects=analysis.effects,
             atomic=any(map(is_atomic, decorators)),
             is_async=isinstance(node, ast.AsyncFunctionDef),
-            suppressed=self.suppressions.get(node.lineno, frozenset()),
+            suppressed=self.suppressions.get(node.lineno, frozenset()) | self.suppressions.get(0, frozenset()),
             first_line=min([d.lineno for d in decorators] + [node.lineno]),
             lookups=analysis.lookups,
             unfollowed=analysis.unfollowed,
@@ -521,7 +522,7 @@ class _FunctionAnalysis(CreateFacts):
                     found.append(self._effect(hit, *kind))
                 else:
                     why = self._unfollowed(hit)
-                    if why and not module.suppressions.get(hit.lineno, frozenset()) & {"*", "not-followed"}:
+                    if why and not (module.suppressions.get(hit.lineno, frozenset()) | module.suppressions.get(0, frozenset())) & {"*", "not-followed"}:
                         callee = one_line(segment(func))
                         if all(c != callee for _, c, _ in self.unfollowed):  # once per function: the first call
                             self.unfollowed.append((hit.lineno, callee, why))

@@ -117,7 +117,7 @@ class CreateFacts:
         lines = set(range(statement.lineno, (call.end_lineno or call.lineno) + 1))
         if self.module.comment_only(statement.lineno - 1):
             lines.add(statement.lineno - 1)
-        found: set[str] = set()
+        found: set[str] = set(suppressions.get(0, ()))  # ignore-file
         for line in lines:
             found |= suppressions.get(line, frozenset())
         return frozenset(found)
