@@ -23,7 +23,7 @@ from idem_fix.codemods.engine.audit import audit as run_audit
 from . import __version__
 from . import baseline as baselines
 from . import output
-from .options import FlagMode, FlagStore, Scope
+from .options import FlagMode, FlagStore, Scope, UnknownRule, rule_names
 from . import report as report_formats
 
 if TYPE_CHECKING:  # the rules and the rewriting load with the commands that use them (a warm audit does not)
@@ -68,11 +68,14 @@ def _select_rules(names: List[str]) -> List[Rule]:
     from idem_fix.codemods.engine.rules import all_rules
 
     known = all_rules()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        output.error(f"unknown rule: {', '.join(unknown)}. Rules: {', '.join(known)}")
+    if not names:
+        output.error("no rule named: give --rule RULE (repeat it, a comma list, or all), or select = [...] in [tool.idem-fix]")
         raise typer.Exit(2)
-    return [known[n] for n in dict.fromkeys(names)]
+    try:
+        return [known[n] for n in rule_names(names, list(known))]
+    except UnknownRule as error:
+        output.error(str(error))
+        raise typer.Exit(2)
 
 
 def _config(paths: List[Path]) -> Config:
@@ -86,8 +89,11 @@ def _config(paths: List[Path]) -> Config:
 @app.command()
 def apply(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to fix (default: the current folder)."),
-    rule: List[str] = typer.Option(..., "--rule", "-r", help="A rule to apply; repeat for several (see `idem-fix rules`)."),
-    dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print a unified diff of the changes; write nothing."),
+    rule: Optional[List[str]] = typer.Option(
+        None, "--rule", "-r",
+        help="A rule to apply (see `idem-fix rules`); repeat it, give a comma list, or `all`. Default: select in [tool.idem-fix].",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", "--diff", help="Print a unified diff of the changes; write nothing; exit 1 when there are any (like ruff --diff)."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when anything would change (for CI and pre-commit)."),
     scope: Scope = typer.Option(Scope.reachable, "--scope", help="reachable: only code a Celery task reaches; all: every function."),
     flag_mode: Optional[FlagMode] = typer.Option(
@@ -111,7 +117,9 @@ def apply(
     evidence: written only with --unsafe-fixes) or manual (never written: the message says what a
     person must decide). Plain `apply` writes the files (atomically, each one verified to compile) and
     prints what it rewrote, what it skipped and why. `--dry-run` shows the diff instead; `--check`
-    exits 1 when a rule would change something.
+    only says whether a rule would change something.
+    Exit codes: 0 done (or, with --dry-run / --check, nothing would change), 1 something would change,
+    a file could not be rewritten, or a fix could not be applied, 2 usage error.
     """
     paths = paths or [Path(".")]
     missing = [p for p in paths if not p.exists()]
@@ -122,14 +130,15 @@ def apply(
     from idem_fix.codemods.engine.runner import run_rules, steps_for
     from idem_fix.codemods.engine.writes import write_atomic
 
-    rules = _select_rules(rule)
+    config = _config(paths)
+    rules = _select_rules(rule or config.select)
     options = Options(
         scope=scope.value,
         flag_mode=flag_mode.value if flag_mode else None,
         flag_store=flag_store.value if flag_store else None,
         unsafe_fixes=unsafe_fixes,
     )
-    run = run_rules(paths, steps_for(rules, unsafe_fixes), options, _config(paths), use_cache=not no_cache, jobs=jobs)
+    run = run_rules(paths, steps_for(rules, unsafe_fixes), options, config, use_cache=not no_cache, jobs=jobs)
     changes = run.changes
     for problem in run.errors:
         output.warn(str(problem))
@@ -155,7 +164,7 @@ def apply(
             raise typer.Exit(130)
     changed = [c for c in changed if not c.error]
     unapplied = output.summary(run, changed, failed, written=not (dry_run or check))
-    if failed or unapplied or (check and changed):
+    if failed or unapplied or ((check or dry_run) and changed):
         raise typer.Exit(1)
 
 
@@ -165,6 +174,8 @@ class Format(str, enum.Enum):
     json = "json"
     sarif = "sarif"
 
+
+FORMAT_OF_SUFFIX = {".json": Format.json, ".sarif": Format.sarif, ".md": Format.markdown, ".markdown": Format.markdown}
 
 NO_TASKS = (
     "no Celery task found in {files} files. idem-fix looks for @shared_task, @<app>.task, @task and "
@@ -184,7 +195,11 @@ class Risk(str, enum.Enum):
 @app.command()
 def audit(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to audit (default: the current folder)."),
-    format: Format = typer.Option(Format.table, "--format", "-f", help="table (terminal), markdown, json or sarif (GitHub code scanning)."),
+    format: Optional[Format] = typer.Option(
+        None, "--format", "-f",
+        help="table (terminal), markdown, json or sarif (GitHub code scanning). Default: from the --output suffix "
+        "(.md, .json, .sarif), else table.",
+    ),
     output_file: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     fail_on: Optional[Risk] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this risk exists (for CI); with --baseline, only a finding not in it."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="A JSON file of accepted findings: --fail-on counts only the others."),
@@ -215,6 +230,7 @@ def audit(
         output.error(f"no such file or folder: {', '.join(map(str, missing))}")
         raise typer.Exit(2)
     config = _config(paths)
+    format = format or FORMAT_OF_SUFFIX.get(output_file.suffix.lower() if output_file else "", Format.table)
     renderers = {Format.json: report_formats.to_json, Format.sarif: report_formats.to_sarif, Format.markdown: report_formats.to_markdown}
     render = renderers.get(format)  # its text is cached with the report; the table depends on the terminal
     with output.progress("Reading files") as on_progress:

@@ -18,3 +18,21 @@ class FlagMode(str, enum.Enum):
 class FlagStore(str, enum.Enum):
     field = "field"
     cache = "cache"
+
+
+class UnknownRule(ValueError):
+    pass
+
+
+def rule_names(asked: list[str], known: list[str]) -> list[str]:
+    """The rules `--rule` names, in order, each once: repeated options, comma lists (`-r a,b`) and `all`
+    (every rule). Raises UnknownRule naming the ones that do not exist."""
+    names: list[str] = []
+    for option in asked:
+        for name in (part.strip() for part in option.split(",")):
+            if name:
+                names.extend(known if name == "all" else [name])
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UnknownRule(f"unknown rule: {', '.join(dict.fromkeys(unknown))}. Rules: {', '.join(known)}, or all")
+    return list(dict.fromkeys(names))

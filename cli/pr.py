@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, List, Optional
 import typer
 
 from . import output
-from .options import FlagMode, FlagStore, Scope
+from .options import FlagMode, FlagStore, Scope, UnknownRule, rule_names
 
 if TYPE_CHECKING:
     from idem_fix.codemods.engine.rules import Rule
@@ -49,7 +49,7 @@ def _say(message: str) -> None:
 
 def pr(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to fix (default: the current folder)."),
-    rule: List[str] = typer.Option(..., "--rule", "-r", help="A rule to apply; repeat for several, one commit each, in this order."),
+    rule: List[str] = typer.Option(..., "--rule", "-r", help="A rule to apply; repeat it, give a comma list, or `all`: one commit each, in this order (acks-late-config last)."),
     branch: Optional[str] = typer.Option(None, "--branch", "-b", help="The branch to create (default: idem-fix/<rule>+<rule>)."),
     base: Optional[str] = typer.Option(None, "--base", help="The commit or branch to start from, and the pull request's target (default: HEAD, the branch you are on)."),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Go on when files the rules change have uncommitted changes (they stay out of the pull request)."),
@@ -117,10 +117,10 @@ def _subcommand(error: git.GitCommandError) -> str:
 
 def _select_rules(names: List[str]) -> List[Rule]:
     known = all_rules()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise prs.PullRequestError(f"unknown rule: {', '.join(unknown)}. Rules: {', '.join(known)}", 2)
-    return [known[n] for n in dict.fromkeys(names)]
+    try:
+        return [known[n] for n in rule_names(names, list(known))]
+    except UnknownRule as error:
+        raise prs.PullRequestError(str(error), 2) from None
 
 
 @dataclass

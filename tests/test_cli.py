@@ -52,7 +52,7 @@ def invoke(*args):
 def test_dry_run_prints_a_diff_and_writes_nothing(project):
     before = (project / "tasks.py").read_bytes()
     result = invoke("apply", "--rule", RULE, "--dry-run", ".")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # like ruff --diff: there are changes
     assert '+    Payout.objects.get_or_create(period=period, defaults={"amount": amount})' in result.stdout
     assert "--- a/tasks.py" in result.stdout
     assert (project / "tasks.py").read_bytes() == before
@@ -133,7 +133,7 @@ def test_console_script_runs_as_a_module(project):
         [sys.executable, "-m", "idem_fix.cli", "apply", "--rule", RULE, "--dry-run", "."],
         capture_output=True, text=True, cwd=project,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # a diff to show
     assert "would rewrite" in result.stderr
 
 
@@ -241,3 +241,40 @@ def test_findings_of_no_rule_are_silenced_by_their_code_on_the_line_or_for_the_f
     assert ("credential", 26) in codes  # rotate_key: not silenced
     assert not any(code == "credential" and line == 19 for code, line in codes)
     assert not any(code == "fanout" for code, _ in codes)
+
+
+@pytest.mark.parametrize("name, starts", [("report.sarif", '{\n  "$schema"'), ("report.json", '{"version"'), ("report.md", "# ")])
+def test_the_output_suffix_chooses_the_format(tmp_path, monkeypatch, name, starts):
+    monkeypatch.chdir(EXAMPLE.parent)
+    result = CliRunner().invoke(app, ["audit", "-o", str(tmp_path / name), "shop"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / name).read_text().startswith(starts)
+
+
+def test_rule_all_and_comma_lists(project):
+    listed = invoke("apply", "--rule", "sent-flag,create-to-get-or-create", "--rule", "sent-flag", "--check", ".")
+    assert listed.exit_code == 1 and "[create-to-get-or-create]" in listed.output
+    assert invoke("apply", "--rule", "all", "--check", ".").exit_code == 1
+    unknown = invoke("apply", "--rule", "sent-flag,nope", "--check", ".")
+    assert unknown.exit_code == 2 and "unknown rule: nope" in unknown.output and "or all" in unknown.output
+
+
+def test_config_select_exclude_and_unknown_keys(project):
+    (project / "legacy").mkdir()
+    (project / "legacy" / "tasks.py").write_text((project / "tasks.py").read_text())
+    (project / "pyproject.toml").write_text('[tool.idem-fix]\nselect = ["create-to-get-or-create"]\nextend-exclude = ["legacy/"]\n')
+    result = invoke("apply", "--dry-run", ".")  # the rules from select
+    assert result.exit_code == 1 and "[create-to-get-or-create]" in result.output
+    assert "legacy/tasks.py" not in result.output  # excluded: never read
+    (project / "pyproject.toml").write_text('[tool.idem-fix]\ntask-decorator = ["pkg.job"]\n')
+    typo = invoke("audit", ".")
+    assert typo.exit_code == 2
+    assert "unknown key 'task-decorator' in [tool.idem-fix]; did you mean 'task-decorators'?" in typo.output
+    assert "pyproject.toml" in typo.output
+    (project / "pyproject.toml").write_text("[tool.idem-fix.atomic-multi-create]\nloop = \"whole\"\n")
+    assert "unknown key 'loop' in [tool.idem-fix.atomic-multi-create]; it takes: loops" in invoke("audit", ".").output
+
+
+def test_no_rule_and_no_select_is_a_usage_error(project):
+    result = invoke("apply", ".")
+    assert result.exit_code == 2 and "no rule named" in result.output

@@ -19,7 +19,7 @@ def audit(
 ) -> tuple[Report, list]:
     """The report for `paths` with every rule, and the problems (`ParseError`s) met in the files the
     user named. With `render`, `report.renderings[render.__name__]` holds its text, cached too."""
-    files = find_files(paths)
+    files = find_files(paths, config)
     cache = ReportCache(cache_dir_for(files.roots)) if use_cache else None
     key = report_key(files.all, files.targets, f"{version}\0{config!r}") if cache else None
     cached = cache.load(key) if cache else None

@@ -53,8 +53,12 @@ def _is_virtualenv(directory: str) -> bool:
 class _IgnoreRules:
     """.gitignore files met on the way down, each applying to its own folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, exclude: "Exclude | None" = None) -> None:
         self._specs: list[tuple[Path, object]] = []  # (folder, pathspec.GitIgnoreSpec)
+        if exclude is not None and exclude.patterns:
+            import pathspec
+
+            self._specs.append((exclude.base, pathspec.GitIgnoreSpec.from_lines(exclude.patterns)))
 
     def load(self, directory: Path | str) -> None:
         gitignore = os.path.join(directory, ".gitignore")
@@ -87,7 +91,24 @@ def _git_top(start: Path) -> Path | None:
     return None
 
 
-def discover(paths: list[Path]) -> list[SourceFile]:
+@dataclass(frozen=True)
+class Exclude:
+    """`exclude` / `extend-exclude` of [tool.idem-fix]: gitignore patterns from `base` (where pyproject.toml
+    is); `exclude` replaces the default folders left out, `extend-exclude` adds to them."""
+
+    base: Path
+    patterns: tuple[str, ...]
+    skipped: frozenset[str] = SKIPPED_DIRS
+
+    @classmethod
+    def of(cls, config) -> "Exclude | None":
+        if config is None or config.root is None or (config.exclude is None and not config.extend_exclude):
+            return None
+        patterns = (*(config.exclude or ()), *config.extend_exclude)
+        return cls(config.root, patterns, SKIPPED_DIRS if config.exclude is None else frozenset())
+
+
+def discover(paths: list[Path], exclude: Exclude | None = None) -> list[SourceFile]:
     """Python files under `paths`, sorted, each once. Files named explicitly are always included."""
     found: dict[str, SourceFile] = {}  # by path string: hashing thousands of Paths costs more than the walk
     for given in paths:
@@ -98,14 +119,14 @@ def discover(paths: list[Path]) -> list[SourceFile]:
             continue
         if not given.is_dir():
             continue
-        rules = _IgnoreRules()
+        rules = _IgnoreRules(exclude)
         top = _git_top(given)
         if top is not None:
             for directory in reversed([given, *given.parents]):
                 if directory == top or top in directory.parents:
                     if directory != given:
                         rules.load(directory)
-        for name, is_link in _walk(str(given), rules):
+        for name, is_link in _walk(str(given), rules, exclude.skipped if exclude else SKIPPED_DIRS):
             if name not in found:
                 file = Path(name)
                 found[name] = SourceFile(file, given, _symlink_problem(file, given) if is_link else "")
@@ -121,11 +142,13 @@ class Files:
     roots: list[Path]
 
 
-def find_files(paths: list[Path]) -> Files:
-    found = discover(paths)
+def find_files(paths: list[Path], config=None) -> Files:
+    """The files a run reads, leaving out what `config` (its [tool.idem-fix]) excludes."""
+    exclude = Exclude.of(config)
+    found = discover(paths, exclude)
     roots = sorted({context_root(p) for p in paths})
     # Files are named from their context root (the copies found there win); `audit .` names its own root.
-    around = [] if sorted(p.absolute() for p in paths) == roots else discover(roots)
+    around = [] if sorted(p.absolute() for p in paths) == roots else discover(roots, exclude)
     everything = sorted({f.path: f for f in [*found, *around]}.values(), key=lambda f: f.path) if around else found
     return Files(everything, {f.path for f in found}, roots)
 
@@ -157,7 +180,7 @@ def _package_root(directory: Path) -> Path:
     return directory
 
 
-def _walk(top: str, rules: _IgnoreRules):
+def _walk(top: str, rules: _IgnoreRules, skipped: frozenset[str] = SKIPPED_DIRS):
     """(path, is a symlink) of the Python files below `top`, as strings: a big tree has thousands of
     entries, and a Path per entry costs more than the walk. Django migration modules are left out."""
     migrations = os.path.basename(top) == "migrations"
@@ -169,11 +192,11 @@ def _walk(top: str, rules: _IgnoreRules):
     for entry in entries:
         name = entry.name
         if entry.is_dir(follow_symlinks=False):
-            if name.startswith(".") or name in SKIPPED_DIRS or _is_virtualenv(entry.path):
+            if name.startswith(".") or name in skipped or _is_virtualenv(entry.path):
                 continue
             if rules.ignored(entry.path, is_dir=True):
                 continue
-            yield from _walk(entry.path, rules)
+            yield from _walk(entry.path, rules, skipped)
         elif name.endswith(".py") and (entry.is_file() or entry.is_symlink()):
             if migrations and MIGRATION_MODULE.match(name):
                 continue

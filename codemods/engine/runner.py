@@ -42,7 +42,7 @@ def index(
     overlay: dict | None = None, files: Files | None = None, cache: Cache | None = None,
 ):
     """The project around `paths` (see `context_root`), and the files inside `paths` themselves."""
-    files = files or find_files(paths)
+    files = files or find_files(paths, config)
     project = Project(
         files.all,
         config,
@@ -89,7 +89,7 @@ def run_rules(
     nothing is written to disk. `after_step` sees each step's findings and changes and may hand back
     the files' new contents when it changed them further (`pr` formats them): the next step reads those.
     The run's findings are each rule's from its first step."""
-    files = find_files(paths)
+    files = find_files(paths, config)
     project, _ = index(paths, options, config, use_cache, jobs, files=files)
     overlay: dict[Path, bytes] = {}
     changes: dict[Path, FileChange] = {}
