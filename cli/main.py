@@ -173,6 +173,7 @@ class Format(str, enum.Enum):
     markdown = "markdown"
     json = "json"
     sarif = "sarif"
+    github = "github"
 
 
 FORMAT_OF_SUFFIX = {".json": Format.json, ".sarif": Format.sarif, ".md": Format.markdown, ".markdown": Format.markdown}
@@ -196,9 +197,9 @@ class Risk(str, enum.Enum):
 def audit(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to audit (default: the current folder)."),
     format: Optional[Format] = typer.Option(
-        None, "--format", "-f",
-        help="table (terminal), markdown, json or sarif (GitHub code scanning). Default: from the --output suffix "
-        "(.md, .json, .sarif), else table.",
+        None, "--format", "--output-format", "-f",
+        help="table (terminal), markdown, json, sarif (GitHub code scanning) or github (annotations in a GitHub "
+        "Actions run). Default: from the --output suffix (.md, .json, .sarif), else table.",
     ),
     output_file: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     fail_on: Optional[Risk] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this risk exists (for CI); with --baseline, only a finding not in it."),
@@ -231,7 +232,10 @@ def audit(
         raise typer.Exit(2)
     config = _config(paths)
     format = format or FORMAT_OF_SUFFIX.get(output_file.suffix.lower() if output_file else "", Format.table)
-    renderers = {Format.json: report_formats.to_json, Format.sarif: report_formats.to_sarif, Format.markdown: report_formats.to_markdown}
+    renderers = {
+        Format.json: report_formats.to_json, Format.sarif: report_formats.to_sarif, Format.markdown: report_formats.to_markdown,
+        Format.github: report_formats.to_github,
+    }
     render = renderers.get(format)  # its text is cached with the report; the table depends on the terminal
     with output.progress("Reading files") as on_progress:
         report, problems = run_audit(

@@ -174,6 +174,35 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
+def to_github(report: Report) -> str:
+    """GitHub Actions workflow commands: an annotation on the line of each finding of moderate risk and
+    above (once per site, naming its tasks) and of each risky setting."""
+    sites: dict[tuple[str, int, str], tuple[object, list[str]]] = {}
+    for task in report.tasks:
+        for finding in task.findings:
+            if finding.risk != "low":
+                sites.setdefault((finding.path, finding.line, finding.code), (finding, []))[1].append(task.name)
+    lines = []
+    for (path, line, code), (finding, tasks) in sites.items():
+        level = "error" if SARIF_LEVEL[finding.risk] == "error" else "warning"
+        message = f"{finding.message} ({finding.risk}; task{'s' * (len(tasks) > 1)} {', '.join(tasks)})"
+        lines.append(_annotation(level, path, line, f"idem-fix {code}", message))
+    for check in report.config:
+        if check.status in {"warning", "risk"} and check.path:
+            level = "error" if check.status == "risk" else "warning"
+            lines.append(_annotation(level, check.path, check.line, f"idem-fix {check.setting}", check.message))
+    return "".join(line + "\n" for line in lines)
+
+
+def _annotation(level: str, path: str, line: int, title: str, message: str) -> str:
+    def escape(text: str, properties: bool = False) -> str:  # as GitHub's toolkit escapes command data
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if properties else text
+
+    where = f"file={escape(Path(path).as_posix(), True)},line={max(line, 1)},title={escape(title, True)}"
+    return f"::{level} {where}::{escape(message)}"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
