@@ -399,3 +399,13 @@ def test_tasks_that_set_acks_late_themselves_are_shown_and_counted_in_the_settin
     [acks_late] = [c for c in report["config"] if c["setting"] == "task_acks_late"]
     assert acks_late["status"] == "warning"
     assert "1 task sets acks_late=True itself (sync): those already run again after a crash" in acks_late["message"]
+
+
+def test_github_annotations_once_per_site_on_its_line(monkeypatch):
+    result = audit("--output-format", "github", "examples/shop", cwd=EXAMPLE.parent.parent, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(line.startswith(("::error file=", "::warning file=")) for line in lines)
+    payout = [line for line in lines if "file=examples/shop/payments/services/payouts.py,line=24," in line]
+    assert len(payout) == 1 and payout[0].startswith("::error ") and "title=idem-fix create-to-get-or-create::" in payout[0]
+    assert len(lines) == len(set(lines))
