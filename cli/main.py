@@ -138,7 +138,11 @@ def apply(
         flag_store=flag_store.value if flag_store else None,
         unsafe_fixes=unsafe_fixes,
     )
-    run = run_rules(paths, steps_for(rules, unsafe_fixes), options, config, use_cache=not no_cache, jobs=jobs)
+    with output.progress("Reading files") as on_progress, output.stages() as on_stage:
+        run = run_rules(
+            paths, steps_for(rules, unsafe_fixes), options, config, use_cache=not no_cache, jobs=jobs,
+            on_progress=on_progress, on_stage=on_stage,
+        )
     changes = run.changes
     for problem in run.errors:
         output.warn(str(problem))

@@ -182,3 +182,36 @@ def progress(description: str):
     finally:
         if started and started[0]:
             started[0][0].stop()
+
+
+@contextlib.contextmanager
+def stages():
+    """A status line on stderr saying what a long run is doing (a rule looking for sites, rewriting files);
+    nothing when stderr is not a terminal. Redrawn only when it changes: no thread, so the workers a run
+    forks inherit no lock."""
+    stderr = _console(True)
+    if not stderr.is_terminal:
+        yield lambda text: None
+        return
+    from rich.errors import LiveError
+    from rich.live import Live
+    from rich.text import Text
+
+    shown: list = []  # the Live display, from the first stage on (the file-reading bar has gone by then)
+
+    def show(text: str) -> None:
+        if not shown:
+            live = Live(Text(""), console=stderr, transient=True, auto_refresh=False)
+            try:
+                live.start()
+            except LiveError:  # another display is up: say nothing rather than fail the run
+                live = None
+            shown.append(live)
+        if shown[0] is not None:
+            shown[0].update(Text(f"… {text}", style="dim"), refresh=True)
+
+    try:
+        yield show
+    finally:
+        if shown and shown[0] is not None:
+            shown[0].stop()

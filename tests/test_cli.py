@@ -278,3 +278,17 @@ def test_config_select_exclude_and_unknown_keys(project):
 def test_no_rule_and_no_select_is_a_usage_error(project):
     result = invoke("apply", ".")
     assert result.exit_code == 2 and "no rule named" in result.output
+
+
+def test_a_run_says_what_it_is_doing_for_the_status_line(project):
+    from idem_fix.codemods.engine.config import Config
+    from idem_fix.codemods.engine.rules import Options, all_rules
+    from idem_fix.codemods.engine.runner import run_rules, steps_for
+
+    said, read = [], []
+    rules = [all_rules()[RULE], all_rules()["sent-flag"]]
+    run_rules([project], steps_for(rules, False), Options(), Config(), use_cache=False,
+              on_progress=lambda done, total: read.append((done, total)), on_stage=said.append)
+    assert read and read[-1][0] == read[-1][1]  # the file-reading bar reaches its end
+    assert said[:2] == [f"{RULE}: looking for sites in 2 files", f"{RULE}: rewriting 1 file"]
+    assert "reading the project again with 1 file rewritten" in said and "sent-flag: looking for sites in 2 files" in said

@@ -84,26 +84,32 @@ def steps_for(rules: list[Rule], unsafe_fixes: bool, unsafe_apart: bool = False)
 def run_rules(
     paths: list[Path], steps: list[Step], options: Options, config: Config, use_cache: bool = True, jobs: int = 1,
     after_step: Callable[[Step, list[Finding], list[FileChange], Project], dict[Path, bytes]] | None = None,
+    on_progress: Callable[[int, int], None] | None = None, on_stage: Callable[[str], None] | None = None,
 ) -> Run:
     """The steps in order, each on the previous ones' output (re-indexed, so its positions are right);
     nothing is written to disk. `after_step` sees each step's findings and changes and may hand back
     the files' new contents when it changed them further (`pr` formats them): the next step reads those.
-    The run's findings are each rule's from its first step."""
+    The run's findings are each rule's from its first step. `on_progress` sees the files read, `on_stage`
+    what the run is doing (for a status line on long runs)."""
+    stage = on_stage or (lambda text: None)
     files = find_files(paths, config)
-    project, _ = index(paths, options, config, use_cache, jobs, files=files)
+    project, _ = index(paths, options, config, use_cache, jobs, on_progress, files=files)
     overlay: dict[Path, bytes] = {}
     changes: dict[Path, FileChange] = {}
     findings: dict[str, list[Finding]] = {}
     indexed = 0  # len(overlay changes) the current index has seen
     for step in steps:
         if overlay and indexed != _version(overlay):
+            stage(f"reading the project again with {_files(len(overlay))} rewritten")
             cache = project.loader.cache
             project = None  # an index holds reference cycles, and the command line runs without the cyclic collector
             gc.collect()
             project, _ = index(paths, options, config, use_cache, jobs, overlay=dict(overlay), files=files, cache=cache)
             indexed = _version(overlay)
+        stage(f"{step.rule.name}: looking for sites in {_files(len(files.all))}")
         found = sorted(_detect(step.rule, project, options), key=lambda f: (f.path, f.line))
         findings.setdefault(step.rule.name, found)
+        stage(f"{step.rule.name}: rewriting {_files(len({f.module for f in found if f.applicability in step.writes}))}")
         done = _rewrite(project, step, found, overlay)
         for change in done:
             total = changes.setdefault(change.path, FileChange(change.path, change.old, change.old))
@@ -119,6 +125,10 @@ def run_rules(
     project.loader.cache.save()  # with what the rules made the index load
     every = sorted((f for found in findings.values() for f in found), key=lambda f: (f.path, f.line, f.rule))
     return Run(project, every, [changes[p] for p in sorted(changes)], options)
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' * (count != 1)}"
 
 
 def _version(overlay: dict[Path, bytes]) -> int:
