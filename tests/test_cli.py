@@ -292,3 +292,15 @@ def test_a_run_says_what_it_is_doing_for_the_status_line(project):
     assert read and read[-1][0] == read[-1][1]  # the file-reading bar reaches its end
     assert said[:2] == [f"{RULE}: looking for sites in 2 files", f"{RULE}: rewriting 1 file"]
     assert "reading the project again with 1 file rewritten" in said and "sent-flag: looking for sites in 2 files" in said
+
+
+def test_the_readme_configuration_reference_is_valid_configuration(tmp_path):
+    import re
+
+    from idem_fix.codemods.engine.config import Config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"```toml\n(\[tool\.idem-fix\].*?)```", readme, re.S).group(1)
+    (tmp_path / "pyproject.toml").write_text(block)
+    config = Config.load(tmp_path / "pyproject.toml")  # raises on an unknown key or a wrong type
+    assert config.select and config.extend_exclude and config.lookups
