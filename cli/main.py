@@ -86,6 +86,13 @@ def _config(paths: List[Path]) -> Config:
         raise typer.Exit(2)
 
 
+class Risk(str, enum.Enum):
+    critical = "critical"
+    high = "high"
+    moderate = "moderate"
+    low = "low"
+
+
 @app.command()
 def apply(
     paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders to fix (default: the current folder)."),
@@ -108,6 +115,8 @@ def apply(
         "messages that are once per object by nature.",
     ),
     unsafe_fixes: bool = UNSAFE_FIXES,
+    task: Optional[List[str]] = typer.Option(None, "--task", help="Only findings in this task (its full name or function name); repeat for several."),
+    min_risk: Optional[Risk] = typer.Option(None, "--min-risk", help="Only findings at or above this risk: critical, high, moderate or low."),
     no_cache: bool = NO_CACHE,
     jobs: int = JOBS,
 ) -> None:
@@ -128,7 +137,7 @@ def apply(
         raise typer.Exit(2)
     from idem_fix.codemods.engine.rules import Options
     from idem_fix.codemods.engine.runner import run_rules, steps_for
-    from idem_fix.codemods.engine.writes import write_atomic
+    from idem_fix.codemods.engine.writes import annotated_diff, write_atomic
 
     config = _config(paths)
     rules = _select_rules(rule or config.select)
@@ -137,6 +146,8 @@ def apply(
         flag_mode=flag_mode.value if flag_mode else None,
         flag_store=flag_store.value if flag_store else None,
         unsafe_fixes=unsafe_fixes,
+        tasks=tuple(task or ()),
+        min_risk=min_risk.value if min_risk else None,
     )
     with output.progress("Reading files") as on_progress, output.stages() as on_stage:
         run = run_rules(
@@ -150,7 +161,7 @@ def apply(
     changed = [c for c in changes if c.changed]
     if dry_run:
         for change in changed:
-            output.diff(change.diff())
+            output.diff(annotated_diff(change, _notes(run, change)))
     elif not check:
         try:
             for change in changed:
@@ -172,6 +183,18 @@ def apply(
         raise typer.Exit(1)
 
 
+def _notes(run, change) -> list[tuple[int, str]]:
+    """What each written finding in the file is, for the hunk that writes it: rule, applicability, task, why."""
+    applied = {plan for plans in change.applied.values() for plan in plans}
+    notes = []
+    for finding in run.findings:
+        if finding.plan is not None and finding.plan in applied:
+            task = f" in task {finding.task}" if finding.task else ""
+            notes.append((finding.line, f"{finding.path}:{finding.line}: [{finding.rule}] ({finding.applicability}){task}: "
+                                        f"{finding.message} ({finding.reason})"))
+    return notes
+
+
 class Format(str, enum.Enum):
     table = "table"
     markdown = "markdown"
@@ -188,13 +211,6 @@ NO_TASKS = (
     "Task subclasses and app.task(fn) registrations. If the project makes its tasks another way, name the "
     'decorator in pyproject.toml: [tool.idem-fix] task-decorators = ["pkg.module.decorator"]'
 )
-
-
-class Risk(str, enum.Enum):
-    critical = "critical"
-    high = "high"
-    moderate = "moderate"
-    low = "low"
 
 
 @app.command()

@@ -304,3 +304,31 @@ def test_the_readme_configuration_reference_is_valid_configuration(tmp_path):
     (tmp_path / "pyproject.toml").write_text(block)
     config = Config.load(tmp_path / "pyproject.toml")  # raises on an unknown key or a wrong type
     assert config.select and config.extend_exclude and config.lookups
+
+
+def test_dry_run_puts_each_hunk_under_its_finding_and_stays_a_patch_git_applies(tmp_path, monkeypatch):
+    shop = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, shop)
+    monkeypatch.chdir(shop)
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "shop"]):
+        subprocess.run(["git", *args], cwd=shop, check=True, capture_output=True)
+    result = CliRunner().invoke(app, ["apply", "--rule", "all", "--unsafe-fixes", "--dry-run", "."])
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    note = next(i for i, line in enumerate(lines) if line.startswith("# payments/services/payouts.py:24: [create-to-get-or-create] (safe)"))
+    assert lines[note + 1] == "--- a/payments/services/payouts.py" and lines[note + 3].startswith("@@ -")
+    (tmp_path / "dry.diff").write_text(result.stdout)
+    applied = subprocess.run(["git", "apply", str(tmp_path / "dry.diff")], cwd=shop, capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stderr
+    assert "get_or_create(" in (shop / "payments" / "services" / "payouts.py").read_text()
+    assert (shop / "shop" / "test_celery_at_least_once.py").is_file()  # the new file too
+
+
+def test_task_and_min_risk_filters(tmp_path, monkeypatch):
+    monkeypatch.chdir(EXAMPLE.parent)
+    critical = CliRunner().invoke(app, ["apply", "--rule", "all", "--check", "--min-risk", "critical", "shop"])
+    everything = CliRunner().invoke(app, ["apply", "--rule", "all", "--check", "shop"])
+    assert "shop/notifications/tasks.py" in everything.stderr  # moderate: the Slack alert
+    assert "shop/notifications/tasks.py" not in critical.stderr and "shop/payments/services/payouts.py:24" in critical.stderr
+    one = CliRunner().invoke(app, ["apply", "--rule", "all", "--check", "--task", "issue_access_code", "shop"])
+    assert [line.split(":")[0] for line in one.stderr.splitlines() if line.startswith("shop/")] == ["shop/bookings/tasks.py"]

@@ -72,6 +72,13 @@ class Options:
     flag_mode: str | None = None  # sent-flag: "claim-before" or "mark-after"; None: pyproject, else per task
     flag_store: str | None = None  # sent-flag: "cache" or "field"; None: pyproject, else cache
     unsafe_fixes: bool = False  # write unsafe fixes too
+    tasks: tuple[str, ...] = ()  # only findings in these tasks (full name or the function's name), --task
+    min_risk: str | None = None  # only findings at or above this risk, --min-risk
+
+    def wants(self, finding: "Finding") -> bool:
+        if self.tasks and not any(finding.task == t or finding.task.endswith("." + t) for t in self.tasks):
+            return False
+        return self.min_risk is None or finding.risk.rank >= Risk(self.min_risk).rank
 
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix safety")

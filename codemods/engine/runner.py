@@ -137,7 +137,7 @@ def _version(overlay: dict[Path, bytes]) -> int:
 
 
 def _detect(rule: Rule, project: Project, options: Options) -> list[Finding]:
-    return [f for f in rule.detect(project, options) if _in_targets(f, project)]
+    return [f for f in rule.detect(project, options) if _in_targets(f, project) and options.wants(f)]
 
 
 def _in_targets(finding: Finding, project: Project) -> bool:

@@ -39,6 +39,35 @@ class FileChange:
         return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
+def annotated_diff(change: FileChange, notes: list[tuple[int, str]]) -> str:
+    """The file's diff with each hunk as a patch of its own, the notes of the lines it changes right above
+    it as `# ` lines (`git apply` and `patch` skip them and apply the hunks one after another). `notes`:
+    (line in the old file, text)."""
+    diff = change.diff()
+    if not notes or change.created:
+        return diff
+    lines = diff.splitlines(keepends=True)
+    header, body = lines[:2], lines[2:]
+    hunks: list[list[str]] = []
+    for line in body:
+        if line.startswith("@@") or not hunks:
+            hunks.append([])
+        hunks[-1].append(line)
+    out = []
+    for hunk in hunks:
+        start, length = _old_range(hunk[0])
+        above = [text for line, text in notes if start <= line < start + max(length, 1)]
+        out += [f"# {' '.join(text.split())}\n" for text in above] + header + hunk
+    return "".join(out)
+
+
+def _old_range(hunk_header: str) -> tuple[int, int]:
+    """(first line, line count) of the old file in `@@ -12,7 +12,9 @@`."""
+    old = hunk_header.split()[1][1:]
+    first, _, count = old.partition(",")
+    return int(first), int(count) if count else 1
+
+
 def _encoding(data: bytes) -> str:
     try:
         return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
