@@ -6,6 +6,7 @@ change or a file could not be rewritten, 2 a usage or configuration error.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import gc
 import inspect
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
+import click
 import typer
 
 from idem_fix.codemods.engine.config import Config, ConfigError
@@ -117,6 +119,7 @@ def apply(
     unsafe_fixes: bool = UNSAFE_FIXES,
     task: Optional[List[str]] = typer.Option(None, "--task", help="Only findings in this task (its full name or function name); repeat for several."),
     min_risk: Optional[Risk] = typer.Option(None, "--min-risk", help="Only findings at or above this risk: critical, high, moderate or low."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Show each fix with its hunk and ask: yes, no, all safe (the rest of the safe ones, no more questions), quit."),
     no_cache: bool = NO_CACHE,
     jobs: int = JOBS,
 ) -> None:
@@ -149,11 +152,23 @@ def apply(
         tasks=tuple(task or ()),
         min_risk=min_risk.value if min_risk else None,
     )
-    with output.progress("Reading files") as on_progress, output.stages() as on_stage:
-        run = run_rules(
-            paths, steps_for(rules, unsafe_fixes), options, config, use_cache=not no_cache, jobs=jobs,
-            on_progress=on_progress, on_stage=on_stage,
-        )
+    if interactive and (dry_run or check):
+        output.error("--interactive asks before writing: it does not go with --dry-run or --check")
+        raise typer.Exit(2)
+
+    def run_once(options):
+        with output.progress("Reading files") as on_progress, output.stages() as on_stage:
+            return run_rules(
+                paths, steps_for(rules, unsafe_fixes), options, config, use_cache=not no_cache, jobs=jobs,
+                on_progress=on_progress, on_stage=on_stage,
+            )
+
+    run = run_once(options)
+    if interactive:
+        chosen = _ask_each(run)
+        offered = {(f.rule, f.path, f.line) for f in run.findings if f.written_by(unsafe_fixes)}
+        if chosen != offered:
+            run = run_once(dataclasses.replace(options, sites=frozenset(chosen)))
     changes = run.changes
     for problem in run.errors:
         output.warn(str(problem))
@@ -183,16 +198,47 @@ def apply(
         raise typer.Exit(1)
 
 
-def _notes(run, change) -> list[tuple[int, str]]:
-    """What each written finding in the file is, for the hunk that writes it: rule, applicability, task, why."""
+def _ask_each(run) -> set[tuple[str, str, int]]:
+    """The fixes a person accepts: each one's note and hunk, then a question."""
+    from idem_fix.codemods.engine.writes import hunks
+
+    chosen: set[tuple[str, str, int]] = set()
+    every_safe = False
+    for change in (c for c in run.changes if c.changed):
+        patches = hunks(change) if not change.created else [(1, 1, change.diff())]
+        for finding, note in _written(run, change):
+            key = (finding.rule, finding.path, finding.line)
+            safe = str(finding.applicability) == "safe"
+            if every_safe:
+                if safe:
+                    chosen.add(key)
+                continue
+            shown = [patch for start, length, patch in patches if start <= finding.line < start + max(length, 1)]
+            output.diff(f"# {' '.join(note.split())}\n" + "".join(shown or [change.diff()]))
+            answer = typer.prompt("Apply this fix? [y]es, [n]o, [a]ll safe ones, [q]uit", type=click.Choice(["y", "n", "a", "q"]), show_choices=False)
+            if answer == "q":
+                return chosen
+            every_safe = answer == "a"
+            if answer == "y" or (every_safe and safe):
+                chosen.add(key)
+    return chosen
+
+
+def _written(run, change) -> list[tuple[object, str]]:
+    """(finding, what it is: file:line, rule, applicability, task, message and why) for each finding the
+    change writes."""
     applied = {plan for plans in change.applied.values() for plan in plans}
-    notes = []
+    written = []
     for finding in run.findings:
         if finding.plan is not None and finding.plan in applied:
             task = f" in task {finding.task}" if finding.task else ""
-            notes.append((finding.line, f"{finding.path}:{finding.line}: [{finding.rule}] ({finding.applicability}){task}: "
-                                        f"{finding.message} ({finding.reason})"))
-    return notes
+            written.append((finding, f"{finding.path}:{finding.line}: [{finding.rule}] ({finding.applicability}){task}: "
+                                     f"{finding.message} ({finding.reason})"))
+    return written
+
+
+def _notes(run, change) -> list[tuple[int, str]]:
+    return [(finding.line, note) for finding, note in _written(run, change)]
 
 
 class Format(str, enum.Enum):

@@ -332,3 +332,28 @@ def test_task_and_min_risk_filters(tmp_path, monkeypatch):
     assert "shop/notifications/tasks.py" not in critical.stderr and "shop/payments/services/payouts.py:24" in critical.stderr
     one = CliRunner().invoke(app, ["apply", "--rule", "all", "--check", "--task", "issue_access_code", "shop"])
     assert [line.split(":")[0] for line in one.stderr.splitlines() if line.startswith("shop/")] == ["shop/bookings/tasks.py"]
+
+
+def test_interactive_apply_writes_only_the_fixes_accepted(tmp_path, monkeypatch):
+    shop = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, shop)
+    monkeypatch.chdir(shop)
+    before = {p: p.read_text() for p in shop.rglob("*.py")}
+    result = CliRunner().invoke(app, ["apply", "--rule", RULE, "--interactive", "."], input="y\nn\ny\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Apply this fix?") == 3
+    assert "# bookings/tasks.py:18: [create-to-get-or-create] (safe)" in result.output
+    assert "get_or_create(" in (shop / "bookings" / "tasks.py").read_text()
+    assert (shop / "payments" / "services" / "payouts.py").read_text() == before[shop / "payments" / "services" / "payouts.py"]
+    assert "Invoice.objects.get_or_create(" in (shop / "payments" / "tasks.py").read_text()
+
+
+def test_interactive_all_safe_and_quit(tmp_path, monkeypatch):
+    shop = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, shop)
+    monkeypatch.chdir(shop)
+    quit_first = CliRunner().invoke(app, ["apply", "--rule", RULE, "--interactive", "."], input="q\n")
+    assert quit_first.exit_code == 0 and "Rewrote 0 sites" in quit_first.output
+    every = CliRunner().invoke(app, ["apply", "--rule", RULE, "--interactive", "."], input="n\na\n")
+    assert every.output.count("Apply this fix?") == 2 and "Rewrote 2 sites" in every.output
+    assert CliRunner().invoke(app, ["apply", "--rule", RULE, "-i", "--dry-run", "."]).exit_code == 2

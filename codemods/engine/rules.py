@@ -74,8 +74,11 @@ class Options:
     unsafe_fixes: bool = False  # write unsafe fixes too
     tasks: tuple[str, ...] = ()  # only findings in these tasks (full name or the function's name), --task
     min_risk: str | None = None  # only findings at or above this risk, --min-risk
+    sites: frozenset[tuple[str, str, int]] | None = None  # only these (rule, path, line): apply --interactive
 
     def wants(self, finding: "Finding") -> bool:
+        if self.sites is not None and (finding.rule, finding.path, finding.line) not in self.sites:
+            return False
         if self.tasks and not any(finding.task == t or finding.task.endswith("." + t) for t in self.tasks):
             return False
         return self.min_risk is None or finding.risk.rank >= Risk(self.min_risk).rank

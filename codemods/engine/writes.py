@@ -43,22 +43,25 @@ def annotated_diff(change: FileChange, notes: list[tuple[int, str]]) -> str:
     """The file's diff with each hunk as a patch of its own, the notes of the lines it changes right above
     it as `# ` lines (`git apply` and `patch` skip them and apply the hunks one after another). `notes`:
     (line in the old file, text)."""
-    diff = change.diff()
     if not notes or change.created:
-        return diff
-    lines = diff.splitlines(keepends=True)
-    header, body = lines[:2], lines[2:]
-    hunks: list[list[str]] = []
-    for line in body:
-        if line.startswith("@@") or not hunks:
-            hunks.append([])
-        hunks[-1].append(line)
+        return change.diff()
     out = []
-    for hunk in hunks:
-        start, length = _old_range(hunk[0])
+    for start, length, patch in hunks(change):
         above = [text for line, text in notes if start <= line < start + max(length, 1)]
-        out += [f"# {' '.join(text.split())}\n" for text in above] + header + hunk
+        out += [f"# {' '.join(text.split())}\n" for text in above] + [patch]
     return "".join(out)
+
+
+def hunks(change: FileChange) -> list[tuple[int, int, str]]:
+    """(first old line, old line count, the hunk as a patch with the file's header) for each hunk."""
+    lines = change.diff().splitlines(keepends=True)
+    header, body = "".join(lines[:2]), lines[2:]
+    found: list[list[str]] = []
+    for line in body:
+        if line.startswith("@@") or not found:
+            found.append([])
+        found[-1].append(line)
+    return [(*_old_range(hunk[0]), header + "".join(hunk)) for hunk in found]
 
 
 def _old_range(hunk_header: str) -> tuple[int, int]:
