@@ -25,6 +25,7 @@ from idem_fix.codemods.engine.audit import audit as run_audit
 from . import __version__
 from . import baseline as baselines
 from . import output
+from .formatting import restyle_changes
 from .options import FlagMode, FlagStore, Scope, UnknownRule, rule_names
 from . import report as report_formats
 
@@ -172,6 +173,7 @@ def apply(
     changes = run.changes
     for problem in run.errors:
         output.warn(str(problem))
+    restyle_changes([c for c in changes if c.changed], paths[0] if paths[0].is_dir() else paths[0].parent, Path.cwd())
     failed = [c for c in changes if c.error]
     changed = [c for c in changes if c.changed]
     if dry_run:

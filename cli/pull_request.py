@@ -13,15 +13,12 @@ message shown to the user goes through `redact`.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -39,12 +36,9 @@ from idem_fix.codemods.engine.rules import Options, Rule
 from idem_fix.codemods.engine.levels import Applicability, Status
 from idem_fix.codemods.engine.runner import Step, run_rules, steps_for
 
-from . import __version__
+from .formatting import FormatError, Style, project_style, restyle
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+from . import __version__
 
 GITHUB_API = "https://api.github.com"
 GITLAB_API = "https://gitlab.com/api/v4"
@@ -297,7 +291,7 @@ class Build:
     manual: list[Item] = field(default_factory=list)  # risky sites the rules did not fix (manual, or unsafe and not asked for)
     unchanged: list[str] = field(default_factory=list)  # rules that changed nothing
     warnings: list[str] = field(default_factory=list)
-    black: bool = False
+    style: Style = Style(None, None)  # the project's formatter and import sorter, applied to the rewritten lines
     head: str = ""
     tree: str = ""
 
@@ -356,7 +350,7 @@ def build(target: Target, base: str, rules: list[Rule], options: Options, black:
             )
         start = roots[0] if roots[0].is_dir() else roots[0].parent
         config = _config(start, tree.path)
-        result.black = uses_black(start, tree.path) if black is None else black
+        result.style = _style(start, tree.path, black)
 
         def rel(path: Path) -> str:
             return Path(path).relative_to(tree.path).as_posix()
@@ -383,10 +377,12 @@ def build(target: Target, base: str, rules: list[Rule], options: Options, black:
                     result.manual.append(item(finding, project))  # reported once, from the rule's first step
             edits, formatted = [], {}
             for change in changed:
-                write_atomic(change.path, change.new)
-                if result.black:
-                    format_lines(change.path, touched_lines(change.old, change.new), tree.path)
-                formatted[change.path] = new = change.path.read_bytes()
+                try:
+                    new = restyle(change.path, change.old, change.new, result.style, tree.path)
+                except FormatError as error:
+                    raise PullRequestError(f"{rel(change.path)}: {error}") from None
+                write_atomic(change.path, new)
+                formatted[change.path] = new
                 if new != change.old:
                     edits.append(Edit(rel(change.path), change.old, new))
             if not edits:
@@ -427,47 +423,12 @@ def _config(start: Path, top: Path) -> Config:
     return config
 
 
-def uses_black(start: Path, top: Path) -> bool:
-    """Whether the nearest pyproject.toml (between `start` and the root) has a [tool.black] table."""
-    for directory in [start, *start.parents]:
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return False
-            return isinstance(data.get("tool", {}).get("black"), dict)
-        if directory == top:
-            break
-    return False
-
-
-def touched_lines(old: bytes, new: bytes) -> list[tuple[int, int]]:
-    """The 1-based, inclusive line ranges of `new` that differ from `old` (replaced or inserted)."""
-    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
-    ranges: list[tuple[int, int]] = []
-    for tag, _, _, j1, j2 in matcher.get_opcodes():
-        if tag in ("replace", "insert") and j2 > j1:
-            if ranges and ranges[-1][1] >= j1:
-                ranges[-1] = (ranges[-1][0], j2)
-            else:
-                ranges.append((j1 + 1, j2))
-    return ranges
-
-
-def format_lines(path: Path, ranges: list[tuple[int, int]], cwd: Path) -> None:
-    """black on those lines only (`--line-ranges`); the rest of the file stays as it was. black reads
-    the project's own [tool.black] settings."""
-    if not ranges:
-        return
-    command = [sys.executable, "-m", "black", "--quiet", *(f"--line-ranges={a}-{b}" for a, b in ranges), "--", str(path)]
-    try:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise PullRequestError(f"cannot run black: {error}") from None
-    if done.returncode != 0:
-        said = " ".join(_unmap(done.stderr, cwd).split())[:500]
-        raise PullRequestError(f"black could not format {path.relative_to(cwd).as_posix()}: {said or f'exit {done.returncode}'}")
+def _style(start: Path, top: Path, black: bool | None) -> Style:
+    """The project's own style; `--black` / `--no-black` choose black or no formatter instead."""
+    found = project_style(start, top)
+    if black is None:
+        return found
+    return Style("black" if black else None, found.imports)
 
 
 def _task(item: Item) -> str:
@@ -614,8 +575,9 @@ def render_body(build: Build, rules: list[Rule], paths: list[str], base_label: s
             budget -= len(excerpt)
             fence = _fence(excerpt)
             parts += [f"{fence}diff", excerpt, fence, ""]
-    if build.black:
-        parts += ["The lines the rules rewrote were formatted with black (`--line-ranges`); the rest of each file is unchanged.", ""]
+    if build.style:
+        tools = " and ".join(t for t in (build.style.formatter, build.style.imports and f"{build.style.imports} (imports)") if t)
+        parts += [f"The lines the rules rewrote were formatted with {tools}, as the project is; the rest of each file is unchanged.", ""]
     parts += ["## What still needs a person", ""]
     people = needs_a_person(build)
     parts += people or ["Nothing: the rules rewrote every risky site they found."]

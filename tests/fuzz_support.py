@@ -18,6 +18,7 @@ from pathlib import Path
 
 import libcst as cst
 from hypothesis import strategies as st
+from idem_fix.cli.formatting import restyle_changes
 from idem_fix.cli.main import app
 from idem_fix.codemods.acks_late_config.pin_test import FILE_NAME as PINNING_TEST
 from idem_fix.codemods.engine.config import Config
@@ -131,6 +132,7 @@ def apply_engine(root: Path, rules: list[str], args: list[str] = (), write: bool
         options = options_from_args(list(args))
         run = run_rules([Path(".")], steps_for(selected, options.unsafe_fixes), options, Config.find(Path(".")), use_cache=False, jobs=1)
         changes = run.changes
+        restyle_changes([c for c in changes if c.changed], Path("."), Path("."))  # in the project's style, as apply does
     result = EngineRun(planned=sum(1 for f in run.findings if f.written_by(run.options.unsafe_fixes)))
     for change in changes:
         name = Path(os.path.relpath(change.path.resolve(), root.resolve())).as_posix()

@@ -357,3 +357,56 @@ def test_interactive_all_safe_and_quit(tmp_path, monkeypatch):
     every = CliRunner().invoke(app, ["apply", "--rule", RULE, "--interactive", "."], input="n\na\n")
     assert every.output.count("Apply this fix?") == 2 and "Rewrote 2 sites" in every.output
     assert CliRunner().invoke(app, ["apply", "--rule", RULE, "-i", "--dry-run", "."]).exit_code == 2
+
+
+STYLED = """
+    from celery import shared_task
+    from django.core.mail import send_mail
+
+    from .models import Guest
+
+
+    @shared_task
+    def send_onboarding_email(guest_id):
+        guest = Guest.objects.get(pk=guest_id)
+        send_mail("Welcome aboard", "Here is how your stay works.", "hello@example.com", [guest.email])
+"""
+RUFF_PROJECT = {
+    "app/__init__.py": "",
+    "app/models.py": "from django.db import models\n\n\nclass Guest(models.Model):\n    email = models.EmailField()\n",
+    "app/settings.py": 'CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://cache:6379"}}\n',
+    "app/tasks.py": STYLED,
+    "pyproject.toml": '[tool.ruff]\nline-length = 100\n\n[tool.ruff.lint]\nextend-select = ["I"]\n',
+}
+
+
+@pytest.mark.skipif(not shutil.which("ruff") and not (Path(sys.executable).parent / "ruff").is_file(), reason="ruff is a test dependency")
+def test_apply_writes_in_the_projects_own_style_ruff_format_and_import_order(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "p", RUFF_PROJECT)
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "."])
+    assert result.exit_code == 0, result.output
+    text = (root / "app" / "tasks.py").read_text()
+    assert text.startswith("from celery import shared_task\nfrom django.core.cache import cache\nfrom django.core.mail import send_mail\n")
+    assert max(len(line) for line in text.splitlines()) <= 100  # the claim's long line wrapped, as ruff format does
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    checked = subprocess.run([ruff, "check", "--select", "I,E501", "app/tasks.py"], cwd=root, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
+    formatted = subprocess.run([ruff, "format", "--check", "app/tasks.py"], cwd=root, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout
+
+
+@pytest.mark.skipif(not shutil.which("isort") and not (Path(sys.executable).parent / "isort").is_file(), reason="isort is a test dependency")
+def test_isort_places_the_added_import_and_unsorted_files_keep_their_imports(tmp_path, monkeypatch):
+    project = {**RUFF_PROJECT, "pyproject.toml": '[tool.isort]\nprofile = "black"\n'}
+    unsorted = STYLED.replace("    from celery import shared_task\n    from django.core.mail import send_mail\n",
+                              "    from django.core.mail import send_mail\n    from celery import shared_task\n")
+    root = write_tree(tmp_path / "p", {**project, "app/other_tasks.py": unsorted.replace("send_onboarding_email", "send_farewell_email")})
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["apply", "--rule", "sent-flag", "."])
+    assert result.exit_code == 0, result.output
+    assert (root / "app" / "tasks.py").read_text().startswith(
+        "from celery import shared_task\nfrom django.core.cache import cache\nfrom django.core.mail import send_mail\n"
+    )
+    kept = (root / "app" / "other_tasks.py").read_text()  # its imports were not sorted: left as the project has them
+    assert kept.startswith("from django.core.cache import cache\nfrom django.core.mail import send_mail\nfrom celery import shared_task\n")

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from conftest import write_tree
 from idem_fix.cli import pr as pr_command
-from idem_fix.cli import pull_request
+from idem_fix.cli import formatting, pull_request
 from idem_fix.cli.main import app
 from idem_fix.codemods.engine.levels import Applicability
 from idem_fix.codemods.engine.rules import Finding, Rule, all_rules
@@ -394,15 +394,15 @@ def test_a_black_failure_fails_the_run_and_creates_nothing(repo):
     before = state(repo)
     result = invoke("--rule", RULE)
     assert result.exit_code == 1
-    assert "black could not format tasks.py" in result.stderr
+    assert "tasks.py: black format could not format the rewritten lines" in result.stderr
     assert state(repo) == before and set(branches(repo)) == {"main"}
 
 
 def test_touched_lines_are_the_replaced_and_inserted_lines_of_the_new_file():
     old = b"a\nb\nc\nd\ne\n"
     new = b"a\nB\nc\nd\nd2\nd3\ne\n"
-    assert pull_request.touched_lines(old, new) == [(2, 2), (5, 6)]
-    assert pull_request.touched_lines(old, b"a\nc\nd\ne\n") == []  # a deletion touches no line of the new file
+    assert formatting.touched_lines(old, new) == [(2, 2), (5, 6)]
+    assert formatting.touched_lines(old, b"a\nc\nd\ne\n") == []  # a deletion touches no line of the new file
 
 
 # --- the body -----------------------------------------------------------------------------------
