@@ -311,6 +311,9 @@ def audit(
         )
     for problem in problems:
         output.warn(str(problem))
+    for path, line, code in report.unused_suppressions:
+        where = f"{path}: `# idem-fix: ignore-file[{code}]`" if line == 0 else f"{path}:{line}: `# idem-fix: ignore[{code}]`"
+        output.warn(f"{where} silences nothing here (no {code if code != '*' else 'finding'} on that line): remove it")
     if not report.task_count:
         output.warn(NO_TASKS.format(files=report.files))
     if render is None:

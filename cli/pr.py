@@ -193,7 +193,8 @@ def _run(target, repo, rules, request: Request) -> None:
     base_text = base_sha[:7] if base_sha.startswith(base_label) else f"{base_label} ({base_sha[:7]})"
 
     # 2. The commits, in a temporary worktree: nothing the user has is touched.
-    built = prs.build(target, base_sha, rules, request.options, request.black)
+    with output.progress("Reading files") as on_progress, output.stages() as on_stage:
+        built = prs.build(target, base_sha, rules, request.options, request.black, on_progress, on_stage)
     for warning in built.warnings:
         output.warn(warning)
     if not built.commits:

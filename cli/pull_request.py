@@ -336,7 +336,7 @@ class _Worktree:
         shutil.rmtree(self.temp, ignore_errors=True)
 
 
-def build(target: Target, base: str, rules: list[Rule], options: Options, black: bool | None) -> Build:
+def build(target: Target, base: str, rules: list[Rule], options: Options, black: bool | None, on_progress=None, on_stage=None) -> Build:
     """Apply each rule in turn to a worktree of `base` and commit what it changed. The commits are
     dangling until the caller points a branch at `Build.head`."""
     result = Build(base=base)
@@ -396,7 +396,7 @@ def build(target: Target, base: str, rules: list[Rule], options: Options, black:
             return formatted
 
         steps = steps_for(rules, options.unsafe_fixes, unsafe_apart=True)
-        run = run_rules(roots, steps, options, config, after_step=commit)
+        run = run_rules(roots, steps, options, config, after_step=commit, on_progress=on_progress, on_stage=on_stage)
         result.warnings.extend(f"{rel(e.absolute)}:{e.line}: {e.message}" if e.absolute else str(e) for e in run.errors)
         head = tree.repo.head.commit
         result.head, result.tree = head.hexsha, head.tree.hexsha

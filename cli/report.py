@@ -48,6 +48,7 @@ def to_json(report: Report) -> str:
         f'{{"version": {json.dumps(report.version)},\n'
         f' "tasks": {_one_per_line(tasks)},\n'
         f' "config": {_one_per_line(config)},\n'
+        f' "unused_suppressions": {json.dumps([{"path": p, "line": n, "code": c} for p, n, c in report.unused_suppressions])},\n'
         f' "summary": {json.dumps(_summary(report))}}}\n'
     )
 

@@ -73,7 +73,7 @@ def test_findings_name_the_line_the_side_effect_and_the_fix(report):
 
 
 def test_json_matches_the_documented_schema(report):
-    assert set(report) == {"version", "tasks", "config", "summary"}
+    assert set(report) == {"version", "tasks", "config", "unused_suppressions", "summary"}
     for task in report["tasks"]:
         assert set(task) == {"name", "qualname", "path", "line", "risk", "fully_analysed", "acks_late", "findings"}
         assert not Path(task["path"]).is_absolute()

@@ -410,3 +410,14 @@ def test_isort_places_the_added_import_and_unsorted_files_keep_their_imports(tmp
     )
     kept = (root / "app" / "other_tasks.py").read_text()  # its imports were not sorted: left as the project has them
     assert kept.startswith("from django.core.cache import cache\nfrom django.core.mail import send_mail\nfrom celery import shared_task\n")
+
+
+def test_suppressions_that_silence_nothing_are_reported(tmp_path, monkeypatch):
+    stale = SUPPRESSED.replace("    pass\n", "    pass  # idem-fix: ignore[send]\n", 1)
+    write_tree(tmp_path, {"accounts/__init__.py": "", "accounts/tasks.py": stale})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["audit", "--no-cache", "--format", "json", "."])
+    assert result.exit_code == 0, result.output
+    unused = json.loads(result.stdout)["unused_suppressions"]
+    assert unused == [{"path": "accounts/tasks.py", "line": 13, "code": "send"}]  # the credential and fanout ones are used
+    assert "accounts/tasks.py:13: `# idem-fix: ignore[send]` silences nothing here" in result.stderr

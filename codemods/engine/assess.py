@@ -29,6 +29,7 @@ from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highe
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
 from .summarize import PASSED_IN
+from .suppressions import unused_suppressions
 
 MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
 APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
@@ -54,7 +55,9 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
     config = check_config(project)
     project.loader.cache.save()  # with what the rules and checks made the index load
     tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
-    return Report(version, tasks, config, files, list(project.errors))
+    analysed = sorted({key.module for task in project.tasks for key in project.reachable_from(task.key)})
+    unused = [(u.path, u.line, u.code) for u in unused_suppressions(project, analysed)]
+    return Report(version, tasks, config, files, list(project.errors), unused)
 
 
 def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: dict[str, list[int]]) -> TaskReport:

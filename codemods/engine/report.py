@@ -73,6 +73,8 @@ class Report:
     config: list[ConfigCheck]
     files: int
     errors: list = field(default_factory=list)
+    # (path, line, code) of `# idem-fix: ignore[code]` comments that silence nothing (line 0: ignore-file)
+    unused_suppressions: list[tuple[str, int, str]] = field(default_factory=list)
     # Texts rendered from this report, by renderer: cached with it (the JSON of a 7,000-task report
     # takes longer to write than the cached report takes to read).
     renderings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
