@@ -55,8 +55,10 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
     config = check_config(project)
     project.loader.cache.save()  # with what the rules and checks made the index load
     tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
-    analysed = sorted({key.module for task in project.tasks for key in project.reachable_from(task.key)})
-    unused = [(u.path, u.line, u.code) for u in unused_suppressions(project, analysed)]
+    unused = []
+    if any(summary.suppressions for summary in list(project.modules.values())):  # rare: most projects have none
+        analysed = sorted({key.module for task in project.tasks for key in project.reachable_from(task.key)})
+        unused = [(u.path, u.line, u.code) for u in unused_suppressions(project, analysed)]
     return Report(version, tasks, config, files, list(project.errors), unused)
 
 
