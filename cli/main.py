@@ -6,7 +6,6 @@ change or a file could not be rewritten, 2 a usage or configuration error.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import gc
 import inspect
@@ -16,16 +15,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
-import click
 import typer
 
 from idem_fix.codemods.engine.config import Config, ConfigError
 from idem_fix.codemods.engine.audit import audit as run_audit
 
 from . import __version__
-from . import baseline as baselines
 from . import output
-from .formatting import restyle_changes
 from .options import FlagMode, FlagStore, Scope, UnknownRule, rule_names
 from . import report as report_formats
 
@@ -169,10 +165,13 @@ def apply(
         chosen = _ask_each(run)
         offered = {(f.rule, f.path, f.line) for f in run.findings if f.written_by(unsafe_fixes)}
         if chosen != offered:
-            run = run_once(dataclasses.replace(options, sites=frozenset(chosen)))
+            options.sites = frozenset(chosen)
+            run = run_once(options)
     changes = run.changes
     for problem in run.errors:
         output.warn(str(problem))
+    from .formatting import restyle_changes  # subprocess and friends: not for an audit's start-up
+
     restyle_changes([c for c in changes if c.changed], paths[0] if paths[0].is_dir() else paths[0].parent, Path.cwd())
     failed = [c for c in changes if c.error]
     changed = [c for c in changes if c.changed]
@@ -202,6 +201,8 @@ def apply(
 
 def _ask_each(run) -> set[tuple[str, str, int]]:
     """The fixes a person accepts: each one's note and hunk, then a question."""
+    import click  # typer's own copy has no Choice: only for a run that asks
+
     from idem_fix.codemods.engine.writes import hunks
 
     chosen: set[tuple[str, str, int]] = set()
@@ -287,6 +288,8 @@ def audit(
     if update_baseline and baseline is None:
         output.error("--update-baseline needs --baseline FILE: the file to write")
         raise typer.Exit(2)
+    from . import baseline as baselines  # json: only for a run that gates
+
     accepted: set[str] = set()
     if baseline is not None and not update_baseline:
         try:
