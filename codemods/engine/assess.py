@@ -276,6 +276,17 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "claim a flag before the change so that a redelivery stops first (rule sent-flag), or move the change "
             "behind a one-time token",
         )
+    if effect.kind == "external" and effect.family == "payment":
+        return finding(
+            "critical", f"{call}() moves money through a payment provider: a redelivery charges or pays again",
+            "pass an idempotency key made from the task's input (Stripe: idempotency_key=...), or store the payment's "
+            "id and return early when it is set (rule guard-external-call)",
+        )
+    if effect.kind == "external" and effect.family == "paid_call":
+        return finding(
+            "moderate", f"{call}() calls an API billed per call: a redelivery pays for the call again",
+            "store the result and return early when it is already there (rule guard-external-call)",
+        )
     if effect.kind == "external":
         money = money_risk(call) or bool(MONEY_LIBRARIES.search(call))
         return finding(
@@ -286,6 +297,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         )
     if effect.kind == "external_read":
         return finding("low", f"{call}() reads from an external system", "")
+    if effect.kind == "search_index":
+        return finding("low", f"{call}() writes a search index entry keyed by id: writing it again gives the same index", "")
     if effect.kind == "fanout":
         return finding(
             "moderate",

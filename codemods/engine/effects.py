@@ -12,7 +12,17 @@ Kinds:
   external_read  the same for reads (get, list, retrieve, ...): safe to repeat
   fanout         .delay() / .apply_async() / send_task(): more tasks
   storage        files: default_storage / FieldFile save and delete, os.remove / rename, shutil moves
-  cache          Django's cache: set, add, delete, incr ... (shared state outside the database)
+  cache          Django's cache and Redis: set, add, delete, incr, locks ... (keyed: idempotent by nature)
+  search_index   a search index write (elasticsearch, opensearch, meilisearch, algolia, ...): keyed by id
+
+An external call's family says more when its library is known (Effect.family): "payment" for a payment
+provider's SDK (stripe, braintree, adyen, paypal, ...: money moves), "paid_call" for an API billed per
+call (openai, anthropic, cohere, google genai, ...: a redelivery pays again). The rules see them as the
+external calls they are.
+
+A call is placed by the library it comes from (its import, or the class a name was built from: `client =
+Anthropic()`) before its verb: `client.messages.create(...)` is an SMS for twilio and a paid completion for
+anthropic; on a client of no known library it is an external call, never a message.
 """
 
 from __future__ import annotations
@@ -30,6 +40,25 @@ EXTERNAL_LIBRARIES = frozenset(
         "hubspot", "mailchimp3", "salesforce", "simple_salesforce", "zeep", "suds", "ovh",
     }
 )
+# What a library's calls do, by the package they come from (dotted prefixes).
+LIBRARY_KINDS = {
+    **dict.fromkeys(("anymail", "sendgrid", "postmarker", "mailchimp_transactional", "mailjet_rest", "twilio", "vonage", "nexmo",
+                     "messagebird", "plivo", "firebase_admin", "pyfcm", "apns2", "exponent_server_sdk", "pywebpush", "onesignal_sdk",
+                     "slack_sdk", "slack", "discord", "discord_webhook", "telegram", "mattermostdriver", "pymsteams"), "send"),
+    **dict.fromkeys(("stripe", "braintree", "Adyen", "adyen", "paypalrestsdk", "paypalcheckoutsdk", "mollie", "square",
+                     "razorpay", "gocardless_pro"), "payment"),
+    **dict.fromkeys(("openai", "anthropic", "cohere", "mistralai", "groq", "replicate", "litellm", "google.generativeai",
+                     "google.genai", "vertexai"), "paid_call"),
+    **dict.fromkeys(("redis", "django_redis", "valkey"), "cache"),
+    **dict.fromkeys(("elasticsearch", "opensearchpy", "meilisearch", "algoliasearch", "typesense", "pysolr"), "search_index"),
+}
+KEYED_WRITES = frozenset({  # redis and cache calls that change state, all keyed: repeating one gives the same state
+    "set", "setex", "setnx", "psetex", "mset", "msetnx", "getset", "delete", "unlink", "expire", "expireat", "pexpire", "persist",
+    "incr", "incrby", "decr", "decrby", "hset", "hmset", "hdel", "hsetnx", "sadd", "srem", "zadd", "zrem", "lpush", "rpush",
+    "lrem", "ltrim", "publish", "xadd", "acquire", "release", "extend", "add", "touch", "set_many", "delete_many",
+})
+INDEX_WRITES = frozenset({"index", "create", "update", "delete", "bulk", "save_object", "save_objects", "add_documents",
+                          "update_documents", "delete_document", "delete_documents", "upsert", "add", "partial_update_object"})
 CLIENT_WORDS = frozenset({"client", "clients", "api", "apis", "gateway", "sdk", "wrapper", "connector"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
 SEND_FUNCTIONS = frozenset(
@@ -55,16 +84,22 @@ FILE_FUNCTIONS = frozenset({"os.remove", "os.unlink", "os.rename", "os.replace",
 FILE_FIELD_WORDS = frozenset({"file", "image", "photo", "avatar", "picture", "document", "attachment", "upload", "thumbnail", "logo", "pdf"})
 
 
-def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[str]) -> tuple[str, str] | None:
-    """(kind, receiver text) for a call with a side effect, else None.
+def classify(
+    call: ast.Call, imports: dict[str, str], text_of, email_names: set[str], types: dict[str, str] | None = None,
+) -> tuple[str, str] | tuple[str, str, str] | None:
+    """(kind, receiver text[, family]) for a call with a side effect, else None.
 
-    `text_of` gives a node's source; `email_names` are local names bound to EmailMessage(...) objects.
-    Most calls have no effect, so the receiver's text is only read when it is needed.
+    `text_of` gives a node's source; `email_names` are local names bound to EmailMessage(...) objects;
+    `types` names bound to a class's instance (`client = Anthropic()`). Most calls have no effect, so the
+    receiver's text is only read when it is needed.
     """
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     receiver = func.value if isinstance(func, ast.Attribute) else None
     root = root_name(func) or ""
+    family = library_kind(library_of(root, imports, types or {})) if receiver is not None else ""
+    if family:
+        return _library_call(family, name, receiver, text_of)
 
     if name in SEND_FUNCTIONS or (name.startswith(_SEND_HELPER_STARTS) and SEND_HELPER.match(name)):
         return "send", _text(receiver, text_of)
@@ -73,11 +108,6 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
             return "send", text_of(receiver)
         if isinstance(receiver, ast.Name) and (receiver.id in email_names or receiver.id in {"mail", "post_office"}):
             return "send", text_of(receiver)
-    if name == "create":
-        receiver_text = _text(receiver, text_of)
-        library = imports.get(root, root).split(".")[0]
-        if receiver_text.endswith("messages") and (library == "twilio" or _names_a_client(receiver)):
-            return "send", receiver_text
     if name in CREDENTIAL_METHODS:
         return "credential", _text(receiver, text_of)
     kind = _storage_or_cache(call, name, receiver, imports)
@@ -102,6 +132,41 @@ def classify(call: ast.Call, imports: dict[str, str], text_of, email_names: set[
     if name in {"delete", "adelete"} and receiver is not None:
         return "db_delete", text_of(receiver)
     return None
+
+
+def library_of(root: str, imports: dict[str, str], types: dict[str, str]) -> str:
+    """The dotted origin of a call's root name: its import, or the import of the class it was built from."""
+    if root in imports:
+        return imports[root]
+    built = types.get(root, "")
+    head = built.split(".")[0]
+    return f"{imports[head]}{built[len(head):]}" if head in imports else ""
+
+
+def library_kind(origin: str) -> str:
+    """The kind of calls into the library `origin` comes from ("" for one not known here)."""
+    if not origin:
+        return ""
+    top = origin.split(".")[0]
+    if top in LIBRARY_KINDS:
+        return LIBRARY_KINDS[top]
+    two = ".".join(origin.split(".")[:2])
+    return LIBRARY_KINDS.get(two, "")
+
+
+def _library_call(family: str, name: str, receiver: ast.AST, text_of) -> tuple[str, str] | tuple[str, str, str] | None:
+    """A call on a known library's module or client: building a client is nothing; a read is a read."""
+    if name[:1].isupper() or name in CLIENT_FACTORIES:
+        return None
+    if family == "cache":
+        return ("cache", text_of(receiver)) if name in KEYED_WRITES else None
+    if family == "search_index":
+        return ("search_index", text_of(receiver)) if name in INDEX_WRITES else None
+    if READ_VERB.match(name) and family != "paid_call":  # a completion is billed whatever its verb
+        return "external_read", text_of(receiver)
+    if family in {"payment", "paid_call"}:
+        return "external", text_of(receiver), family
+    return family, text_of(receiver)
 
 
 def _storage_or_cache(call: ast.Call, name: str, receiver: ast.AST | None, imports: dict[str, str]) -> str:

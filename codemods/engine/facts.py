@@ -61,6 +61,8 @@ class Effect:
     in_loop: bool = False
     in_atomic: bool = False  # inside `with transaction.atomic()` / `with atomic()`
     skips_conflicts: bool = False  # bulk_create(..., ignore_conflicts=True) or update_conflicts=True
+    # for an external call, what kind of service it reaches when its library says so: "payment", "paid_call"
+    family: str = ""
 
 
 @dataclass

@@ -71,6 +71,7 @@ class _Summarizer(ModelFacts):
         for node in self._imports_in_walk_order():  # a later import of a name wins: keep ast.walk's order
             self._record_import(node)
         statements = list(self._module_statements(self.tree.body))
+        self.instances = _instances(statements, self.imports)
         settings, config_sources = (
             celery_settings.collect(self.tree.body, self.segment) if any(m in self.text for m in celery_settings.TEXT_MARKERS) else ([], [])
         )
@@ -234,6 +235,18 @@ class _Summarizer(ModelFacts):
 
     def comment_only(self, line: int) -> bool:
         return self.source.comment_only(line)
+
+
+def _instances(statements, imports: dict[str, str]) -> dict[str, str]:
+    """Module-level names bound to what a call returns, when the callee is a class or comes from an import:
+    `client = OpenAI()`, `r = redis.Redis.from_url(URL)` -> the callee as written (to place their calls)."""
+    found: dict[str, str] = {}
+    for statement in statements:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            callee = dotted(statement.value.func) or ""
+            if callee and (callee.split(".")[0] in imports or callee.rsplit(".", 1)[-1][:1].isupper()):
+                found.update((t.id, callee) for t in statement.targets if isinstance(t, ast.Name))
+    return found
 
 
 def _decorator(node: ast.expr) -> facts.Decorator | None:
@@ -494,6 +507,7 @@ class _FunctionAnalysis(CreateFacts):
         self._parameters: set[str] | None = None
         calls, creates, found = self.calls, self.creates, self.effects
         email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
+        types = {**module.instances, **local_types}  # module-level clients (`client = OpenAI()`), then the function's
         imports, segment = module.imports, module.source.segment
         for hit in function_walk.body_hits:
             if hit.__class__ is ast.Call:
@@ -517,7 +531,7 @@ class _FunctionAnalysis(CreateFacts):
                         seconds = celery_settings.wait_seconds(hit.keywords)
                         if seconds is not None:
                             self.countdowns.append((hit.lineno, seconds))
-                kind = effects.classify(hit, imports, segment, email_names)
+                kind = effects.classify(hit, imports, segment, email_names, types)
                 if kind:
                     found.append(self._effect(hit, *kind))
                 else:
@@ -662,7 +676,7 @@ class _FunctionAnalysis(CreateFacts):
                 return found
         return "", ""
 
-    def _effect(self, call: ast.Call, kind: str, receiver: str) -> facts.Effect:
+    def _effect(self, call: ast.Call, kind: str, receiver: str, family: str = "") -> facts.Effect:
         ancestors = self._ancestors(call)
         statement = self._statement_of(call, ancestors)
         target = ""
@@ -686,4 +700,5 @@ class _FunctionAnalysis(CreateFacts):
                 for a in ancestors
             ),
             skips_conflicts=kind == "db_create" and _skips_conflicts(call),
+            family=family,
         )

@@ -1,0 +1,119 @@
+"""What a call does, by the library it comes from: each family of clients the audit knows, with a call
+that is that effect and one that is not (a read, building the client, a lookalike of no known library)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from idem_fix.codemods.engine.summarize import summarize
+
+
+def kinds(source: str) -> dict[str, str]:
+    """callee as written -> effect kind (with its family: "external/payment"), for the calls in `run()`."""
+    module = summarize(textwrap.dedent(source).encode(), "/p/app/tasks.py", "app.tasks", False)
+    return {e.call: e.kind + (f"/{e.family}" if e.family else "") for e in module.functions["run"].effects}
+
+
+CASES = [
+    # (family, source, {call: kind}) — a call absent from the dict has no effect
+    ("email: anymail", """
+        from anymail.message import AnymailMessage
+        def run():
+            message = AnymailMessage(subject="Hi", to=["a@example.com"])
+            message.send()
+     """, {"message.send": "send"}),
+    ("sms: twilio client built in the function", """
+        from twilio.rest import Client
+        def run(to):
+            client = Client("sid", "token")
+            client.messages.create(to=to, from_="+100", body="code")
+            client.messages.list(limit=1)
+     """, {"client.messages.create": "send", "client.messages.list": "external_read"}),
+    ("sms: vonage", """
+        import vonage
+        def run(to):
+            vonage.Client(key="k", secret="s").sms.send_message({"to": to})
+     """, {'vonage.Client(key="k", secret="s").sms.send_message': "send"}),
+    ("push: firebase", """
+        from firebase_admin import messaging
+        def run(token):
+            messaging.send(messaging.Message(token=token))
+     """, {"messaging.send": "send"}),
+    ("chat: slack_sdk", """
+        from slack_sdk import WebClient
+        slack = WebClient(token="x")
+        def run():
+            slack.chat_postMessage(channel="#ops", text="done")
+     """, {"slack.chat_postMessage": "send"}),
+    ("payment: stripe module calls", """
+        import stripe
+        def run(customer):
+            stripe.PaymentIntent.create(amount=100, currency="eur", customer=customer)
+            stripe.PaymentIntent.retrieve("pi_1")
+     """, {"stripe.PaymentIntent.create": "external/payment", "stripe.PaymentIntent.retrieve": "external_read"}),
+    ("payment: braintree", """
+        import braintree
+        gateway = braintree.BraintreeGateway(braintree.Configuration(environment=braintree.Environment.Sandbox))
+        def run(nonce):
+            gateway.transaction.sale({"amount": "10.00", "payment_method_nonce": nonce})
+     """, {"gateway.transaction.sale": "external/payment"}),
+    ("LLM: anthropic messages are completions, not SMS", """
+        import anthropic
+        client = anthropic.Anthropic()
+        def run(text):
+            client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": text}])
+     """, {"client.messages.create": "external/paid_call"}),
+    ("LLM: openai", """
+        from openai import OpenAI
+        def run(text):
+            OpenAI().chat.completions.create(model="m", messages=[])
+     """, {"OpenAI().chat.completions.create": "external/paid_call"}),
+    ("LLM: google genai, two-part package name", """
+        from google import genai
+        def run(text):
+            genai.Client().models.generate_content(model="m", contents=text)
+     """, {"genai.Client().models.generate_content": "external/paid_call"}),
+    ("http: requests", """
+        import requests
+        def run(url):
+            requests.post(url, json={})
+            requests.get(url)
+     """, {"requests.post": "external", "requests.get": "external_read"}),
+    ("redis locks and keyed writes are not external state", """
+        import redis
+        r = redis.Redis.from_url("redis://cache")
+        def run(key):
+            r.set(key, 1, nx=True, ex=60)
+            r.lock("job").acquire()
+            r.object("encoding", key)
+            r.memory_usage(key)
+            r.delete(key)
+     """, {"r.set": "cache", 'r.lock("job").acquire': "cache", "r.delete": "cache"}),
+    ("search index writes", """
+        from elasticsearch import Elasticsearch
+        es = Elasticsearch("http://search")
+        def run(doc):
+            es.index(index="orders", id=doc["id"], document=doc)
+            es.search(index="orders", query={})
+     """, {"es.index": "search_index"}),
+    ("an unknown client's messages.create is an external call, never a message", """
+        from .vendor import make_client
+        def run(text):
+            client = make_client()
+            client.messages.create(text=text)
+     """, {"client.messages.create": "external"}),
+    ("building a client is no call", """
+        import stripe
+        from openai import OpenAI
+        def run():
+            OpenAI(api_key="k")
+            stripe.StripeClient("k")
+     """, {}),
+]
+
+
+@pytest.mark.parametrize("family, source, expected", CASES, ids=[c[0] for c in CASES])
+def test_calls_are_placed_by_their_library(family, source, expected):
+    assert kinds(source) == expected
