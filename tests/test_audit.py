@@ -409,3 +409,50 @@ def test_github_annotations_once_per_site_on_its_line(monkeypatch):
     payout = [line for line in lines if "file=examples/shop/payments/services/payouts.py,line=24," in line]
     assert len(payout) == 1 and payout[0].startswith("::error ") and "title=idem-fix create-to-get-or-create::" in payout[0]
     assert len(lines) == len(set(lines))
+
+
+HAZARDS = """
+import anthropic
+import requests
+import stripe
+from celery import shared_task
+from django.db import transaction
+
+client = anthropic.Anthropic()
+
+
+@shared_task
+def charge(customer):
+    stripe.PaymentIntent.create(amount=100, currency="eur", customer=customer)
+
+
+@shared_task
+def summarise(text):
+    client.messages.create(model="m", max_tokens=50, messages=[{"role": "user", "content": text}])
+
+
+@shared_task
+def ping_partner(partner, payload):
+    requests.post(partner.webhook_url, json=payload, timeout=5)
+
+
+@shared_task
+def close_order(order_id):
+    with transaction.atomic():
+        charge.delay(order_id)
+    transaction.on_commit(lambda: summarise.delay(order_id))
+"""
+
+
+def test_hazards_named_by_their_service_with_the_fix(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"shop/__init__.py": "", "shop/tasks.py": HAZARDS})
+    result = audit("--format", "json", ".", cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    tasks = {t["name"].rsplit(".", 1)[-1]: t for t in json.loads(result.stdout)["tasks"]}
+    assert tasks["charge"]["risk"] == "critical" and "moves money through a payment provider" in tasks["charge"]["findings"][0]["message"]
+    [llm] = tasks["summarise"]["findings"]
+    assert llm["risk"] == "moderate" and "billed per call" in llm["message"] and "sends" not in llm["message"]
+    assert tasks["ping_partner"]["risk"] == "high" and "no delivery id" in tasks["ping_partner"]["findings"][0]["message"]
+    close = tasks["close_order"]["findings"]
+    inside = [f for f in close if "inside a transaction" in f["message"]]
+    assert len(inside) == 1 and inside[0]["line"] == 28  # the on_commit one is a plain enqueue

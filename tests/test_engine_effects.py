@@ -104,6 +104,16 @@ CASES = [
             client = make_client()
             client.messages.create(text=text)
      """, {"client.messages.create": "external"}),
+    ("webhook without a delivery id", """
+        import requests
+        def run(shop, payload):
+            requests.post(shop.webhook_url, json=payload, timeout=5)
+     """, {"requests.post": "external/webhook"}),
+    ("webhook that carries a delivery id is a plain external call", """
+        import requests
+        def run(shop, payload, event_id):
+            requests.post(shop.webhook_url, json=payload, headers={"X-Delivery-ID": event_id})
+     """, {"requests.post": "external"}),
     ("building a client is no call", """
         import stripe
         from openai import OpenAI
@@ -117,3 +127,17 @@ CASES = [
 @pytest.mark.parametrize("family, source, expected", CASES, ids=[c[0] for c in CASES])
 def test_calls_are_placed_by_their_library(family, source, expected):
     assert kinds(source) == expected
+
+
+def test_an_enqueue_is_inside_a_transaction_unless_on_commit_defers_it():
+    module = summarize(textwrap.dedent("""
+        from django.db import transaction
+        from .tasks2 import notify
+        def run(order_id):
+            with transaction.atomic():
+                notify.delay(order_id)
+                transaction.on_commit(lambda: notify.delay(order_id))
+            notify.delay(order_id)
+    """).encode(), "/p/app/tasks.py", "app.tasks", False)
+    fanouts = [(e.line, e.in_atomic) for e in module.functions["run"].effects if e.kind == "fanout"]
+    assert fanouts == [(6, True), (7, False), (8, False)]

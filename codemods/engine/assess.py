@@ -287,6 +287,13 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "moderate", f"{call}() calls an API billed per call: a redelivery pays for the call again",
             "store the result and return early when it is already there (rule guard-external-call)",
         )
+    if effect.kind == "external" and effect.family == "webhook":
+        return finding(
+            "high", f"{call}() posts a webhook with no delivery id: a redelivery posts it again and the receiver cannot "
+            "tell it is a repeat",
+            "send a delivery id made from the task's input (an Idempotency-Key or X-Delivery-ID header) so the "
+            "receiver drops the repeat, or record the delivery and return early when it is recorded",
+        )
     if effect.kind == "external":
         money = money_risk(call) or bool(MONEY_LIBRARIES.search(call))
         return finding(
@@ -299,6 +306,13 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         return finding("low", f"{call}() reads from an external system", "")
     if effect.kind == "search_index":
         return finding("low", f"{call}() writes a search index entry keyed by id: writing it again gives the same index", "")
+    if effect.kind == "fanout" and (effect.in_atomic or function.atomic):
+        return finding(
+            "moderate",
+            f"{call}() enqueues another task inside a transaction: it may run before the commit (reading rows not "
+            "saved yet) or for a transaction that rolls back, and a redelivery enqueues it again",
+            "enqueue it in transaction.on_commit(lambda: ...), and make the enqueued task idempotent too",
+        )
     if effect.kind == "fanout":
         return finding(
             "moderate",

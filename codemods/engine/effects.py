@@ -120,7 +120,11 @@ def classify(
     ):
         if name[:1].isupper() or name in CLIENT_FACTORIES or (name.startswith("get_") and names_a_client(name)):
             return None  # building a client is not calling it
-        return ("external_read" if READ_VERB.match(name) else "external"), _text(receiver, text_of)
+        if READ_VERB.match(name):
+            return "external_read", _text(receiver, text_of)
+        if name in {"post", "put", "patch", "request"} and _webhook_without_delivery_id(call, text_of):
+            return "external", _text(receiver, text_of), "webhook"
+        return "external", _text(receiver, text_of)
     if name in CREATE_METHODS and receiver is not None:
         return CREATE_METHODS[name], text_of(receiver)
     if name in {"save", "asave"} and receiver is not None and not call.args:
@@ -132,6 +136,19 @@ def classify(
     if name in {"delete", "adelete"} and receiver is not None:
         return "db_delete", text_of(receiver)
     return None
+
+
+WEBHOOK = re.compile(r"web_?hook|hook_url|callback_url", re.IGNORECASE)
+DELIVERY_ID = re.compile(r"idempot|deliver|event.?id|message.?id|request.?id|dedup", re.IGNORECASE)
+
+
+def _webhook_without_delivery_id(call: ast.Call, text_of) -> bool:
+    """An HTTP post to a webhook URL whose headers carry no id a receiver could drop a repeat by."""
+    url = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
+    if url is None or not WEBHOOK.search(text_of(url)):
+        return False
+    headers = next((k.value for k in call.keywords if k.arg == "headers"), None)
+    return headers is None or not DELIVERY_ID.search(text_of(headers))
 
 
 def library_of(root: str, imports: dict[str, str], types: dict[str, str]) -> str:

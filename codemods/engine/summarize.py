@@ -695,7 +695,7 @@ class _FunctionAnalysis(CreateFacts):
             statement=statement.lineno,
             target=target,
             in_loop=any(isinstance(a, LOOPS) for a in ancestors),
-            in_atomic=any(
+            in_atomic=not any(isinstance(a, ast.Lambda) for a in ancestors) and any(  # a lambda runs later: on_commit
                 isinstance(a, (ast.With, ast.AsyncWith)) and any(is_atomic(item.context_expr) for item in a.items)
                 for a in ancestors
             ),
