@@ -82,6 +82,7 @@ def to_table(report: Report, console: Console) -> None:
     from rich.markup import escape
 
     console.print("[bold]Celery tasks: what a redelivery would repeat[/]")
+    first_task: dict[object, str] = {}  # a site's fingerprint -> the first task shown with it
     for task in report.tasks:
         partly = "" if task.fully_analysed else "  [yellow]not fully analysed[/]"
         partly += "" if task.acks_late is None else f"  [dim]acks_late={task.acks_late} (set by the task)[/]"
@@ -89,11 +90,12 @@ def to_table(report: Report, console: Console) -> None:
             f"[{RISK_STYLE[task.risk]}]{task.risk:<9}[/][bold]{escape(task.name)}[/]  [dim]{escape(task.path)}:{task.line}[/]{partly}"
         )
         for finding in (f for f in task.findings if f.risk != "low" or f.kind == NOT_FOLLOWED):
-            fix = fix_text(finding)
-            console.print(
-                f"    [{RISK_STYLE[finding.risk]}]{finding.risk}[/] {escape(finding.path)}:{finding.line}: "
-                f"{escape(finding.message)} [dim]({escape(fix)})[/]"
-            )
+            earlier = first_task.setdefault(finding.fingerprint or id(finding), task.name)
+            where = f"    [{RISK_STYLE[finding.risk]}]{finding.risk}[/] {escape(finding.path)}:{finding.line}: "
+            if earlier != task.name:  # a site shared by several tasks is told once
+                console.print(where + f"[dim]the same {escape(finding.code)} site as in {escape(earlier)}, above[/]")
+                continue
+            console.print(where + f"{escape(finding.message)} [dim]({escape(fix_text(finding))})[/]")
     if report.config:
         console.print("\n[bold]Celery configuration[/]")
         for check in report.config:
@@ -139,6 +141,7 @@ def to_markdown(report: Report) -> str:
             out.append(f"| `{check.setting}` | {value} | {where} | {check.status} | {_cell(check.message)} |")
         out.append("")
     risky = [t for t in report.tasks if t.risk != "low"]
+    first_task: dict[object, str] = {}  # a site's fingerprint -> the first task it is told under
     for risk in ("critical", "high", "moderate"):
         tasks = [t for t in risky if t.risk == risk]
         if not tasks:
@@ -147,6 +150,10 @@ def to_markdown(report: Report) -> str:
         for task in tasks:
             out += [f"### `{task.name}`", "", f"Task at `{task.path}:{task.line}`. Risk: **{task.risk}**.", ""]
             for finding in (f for f in task.findings if f.risk != "low"):
+                earlier = first_task.setdefault(finding.fingerprint or id(finding), task.name)
+                if earlier != task.name:  # a site shared by several tasks is told once
+                    out += [f"- **{finding.risk}** `{finding.path}:{finding.line}`: the same `{finding.code}` site as in `{earlier}` above", ""]
+                    continue
                 out += [f"- **{finding.risk}** `{finding.path}:{finding.line}`: {finding.message}"]
                 code = _source_line(finding.path, finding.line)
                 if code:

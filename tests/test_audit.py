@@ -456,3 +456,32 @@ def test_hazards_named_by_their_service_with_the_fix(tmp_path, monkeypatch):
     close = tasks["close_order"]["findings"]
     inside = [f for f in close if "inside a transaction" in f["message"]]
     assert len(inside) == 1 and inside[0]["line"] == 28  # the on_commit one is a plain enqueue
+
+
+SHARED_SITE = """
+from celery import shared_task
+from django.core.mail import send_mail
+
+
+def tell(address):
+    send_mail("Update", "Something changed.", "noreply@example.com", [address])
+
+
+@shared_task
+def tell_owner(address):
+    tell(address)
+
+
+@shared_task
+def tell_guest(address):
+    tell(address)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_a_site_shared_by_several_tasks_is_told_once(tmp_path, monkeypatch, fmt):
+    write_tree(tmp_path, {"shop/__init__.py": "", "shop/tasks.py": SHARED_SITE})
+    result = audit("--format", fmt, ".", cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("send_mail() sends a message") == 1  # in tell(), reached by both tasks
+    assert "the same" in result.stdout and "site as in" in result.stdout

@@ -49,7 +49,7 @@ def check_config(project: Project) -> list[ConfigCheck]:
             "must be safe to run twice" + exceptions))
     else:
         checks.append(check("task_acks_late", "warning" if own else "info",
-            "off (Celery's default): a task is acknowledged when a worker receives it, so a worker killed "
+            "off: a task is acknowledged when a worker receives it, so a worker killed "
             "mid-task loses it; fix the tasks above, then turn it on (`idem-fix apply --rule acks-late-config`)" + (
                 exceptions + ": those already run again after a crash" if own else ""), default=False))
 
@@ -68,7 +68,7 @@ def check_config(project: Project) -> list[ConfigCheck]:
             "off: tasks that raise or time out are delivered again too, so they must be idempotent as well"))
     elif acks_late:
         checks.append(check("task_acks_on_failure_or_timeout", "ok",
-            "on (default): a task that raises or times out is acknowledged, not retried by the broker", default=True))
+            "on: a task that raises or times out is acknowledged, not retried by the broker", default=True))
 
     prefetch = value("worker_prefetch_multiplier")
     if acks_late and (prefetch is None or (isinstance(prefetch, int) and prefetch > 1)):

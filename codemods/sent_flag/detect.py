@@ -42,7 +42,7 @@ class TaskCheck:
         self.line = self.calls[0].lineno if self.calls else task.line
         self.flagged = self.sends.already_flagged(self.view, self.calls, self._planned_names()) if self.view is not None else ""
 
-    def finding(self, message: str, applicability, reason: str, risk: Risk = Risk.HIGH, plan=None, module: str = "", line: int = 0) -> Finding:
+    def finding(self, message: str, applicability, reason: str, risk: Risk = Risk.MODERATE, plan=None, module: str = "", line: int = 0) -> Finding:
         module = module or self.task.key.module
         risk = Risk.LOW if applicability is None else risk
         return Finding(NAME, module, self.project.display(module), line or self.line, risk, message, applicability, reason, plan, task=self.task.name)
@@ -79,7 +79,9 @@ class TaskCheck:
         credentials = any(self.sends.kind(self.view, c) == "credential" for c in self.view.calls()) or any(
             r.kind == "credential" for k in self.project.reachable_from(self.task.key) for r in self.project.graph.reached(k)
         )
-        return Risk.CRITICAL if credentials or money_risk(self.short) else Risk.HIGH
+        # one scale with the audit: a duplicate notification is moderate, one that goes with a credential
+        # change or money is critical
+        return Risk.CRITICAL if credentials or money_risk(self.short) else Risk.MODERATE
 
     # --- the cache store: a claim per message -------------------------------------------------
 
