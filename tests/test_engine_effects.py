@@ -141,3 +141,14 @@ def test_an_enqueue_is_inside_a_transaction_unless_on_commit_defers_it():
     """).encode(), "/p/app/tasks.py", "app.tasks", False)
     fanouts = [(e.line, e.in_atomic) for e in module.functions["run"].effects if e.kind == "fanout"]
     assert fanouts == [(6, True), (7, False), (8, False)]
+
+
+def test_a_method_of_what_a_call_returned_is_not_a_call_into_the_library():
+    assert kinds("""
+        import requests
+        from .parsing import extract_info_from_partner_api
+        def run(url, data):
+            requests.get(url, timeout=5).json()
+            extract_info_from_partner_api(data).dict()
+            requests.post(url, json={}).raise_for_status()
+    """) == {"requests.get": "external_read", "requests.post": "external"}

@@ -97,8 +97,9 @@ def classify(
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     receiver = func.value if isinstance(func, ast.Attribute) else None
     root = root_name(func) or ""
+    on_a_result = receiver is not None and _on_a_result(receiver)
     family = library_kind(library_of(root, imports, types or {})) if receiver is not None else ""
-    if family:
+    if family and (not on_a_result or family == "cache"):  # a Redis call's result is Redis too: a lock, a pipeline
         return _library_call(family, name, receiver, text_of)
 
     if name in SEND_FUNCTIONS or (name.startswith(_SEND_HELPER_STARTS) and SEND_HELPER.match(name)):
@@ -115,9 +116,9 @@ def classify(
         return kind, _text(receiver, text_of)
     if name in {"delay", "apply_async", "send_task"}:
         return "fanout", _text(receiver, text_of)
-    if (root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
+    if not on_a_result and ((root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
         receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver)
-    ):
+    )):
         if name[:1].isupper() or name in CLIENT_FACTORIES or (name.startswith("get_") and names_a_client(name)):
             return None  # building a client is not calling it
         if READ_VERB.match(name):
@@ -201,6 +202,23 @@ def _storage_or_cache(call: ast.Call, name: str, receiver: ast.AST | None, impor
     if name in CACHE_WRITES and cache and imports.get(head, head).startswith(("django.core.cache", "cache", "caches")):
         return "cache"
     return ""
+
+
+def _on_a_result(receiver: ast.AST) -> bool:
+    """Whether the call is a method of what an earlier call returned (`requests.get(url).json()`,
+    `parse(data).dict()`): the library was called by that call, not by this one. A constructor or a
+    client factory in the chain (`OpenAI().chat.completions.create`, `boto3.client("s3").put_object`)
+    still hands back the library's client."""
+    node = receiver
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        if isinstance(node, ast.Call):
+            last = (dotted(node.func) or "").rsplit(".", 1)[-1]
+            if last and not (last[:1].isupper() or last in CLIENT_FACTORIES or (last.startswith("get_") and names_a_client(last))):
+                return True
+            node = node.func
+        else:
+            node = node.value
+    return False
 
 
 def _text(receiver: ast.AST | None, text_of) -> str:
