@@ -115,13 +115,16 @@ def to_table(report: Report, console: Console) -> None:
 
 def to_markdown(report: Report) -> str:
     summary = _summary(report)
+    when = f" on {report.date}" if report.date else ""
+    commit = f" at commit `{report.commit}`" if report.commit else ""
     out = [
         "# Celery task idempotency audit",
         "",
-        f"idem-fix {report.version} read {summary['files']} files and found {summary['tasks']} Celery tasks. "
-        "With `task_acks_late` a task whose worker dies is delivered again; this report lists what each task "
-        "would repeat, how much that matters, and how to fix it.",
+        f"idem-fix {report.version} read {summary['files']} files{commit}{when} and found {summary['tasks']} Celery "
+        "tasks. With `task_acks_late` a task whose worker dies is delivered again; this report lists what each "
+        "task would repeat, how much that matters, and how to fix it.",
         "",
+        *_priority_list(report),
         "## Summary",
         "",
         "| risk | tasks | meaning |",
@@ -132,6 +135,7 @@ def to_markdown(report: Report) -> str:
         f"| low | {summary['low']} | safe to run twice |",
         f"| not fully analysed | {summary['not_fully_analysed']} | low so far, but calls something the analysis cannot follow |",
         "",
+        *_by_applicability(report),
     ]
     if report.config:
         out += ["## Celery configuration", "", "| setting | value | where | status | |", "|---|---|---|---|---|"]
@@ -154,7 +158,7 @@ def to_markdown(report: Report) -> str:
                 if earlier != task.name:  # a site shared by several tasks is told once
                     out += [f"- **{finding.risk}** `{finding.path}:{finding.line}`: the same `{finding.code}` site as in `{earlier}` above", ""]
                     continue
-                out += [f"- **{finding.risk}** `{finding.path}:{finding.line}`: {finding.message}"]
+                out += [f"- **{finding.risk}** {_link(finding.path, finding.line)}: {finding.message}"]
                 code = _source_line(finding.path, finding.line)
                 if code:
                     out += ["", "  ```python", f"  {code}", "  ```"]
@@ -171,15 +175,50 @@ def to_markdown(report: Report) -> str:
         out += ["## Safe to run twice", ""]
         out += [f"- `{t.name}` (`{t.path}:{t.line}`)" for t in safe]
         out.append("")
-    if risky:
-        out += ["## Priority list", ""]
-        for number, task in enumerate(risky, 1):
-            rules = sorted({f.rule for f in task.findings if f.fixable})
-            manual = any(not f.fixable and f.risk != "low" for f in task.findings)  # unsafe fixes need a person too
-            how = ", ".join(f"`{r}`" for r in rules) + (" and manual work" if manual and rules else "manual work" if manual else "")
-            out.append(f"{number}. **{task.risk}** `{task.name}`: {how}")
+    if report.accepted:
+        out += ["## Accepted risks", "", "Sites the code says are safe as they are (`# idem-fix: ignore[...]`):", "",
+                "| where | codes | why |", "|---|---|---|"]
+        for path, line, codes, reason in report.accepted:
+            where = f"`{path}` (whole file)" if line == 0 else _link(path, line)
+            out.append(f"| {where} | {_cell(codes)} | {_cell(reason) or '(no reason given)'} |")
         out.append("")
     return "\n".join(out)
+
+
+def _priority_list(report: Report) -> list[str]:
+    """The risky tasks, worst first, each with what fixes it: the list a lead acts on."""
+    risky = [t for t in report.tasks if t.risk != "low"]
+    if not risky:
+        return []
+    out = ["## Priority list", ""]
+    for number, task in enumerate(risky, 1):
+        rules = sorted({f.rule for f in task.findings if f.fixable})
+        manual = any(not f.fixable and f.risk != "low" for f in task.findings)  # unsafe fixes need a person too
+        how = ", ".join(f"`{r}`" for r in rules) + (" and manual work" if manual and rules else "manual work" if manual else "")
+        out.append(f"{number}. **{task.risk}** `{task.name}`: {how}")
+    return out + [""]
+
+
+def _by_applicability(report: Report) -> list[str]:
+    """Risky sites (once each) by what idem-fix can do about them."""
+    sites: dict[object, str] = {}
+    for task in report.tasks:
+        for finding in task.findings:
+            if finding.risk != "low":
+                sites.setdefault(finding.fingerprint or id(finding), finding.applicability or "manual")
+    counts = {kind: sum(1 for a in sites.values() if a == kind) for kind in ("safe", "unsafe", "manual")}
+    return [
+        "| risky sites | count | what to do |", "|---|---|---|",
+        f"| safe | {counts['safe']} | `idem-fix apply` writes the proven fix |",
+        f"| unsafe | {counts['unsafe']} | `idem-fix apply --unsafe-fixes` writes a best guess: review it |",
+        f"| manual | {counts['manual']} | a person decides (each finding says what) |",
+        "",
+    ]
+
+
+def _link(path: str, line: int) -> str:
+    """`path:line` as a link to the line (GitHub's #L anchors) relative to where the report is read."""
+    return f"[`{path}:{line}`]({Path(path).as_posix()}#L{line})"
 
 
 def to_github(report: Report) -> str:

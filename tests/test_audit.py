@@ -485,3 +485,21 @@ def test_a_site_shared_by_several_tasks_is_told_once(tmp_path, monkeypatch, fmt)
     assert result.exit_code == 0, result.output
     assert result.stdout.count("send_mail() sends a message") == 1  # in tell(), reached by both tasks
     assert "the same" in result.stdout and "site as in" in result.stdout
+
+
+def test_markdown_a_lead_would_forward(tmp_path, monkeypatch):
+    import subprocess
+
+    tasks = HAZARDS.replace("    requests.post(partner.webhook_url, json=payload, timeout=5)",
+                            "    requests.post(partner.webhook_url, json=payload, timeout=5)  # idem-fix: ignore[external] -- the partner dedups by payload id")
+    write_tree(tmp_path, {"shop/__init__.py": "", "shop/tasks.py": tasks})
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "shop"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout[:10]
+    text = audit("--format", "markdown", ".", cwd=tmp_path, monkeypatch=monkeypatch).stdout
+    assert f"at commit `{commit}` on " in text.split("\n## ")[0]
+    assert text.index("## Priority list") < text.index("## Summary") < text.index("## Critical")
+    assert "| safe | 0 |" in text and "| unsafe |" in text and "| manual |" in text
+    assert "[`shop/tasks.py:12`](shop/tasks.py#L12)" in text  # stripe, linked to its line
+    assert "## Accepted risks" in text
+    assert "| [`shop/tasks.py:22`](shop/tasks.py#L22) | external | the partner dedups by payload id |" in text

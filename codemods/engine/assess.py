@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime
 import functools
 import hashlib
 import fnmatch
 import re
+from pathlib import Path
 
 from . import facts
 from .celery_checks import check_config
@@ -28,6 +30,7 @@ from .project import FunctionKey, Project, Task
 from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highest
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
+from .source import suppression_reasons
 from .summarize import PASSED_IN
 from .suppressions import unused_suppressions
 
@@ -55,11 +58,54 @@ def build_report(project: Project, rules: list[Rule], options: Options, version:
     config = check_config(project)
     project.loader.cache.save()  # with what the rules and checks made the index load
     tasks.sort(key=lambda t: (-RISKS.index(t.risk), t.path, t.line))
-    unused = []
+    unused, accepted = [], []
     if any(summary.suppressions for summary in list(project.modules.values())):  # rare: most projects have none
         analysed = sorted({key.module for task in project.tasks for key in project.reachable_from(task.key)})
         unused = [(u.path, u.line, u.code) for u in unused_suppressions(project, analysed)]
-    return Report(version, tasks, config, files, list(project.errors), unused)
+        accepted = _accepted_risks(project, analysed, {(path, line) for path, line, _ in unused})
+    return Report(version, tasks, config, files, list(project.errors), unused, accepted, datetime.date.today().isoformat(), _commit(project))
+
+
+def _accepted_risks(project: Project, modules: list[str], unused: set[tuple[str, int]]) -> list[tuple[str, int, str, str]]:
+    """Each suppression comment that silences something, with its codes and the reason written after it."""
+    found = []
+    for module in modules:
+        summary = project.module(module)
+        if summary is None or not summary.suppressions:
+            continue
+        source = project.source(module)
+        reasons = suppression_reasons(source.text) if source is not None else {}
+        path = project.display(module)
+        for line, codes in sorted(summary.suppressions.items()):
+            if (path, line) not in unused:
+                found.append((path, line, ", ".join(sorted(codes)), reasons.get(line, "")))
+    return found
+
+
+def _commit(project: Project) -> str:
+    """The short commit of the git repository holding the audited files, read from .git (nothing runs)."""
+    roots = getattr(project, "roots", None) or [project.source_of(m).path.parent for m in project.module_names()[:1]]
+    for start in roots:
+        for folder in [Path(start).absolute(), *Path(start).absolute().parents]:
+            head = folder / ".git" / "HEAD"
+            if head.is_file():
+                return _resolve_head(folder / ".git", head.read_text(encoding="utf-8", errors="replace").strip())
+    return ""
+
+
+def _resolve_head(git: Path, head: str) -> str:
+    if not head.startswith("ref: "):
+        return head[:10]
+    ref = head[5:].strip()
+    loose = git / ref
+    if loose.is_file():
+        return loose.read_text(encoding="utf-8", errors="replace").strip()[:10]
+    packed = git / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0][:10]
+    return ""
 
 
 def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: dict[str, list[int]]) -> TaskReport:

@@ -75,6 +75,10 @@ class Report:
     errors: list = field(default_factory=list)
     # (path, line, code) of `# idem-fix: ignore[code]` comments that silence nothing (line 0: ignore-file)
     unused_suppressions: list[tuple[str, int, str]] = field(default_factory=list)
+    # (path, line, codes, reason) of every `# idem-fix: ignore[...] -- reason` in the analysed code: accepted risks
+    accepted: list[tuple[str, int, str, str]] = field(default_factory=list)
+    date: str = ""  # when the analysis ran (YYYY-MM-DD)
+    commit: str = ""  # the git commit of the audited tree, when it is one ("" else)
     # Texts rendered from this report, by renderer: cached with it (the JSON of a 7,000-task report
     # takes longer to write than the cached report takes to read).
     renderings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)

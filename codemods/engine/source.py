@@ -50,6 +50,18 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
     return found
 
 
+def suppression_reasons(text: str) -> dict[int, str]:
+    """The reason written after each suppression comment (`# idem-fix: ignore[fanout] -- why`), by line
+    (WHOLE_FILE for ignore-file); "" when none is given."""
+    found: dict[int, str] = {}
+    for number, line in enumerate(LINE_BREAK.split(text), 1):
+        match = _SUPPRESSION.search(line)
+        if match:
+            reason = line[match.end():].strip().lstrip("-—:").strip()
+            found[WHOLE_FILE if match.group(1) else number] = reason
+    return found
+
+
 class SourceText:
     def __init__(self, text: str):
         self.text = text
