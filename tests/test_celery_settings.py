@@ -314,3 +314,18 @@ def test_the_markdown_table_keeps_its_columns_when_a_value_holds_a_pipe(tmp_path
     row = next(line for line in result.stdout.splitlines() if line.startswith("| `broker_transport_options`"))
     assert len(row.replace("\\|", "").split("|")) == 7, row  # five cells, nothing spilled over
     assert "BASE_OPTIONS \\| {" in row
+
+
+def test_a_project_cache_class_built_on_the_database_cache_is_shared(tmp_path, monkeypatch):
+    config = config_of(tmp_path, monkeypatch, {
+        "shop/cache.py": """
+            from django.core.cache.backends.db import DatabaseCache
+
+
+            class AuditedDatabaseCache(DatabaseCache):
+                pass
+        """,
+        "shop/settings.py": 'CELERY_BROKER_URL = "redis://cache:6379/0"\nCACHES = {"default": {"BACKEND": "shop.cache.AuditedDatabaseCache", "LOCATION": "cache"}}\n',
+    })
+    store = config["CACHES default"]
+    assert (store["status"], store["value"]) == ("ok", "shop.cache.AuditedDatabaseCache")

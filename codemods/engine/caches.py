@@ -15,13 +15,26 @@ PER_PROCESS = re.compile(r"locmem|dummy|filebased", re.IGNORECASE)  # filebased:
 LOCAL_SETTINGS = re.compile(r"(^|[._])(dev|development|local|debug|ci)($|[._])")
 
 
+def _shared(project: Project, backend: str) -> bool:
+    """A backend every worker reaches: Redis, Memcached, the database, or a project class built on one
+    (`settings.cache.DatabaseCacheExtended(DatabaseCache)`)."""
+    if SHARED.search(backend) and not PER_PROCESS.search(backend):
+        return True
+    module, _, name = backend.rpartition(".")
+    summary = project.module(module) if module and project.has_module(module) else None
+    cls = summary.classes.get(name) if summary is not None else None
+    return cls is not None and any(
+        re.search(r"(DatabaseCache|RedisCache|MemcachedCache|PyMemcacheCache|PyLibMCCache)$", base) for base in cls.bases
+    )
+
+
 def shared_cache(project: Project) -> tuple[str, str]:
     """(the shared backend, "") when every worker sees the same cache, else ("", why not). Settings for
     development or local runs may use a per-process cache when another settings module shares one."""
     found = project.cache_backends()
     if not found:
         return "", "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
-    shared = [f for f in found if SHARED.search(f[0]) and not PER_PROCESS.search(f[0])]
+    shared = [f for f in found if _shared(project, f[0])]
     others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
     if shared and not others:
         return shared[0][0], ""
