@@ -152,3 +152,20 @@ def test_a_method_of_what_a_call_returned_is_not_a_call_into_the_library():
             extract_info_from_partner_api(data).dict()
             requests.post(url, json={}).raise_for_status()
     """) == {"requests.get": "external_read", "requests.post": "external"}
+
+
+def test_calls_described_as_what_they_do():
+    assert kinds("""
+        import multiprocessing
+        from django.test import Client
+        from .models import Payout
+        def run(job, payout_id):
+            pool = multiprocessing.Pool(2)
+            pool.apply_async(len, ([1],))
+            Client().post("/hook/", {})
+            job.sample_file.delete()
+            fresh = Payout(amount=1)
+            fresh.save()
+            known = Payout.objects.get(pk=payout_id)
+            known.save()
+    """) == {"job.sample_file.delete": "storage", "fresh.save": "db_save/new_row", "known.save": "db_save"}

@@ -306,6 +306,11 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         )
     if effect.kind == "db_upsert":
         return finding("low", f"{call}() finds the row a first run made", "")
+    if effect.kind == "db_save" and effect.family == "new_row":
+        return finding(
+            "moderate", f"{call}() inserts the row built in this function: a redelivery inserts another one",
+            "look the row up by what identifies it (get_or_create behind a unique constraint) instead of building a new one",
+        )
     if effect.kind in {"db_save", "db_update", "db_delete"}:
         verb = {"db_save": "saves", "db_update": "updates", "db_delete": "deletes"}[effect.kind]
         return finding("low", f"{call}() {verb} rows: repeating it gives the same result", "")

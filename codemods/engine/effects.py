@@ -40,6 +40,8 @@ EXTERNAL_LIBRARIES = frozenset(
         "hubspot", "mailchimp3", "salesforce", "simple_salesforce", "zeep", "suds", "ovh",
     }
 )
+# Calls into these stay in the process: no side effect a redelivery repeats outside it.
+IN_PROCESS = ("multiprocessing", "concurrent.futures", "django.test")
 # What a library's calls do, by the package they come from (dotted prefixes).
 LIBRARY_KINDS = {
     **dict.fromkeys(("anymail", "sendgrid", "postmarker", "mailchimp_transactional", "mailjet_rest", "twilio", "vonage", "nexmo",
@@ -98,7 +100,10 @@ def classify(
     receiver = func.value if isinstance(func, ast.Attribute) else None
     root = root_name(func) or ""
     on_a_result = receiver is not None and _on_a_result(receiver)
-    family = library_kind(library_of(root, imports, types or {})) if receiver is not None else ""
+    origin = library_of(root, imports, types or {}) if receiver is not None else ""
+    if origin.startswith(IN_PROCESS):
+        return None  # a process pool, Django's test client: nothing leaves the process
+    family = library_kind(origin)
     if family and (not on_a_result or family == "cache"):  # a Redis call's result is Redis too: a lock, a pipeline
         return _library_call(family, name, receiver, text_of)
 
@@ -129,7 +134,9 @@ def classify(
     if name in CREATE_METHODS and receiver is not None:
         return CREATE_METHODS[name], text_of(receiver)
     if name in {"save", "asave"} and receiver is not None and not call.args:
-        return "db_save", text_of(receiver)
+        built = (types or {}).get(receiver.id, "") if isinstance(receiver, ast.Name) else ""
+        # `row = Model(...); row.save()` inserts a new row on every run
+        return ("db_save", text_of(receiver), "new_row") if built.rsplit(".", 1)[-1][:1].isupper() else ("db_save", text_of(receiver))
     if name in {"update", "aupdate"}:
         receiver_text = _text(receiver, text_of)
         if any(h in receiver_text + "." for h in QUERYSET_HINTS):
@@ -198,6 +205,8 @@ def _storage_or_cache(call: ast.Call, name: str, receiver: ast.AST | None, impor
     last = receiver.attr if isinstance(receiver, ast.Attribute) else receiver.id if isinstance(receiver, ast.Name) else ""
     if name in {"save", "delete"} and (last.endswith("storage") or (call.args and any(w in FILE_FIELD_WORDS for w in last.lower().split("_")))):
         return "storage"  # default_storage.save(name, content), order.invoice_pdf.save(name, content)
+    if name == "delete" and isinstance(receiver, ast.Attribute) and _names_a_file(last):
+        return "storage"  # job.sample_file.delete(): a FieldFile's stored file, not a row
     cache = last == "cache" or (isinstance(receiver, ast.Subscript) and (dotted(receiver.value) or "").endswith("caches"))
     if name in CACHE_WRITES and cache and imports.get(head, head).startswith(("django.core.cache", "cache", "caches")):
         return "cache"
@@ -219,6 +228,12 @@ def _on_a_result(receiver: ast.AST) -> bool:
         else:
             node = node.value
     return False
+
+
+def _names_a_file(attribute: str) -> bool:
+    """`sample_file`, `downloadfile`, `invoice_pdf`: an attribute that holds a stored file."""
+    lowered = attribute.lower()
+    return any(word in FILE_FIELD_WORDS for word in lowered.split("_")) or lowered.endswith("file")
 
 
 def _text(receiver: ast.AST | None, text_of) -> str:

@@ -61,7 +61,8 @@ class Effect:
     in_loop: bool = False
     in_atomic: bool = False  # inside `with transaction.atomic()` / `with atomic()`
     skips_conflicts: bool = False  # bulk_create(..., ignore_conflicts=True) or update_conflicts=True
-    # for an external call, what kind of service it reaches when its library says so: "payment", "paid_call"
+    # what more the kind says: for an external call the service its library reaches ("payment", "paid_call",
+    # "webhook"); for a save, "new_row" when the row was built in the function (`row = Model(...)`)
     family: str = ""
 
 
