@@ -99,13 +99,16 @@ def classify(
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     receiver = func.value if isinstance(func, ast.Attribute) else None
     root = root_name(func) or ""
-    on_a_result = receiver is not None and _on_a_result(receiver)
-    origin = library_of(root, imports, types or {}) if receiver is not None else ""
-    if origin.startswith(IN_PROCESS):
-        return None  # a process pool, Django's test client: nothing leaves the process
-    family = library_kind(origin)
-    if family and (not on_a_result or family == "cache"):  # a Redis call's result is Redis too: a lock, a pipeline
-        return _library_call(family, name, receiver, text_of)
+    origin = library_of(root, imports, types) if receiver is not None and types is not None else (
+        imports.get(root, "") if receiver is not None else ""
+    )
+    if origin:
+        if origin.startswith(IN_PROCESS):
+            return None  # a process pool, Django's test client: nothing leaves the process
+        family = library_kind(origin)
+        # a Redis call's result is Redis too (a lock, a pipeline); a response's .json() is not the library's call
+        if family and (family == "cache" or not _on_a_result(receiver)):
+            return _library_call(family, name, receiver, text_of)
 
     if name in SEND_FUNCTIONS or (name.startswith(_SEND_HELPER_STARTS) and SEND_HELPER.match(name)):
         return "send", _text(receiver, text_of)
@@ -121,9 +124,9 @@ def classify(
         return kind, _text(receiver, text_of)
     if name in {"delay", "apply_async", "send_task"}:
         return "fanout", _text(receiver, text_of)
-    if not on_a_result and ((root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
+    if ((root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
         receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver)
-    )):
+    )) and not (receiver is not None and _on_a_result(receiver)):
         if name[:1].isupper() or name in CLIENT_FACTORIES or (name.startswith("get_") and names_a_client(name)):
             return None  # building a client is not calling it
         if READ_VERB.match(name):
