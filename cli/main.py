@@ -203,7 +203,7 @@ def _ask_each(run) -> set[tuple[str, str, int]]:
     """The fixes a person accepts: each one's note and hunk, then a question."""
     import click  # typer's own copy has no Choice: only for a run that asks
 
-    from idem_fix.codemods.engine.writes import hunks
+    from idem_fix.codemods.engine.writes import changes_line, hunks
 
     chosen: set[tuple[str, str, int]] = set()
     every_safe = False
@@ -216,7 +216,7 @@ def _ask_each(run) -> set[tuple[str, str, int]]:
                 if safe:
                     chosen.add(key)
                 continue
-            shown = [patch for start, length, patch in patches if start <= finding.line < start + max(length, 1)]
+            shown = [patch for start, length, patch in patches if changes_line(start, length, finding.line)]
             output.diff(f"# {' '.join(note.split())}\n" + "".join(shown or [change.diff()]))
             answer = typer.prompt("Apply this fix? [y]es, [n]o, [a]ll safe ones, [q]uit", type=click.Choice(["y", "n", "a", "q"]), show_choices=False)
             if answer == "q":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..engine.celery_checks import DEFAULT_VISIBILITY_TIMEOUT
-from ..engine.celery_config import CeleryConfig, Home, longest_countdown, longest_time_limit, transports
+from ..engine.celery_config import REDELIVERING, CeleryConfig, Home, longest_countdown, longest_time_limit, transports
 from ..engine.levels import Applicability, Risk
 from ..engine.project import Project
 from ..engine.rules import Finding, Options
@@ -20,7 +20,6 @@ from .plans import Insert, MergeKey, SetValue
 
 NAME = "acks-late-config"
 TWELVE_HOURS = 12 * 60 * 60  # the visibility_timeout written when no task says how long it may take
-REDELIVERING = {"redis", "rediss", "sentinel", "sqs"}  # brokers that redeliver after a visibility_timeout
 
 WANTED = {  # Celery name -> (value, risk when it is not so, what it does)
     "task_acks_late": (True, Risk.HIGH, "acknowledge a task after it runs, so a worker killed mid-task does not lose it"),
@@ -32,7 +31,7 @@ WANTED = {  # Celery name -> (value, risk when it is not so, what it does)
 def detect(project: Project, options: Options) -> list[Finding]:
     if not project.tasks:
         return []
-    config = CeleryConfig(project)
+    config = project.celery_config()
     home, doubt = config.home()
     findings = [_setting(project, config, home, doubt, name) for name in WANTED]
     findings.append(_visibility(project, config, home, doubt))

@@ -44,7 +44,7 @@ class CeleryAtLeastOnceTests(unittest.TestCase):
 
 
 def pin_test(project: Project, written: list[tuple[str, object]]) -> list[tuple[Path, bytes]]:
-    config = CeleryConfig(project)
+    config = project.celery_config()
     django_settings = {module for module, plan in written if (plan.spelled if isinstance(plan, Insert) else plan.written).isupper()}
     if len(config.apps) != 1 or not _test_settings_load(project, config, django_settings):
         return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .caches import shared_cache
-from .celery_config import CeleryConfig, longest_countdown, longest_time_limit, scheme
+from .celery_config import REDIS_SCHEMES, CeleryConfig, brokers, longest_countdown, longest_time_limit, scheme, transports
 from .report import ConfigCheck
 from .source import one_line
 
@@ -20,7 +20,7 @@ DEFAULT_VISIBILITY_TIMEOUT = 3600  # seconds: Redis and SQS redeliver unacked me
 
 
 def check_config(project: Project) -> list[ConfigCheck]:
-    config = CeleryConfig(project)
+    config = project.celery_config()
     written, found, value = config.written, config.in_effect, config.value
     home = config.home_text()
 
@@ -76,23 +76,23 @@ def check_config(project: Project) -> list[ConfigCheck]:
             f"{prefetch or 4}: each worker process reserves up to {prefetch or 4} messages; when it dies all of "
             "them are delivered again; 1 suits long tasks", default=4))
 
-    checks.extend(_visibility(project, found, check, acks_late, written))
+    checks.extend(_visibility(project, config, check, acks_late))
     checks.append(_claim_store(project))
     checks.append(_result_store(config, check))
     return checks
 
 
-def _visibility(project: Project, found, check, acks_late: bool, written) -> list[ConfigCheck]:
+def _visibility(project: Project, config: CeleryConfig, check, acks_late: bool) -> list[ConfigCheck]:
     """The Redis / SQS visibility_timeout against the longest countdown and time limit. Every broker_url the
     settings write counts (an `if` on the environment may choose Redis over RabbitMQ's default)."""
-    brokers = [(module, setting) for module, setting in written if setting.name == "broker_url" and not setting.ignored]
-    schemes = {scheme(setting) for _, setting in brokers}
-    uses_redis, uses_sqs = bool(schemes & {"redis", "rediss", "sentinel"}), "sqs" in schemes
+    found = config.in_effect
+    schemes = transports(config)
+    uses_redis, uses_sqs = bool(schemes & REDIS_SCHEMES), "sqs" in schemes
     if not (uses_redis or uses_sqs):
         return []
     if len(schemes) > 1:  # the environment chooses: say which branch the check is about
-        wanted = {"redis", "rediss", "sentinel"} if uses_redis else {"sqs"}
-        module, branch = next((m, b) for m, b in brokers if scheme(b) in wanted)
+        wanted = REDIS_SCHEMES if uses_redis else {"sqs"}
+        module, branch = next((m, b) for m, b in brokers(config) if scheme(b) in wanted)
         inner = check
 
         def check(name, status, message, default=None):

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from .project import Project
 
 DJANGO_SETTINGS = "django.conf:settings"
+REDIS_SCHEMES = frozenset({"redis", "rediss", "sentinel"})
+REDELIVERING = REDIS_SCHEMES | {"sqs"}  # brokers that deliver an unacknowledged message again after visibility_timeout
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ def longest_time_limit(project: Project, found) -> tuple[float | None, str]:
 
 
 def longest_countdown(project: Project) -> tuple[float | None, str]:
-    """The longest literal `countdown=` the project's loaded code gives a message, and where."""
+    """The longest wait the project's loaded code gives a message in literals (`countdown=`, `eta=now +
+    timedelta(...)`), and where."""
     longest, where = None, ""
     for summary in list(project.modules.values()):
         functions = [*summary.functions.values(), *(m for c in summary.classes.values() for m in c.methods.values())]
@@ -246,6 +249,11 @@ def scheme(setting) -> str:
     return next((s for s in ("rediss", "redis", "sentinel", "sqs", "amqp") if s in text), "")
 
 
+def brokers(config: CeleryConfig) -> list[tuple[str, facts.Setting]]:
+    """(module, setting) of every broker_url the settings write (an `if` on the environment may write two)."""
+    return [(m, s) for m, s in config.written if s.name == "broker_url" and not s.ignored]
+
+
 def transports(config: CeleryConfig) -> set[str]:
-    """Every transport a broker_url the settings write names (an `if` on the environment may write two)."""
-    return {scheme(s) for _, s in config.written if s.name == "broker_url" and not s.ignored}
+    """Every transport those broker URLs name."""
+    return {scheme(s) for _, s in brokers(config)}

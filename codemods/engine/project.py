@@ -59,6 +59,7 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._models_loaded = False
         self._names_spelled: dict[bytes, list[str]] | None = None  # name -> the modules that spell it, once asked
         self._cache_backends: list[tuple[str, str, str]] | None = None
+        self._celery_config = None  # see ModelIndex.celery_config
         self._model_memo: dict[tuple[str, str], Model | None] = {}
         self._lookup_index: dict[str, list[tuple[FunctionKey, facts.Lookup]]] = {}  # receiver's last name -> lookups
         self._lookups_indexed = 0  # the first so many entries of the function list are in the lookup index

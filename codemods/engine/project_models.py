@@ -167,6 +167,15 @@ class ModelIndex:
         self._load_where(lambda e: e.has_config_marker)
         return [(summary.name, setting) for summary in list(self.modules.values()) for setting in summary.settings]
 
+    def celery_config(self):
+        """The project's Celery configuration as Celery reads it (celery_config.CeleryConfig), made once per
+        index: the settings check and acks-late-config (its findings and its pinning test) read the same."""
+        if self._celery_config is None:
+            from .celery_config import CeleryConfig
+
+            self._celery_config = CeleryConfig(self)
+        return self._celery_config
+
     def all_models(self) -> list[Model]:
         if not self._models_loaded:  # model files are otherwise loaded only as imports lead to them
             self._models_loaded = True

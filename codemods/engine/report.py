@@ -115,9 +115,6 @@ class Report:
         """Low-risk tasks that make calls the analysis cannot follow: not known to be safe to run twice."""
         return [t for t in self.tasks if t.risk == "low" and not t.fully_analysed]
 
-    def at_or_above(self, risk: str) -> list[TaskReport]:
-        floor = RISKS.index(risk)
-        return [t for t in self.tasks if RISKS.index(t.risk) >= floor]
 
 
 def highest(risks) -> str:

@@ -47,7 +47,7 @@ def annotated_diff(change: FileChange, notes: list[tuple[int, str]]) -> str:
         return change.diff()
     out = []
     for start, length, patch in hunks(change):
-        above = [text for line, text in notes if start <= line < start + max(length, 1)]
+        above = [text for line, text in notes if changes_line(start, length, line)]
         out += [f"# {' '.join(text.split())}\n" for text in above] + [patch]
     return "".join(out)
 
@@ -62,6 +62,11 @@ def hunks(change: FileChange) -> list[tuple[int, int, str]]:
             found.append([])
         found[-1].append(line)
     return [(*_old_range(hunk[0]), header + "".join(hunk)) for hunk in found]
+
+
+def changes_line(start: int, length: int, line: int) -> bool:
+    """Whether the hunk starting at old line `start`, `length` lines long, is where old line `line` changes."""
+    return start <= line < start + max(length, 1)
 
 
 def _old_range(hunk_header: str) -> tuple[int, int]:
