@@ -271,7 +271,7 @@ def test_bulk_create_ignoring_conflicts_is_safe_only_behind_a_unique_constraint(
     result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
     tasks = {t["qualname"]: t for t in json.loads(result.stdout)["tasks"]}
     assert tasks["import_tags"]["risk"] == "low"
-    assert "skips the rows Tag.name (unique=True) already holds" in tasks["import_tags"]["findings"][0]["message"]
+    assert "meets the rows Tag.name (unique=True) already holds" in tasks["import_tags"]["findings"][0]["message"]
     assert tasks["import_mentions"]["risk"] == "moderate"
     assert "no unique constraint makes ignore_conflicts skip them" in tasks["import_mentions"]["findings"][0]["message"]
 

@@ -162,10 +162,33 @@ def test_calls_described_as_what_they_do():
         def run(job, payout_id):
             pool = multiprocessing.Pool(2)
             pool.apply_async(len, ([1],))
+            with multiprocessing.Pool(2) as workers:
+                workers.apply_async(len, ([1],))
             Client().post("/hook/", {})
             job.sample_file.delete()
             fresh = Payout(amount=1)
             fresh.save()
             known = Payout.objects.get(pk=payout_id)
             known.save()
-    """) == {"job.sample_file.delete": "storage", "fresh.save": "db_save/new_row", "known.save": "db_save"}
+            job.save()
+    """) == {"job.sample_file.delete": "storage", "fresh.save": "db_save/new_row", "known.save": "db_save/read_row",
+             "job.save": "db_save"}
+
+
+def test_a_count_raised_before_a_save_is_counted_again():
+    module = summarize(textwrap.dedent("""
+        from django.db.models import F
+        from .models import Webhook
+        def run(webhook, ok):
+            if ok:
+                webhook.failures = 0
+                webhook.save()
+            else:
+                webhook.failures += 1
+                webhook.save()
+            Webhook.objects.filter(pk=webhook.pk).update(calls=F("calls") + 1)
+            Webhook.objects.filter(pk=webhook.pk).update(active=False)
+    """).encode(), "/p/app/tasks.py", "app.tasks", False)
+    assert [(e.line, e.kind, e.family) for e in module.functions["run"].effects] == [
+        (7, "db_save", ""), (10, "db_save", "increment"), (11, "db_update", "increment"), (12, "db_update", ""),
+    ]

@@ -30,11 +30,12 @@ from .project import FunctionKey, Project, Task
 from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highest
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
-from .source import suppression_reasons
+from .source import one_line, suppression_reasons
 from .summarize import PASSED_IN
 from .suppressions import unused_suppressions
 
 MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
+NAMED_LIKE_AN_EFFECT = frozenset({"send", "credential", "external", "external_read"})
 APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
 
 
@@ -116,10 +117,17 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         if function is None:
             continue
         for effect in function.effects:
+            if _runs_project_code(project, key, effect):
+                continue
             finding = _effect_finding(project, key, function, effect)
             if finding is None or _accepted(project, key.module, effect.statement, effect.end_line, finding.code):
                 continue
             site = (key.module, effect.line)
+            settled = site in by_site and all(f.status is Status.OK for f in by_site[site])  # a rule's own reading
+            if finding.risk != "low" and not settled and _skipped_on_a_repeat(project, task, key, effect, finding):
+                claimed.add(site)
+                findings.append(finding)
+                continue
             if site in by_site:
                 claimed.add(site)
                 findings.extend(_merged(finding, by_site[site]))
@@ -146,6 +154,34 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         not_followed=sum(1 for f in findings if f.kind == NOT_FOLLOWED),
         acks_late=task.options.get("acks_late") if isinstance(task.options.get("acks_late"), bool) else None,
     )
+
+
+GUARDED_WHAT = {"send": "sends a message", "fanout": "enqueues another task", "external": "calls an external system",
+                "credential": "changes credentials", "db_create": "creates rows", "db_save": "writes a row"}
+
+
+def _skipped_on_a_repeat(project: Project, task: Task, key: FunctionKey, effect: facts.Effect, finding: AuditFinding) -> bool:
+    """Whether a check on the way to the effect already makes a redelivery skip it (engine/guards.py); the
+    finding then says so, at low risk."""
+    if effect.kind not in GUARDED_WHAT:
+        return False
+    model = ""
+    if effect.kind == "db_create":
+        owner = effect.receiver.removesuffix(".objects") if effect.receiver.endswith(".objects") else effect.receiver
+        model = owner.rsplit(".", 1)[-1]
+    reason = project.guards.of(task.key, key, effect, model)
+    if not reason:
+        return False
+    finding.risk = "low"
+    finding.message = f"{one_line(effect.call, 80)}() {GUARDED_WHAT[effect.kind]}, and a redelivery does not do it twice: {reason}"
+    finding.advice = ""
+    return True
+
+
+def _runs_project_code(project: Project, key: FunctionKey, effect: facts.Effect) -> bool:
+    """A call of one of the project's own functions that is named like a send or an API call
+    (`notify_admins()`, `send_report_email()`): what it does is reported where its body does it."""
+    return effect.kind in NAMED_LIKE_AN_EFFECT and not effect.family and bool(project.call_targets(key, effect.call))
 
 
 def _fingerprint(project: Project, findings: list[AuditFinding]) -> None:
@@ -274,7 +310,7 @@ def _from_rule(rule_finding: Finding) -> AuditFinding:
 def _effect_finding(project: Project, key: FunctionKey, function: facts.Function, effect: facts.Effect) -> AuditFinding | None:
     path = project.display(key.module)
     where = "" if not function.qualname else f" in {function.qualname}()"
-    call = effect.call
+    call = one_line(effect.call, 80)
 
     def finding(risk: str, message: str, advice: str) -> AuditFinding:
         return AuditFinding("manual", path, effect.line, risk, message + where, "manual", "", effect.kind, advice)
@@ -292,7 +328,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         if bulk and effect.skips_conflicts:
             unique = _unique_constraint(project, key, effect)
             if unique:
-                return finding("low", f"{call}() skips the rows {unique} already holds (ignore_conflicts): already safe to repeat", "")
+                return finding("low", f"{call}() meets the rows {unique} already holds with ignore_conflicts or update_conflicts "
+                               "instead of adding them again: already safe to repeat", "")
             return finding(
                 "moderate", f"{call}() creates rows ({name}) again on a redelivery: no unique constraint makes ignore_conflicts skip them",
                 f"a unique constraint on the fields that identify a {name}, after checking that existing rows do not share them",
@@ -311,9 +348,24 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "moderate", f"{call}() inserts the row built in this function: a redelivery inserts another one",
             "look the row up by what identifies it (get_or_create behind a unique constraint) instead of building a new one",
         )
-    if effect.kind in {"db_save", "db_update", "db_delete"}:
-        verb = {"db_save": "saves", "db_update": "updates", "db_delete": "deletes"}[effect.kind]
-        return finding("low", f"{call}() {verb} rows: repeating it gives the same result", "")
+    if effect.family == "increment":
+        return finding(
+            "moderate", f"{call}() saves a count raised before it (`+= 1` or `F() + 1`): a redelivery counts again",
+            "count from what the rows hold (a query's count) rather than adding to the stored number, or record the "
+            "task's id with the change and skip it when recorded",
+        )
+    if effect.kind == "db_save" and effect.family == "read_row":
+        return finding("low", f"{call}() saves the row a query returned: the same update again", "")
+    if effect.kind == "db_save":
+        receiver = one_line(effect.receiver, 40)
+        return finding(
+            "low", f"{call}() saves {receiver}: an update of a row read from the database repeats to the same result "
+            f"(where {receiver} comes from is not read here: a row built by a caller would be inserted again)", "",
+        )
+    if effect.kind == "db_update":
+        return finding("low", f"{call}() updates rows to the values it sets: repeating it gives the same result", "")
+    if effect.kind == "db_delete":
+        return finding("low", f"{call}() deletes again: what a first run deleted is gone, so the result is the same", "")
     if effect.kind == "send":
         return finding(
             "moderate",
@@ -357,6 +409,12 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         return finding("low", f"{call}() reads from an external system", "")
     if effect.kind == "search_index":
         return finding("low", f"{call}() writes a search index entry keyed by id: writing it again gives the same index", "")
+    singleton = _singleton_task(project, key, effect) if effect.kind == "fanout" else ""
+    if singleton:
+        return finding(
+            "low", f"{call}() enqueues {singleton}, a {SINGLETON} task: while one is queued or running, a repeat "
+            "joins it instead of running twice", "",
+        )
     if effect.kind == "fanout" and (effect.in_atomic or function.atomic):
         return finding(
             "moderate",
@@ -371,6 +429,17 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "make the enqueued task idempotent too; enqueue it in transaction.on_commit",
         )
     return None
+
+
+ENQUEUED = re.compile(r"^([\w.]+?)\.(delay|apply_async|s|si|signature)\b")
+SINGLETON = "celery_singleton Singleton"
+
+
+def _singleton_task(project: Project, key: FunctionKey, effect: facts.Effect) -> str:
+    """The name of the task an enqueue runs when it is built on celery_singleton's Singleton, else ""."""
+    match = ENQUEUED.match(effect.call)
+    targets = set(project.call_targets(key, match.group(1))) if match else set()
+    return next((t.key.qualname for t in project.tasks if t.key in targets and t.options.get("singleton")), "")
 
 
 def _unique_constraint(project: Project, key: FunctionKey, effect: facts.Effect) -> str:

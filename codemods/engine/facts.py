@@ -62,7 +62,8 @@ class Effect:
     in_atomic: bool = False  # inside `with transaction.atomic()` / `with atomic()`
     skips_conflicts: bool = False  # bulk_create(..., ignore_conflicts=True) or update_conflicts=True
     # what more the kind says: for an external call the service its library reaches ("payment", "paid_call",
-    # "webhook"); for a save, "new_row" when the row was built in the function (`row = Model(...)`)
+    # "webhook"); for a save, "new_row" when the row was built in the function (`row = Model(...)`), "read_row" when
+    # a query returned it, "increment" when a field of it was counted up first (as for an update by `F("n") + 1`)
     family: str = ""
 
 

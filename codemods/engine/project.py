@@ -84,6 +84,7 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._graph = None
         self._provenance = None
         self._writers = None
+        self._guards = None
 
     @property
     def provenance(self):
@@ -102,6 +103,15 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
 
             self._graph = CallGraph(self)
         return self._graph
+
+    @property
+    def guards(self):
+        """What already makes a repeat skip a call (see `engine/guards.py`), made on first use."""
+        if self._guards is None:
+            from .guards import Guards
+
+            self._guards = Guards(self)
+        return self._guards
 
     @property
     def writers(self):

@@ -10,6 +10,8 @@ from . import facts
 from .entities import APP_LIKE, CELERY_TASK_CLASSES, CELERY_TASK_DECORATORS, FunctionKey, Reach, Symbol, Task
 from .summarize_models import TASK_OPTIONS
 
+SINGLETON_BASES = ("celery_singleton.Singleton", "celery_singleton.singleton.Singleton")
+
 class TaskIndex:
     """Part of `Project`: tasks, call targets and reachability."""
 
@@ -71,6 +73,8 @@ class TaskIndex:
             module, decorator = self._alias_of(symbol)
         for owner_module, name in classes[:1]:
             base = self.resolve(owner_module, name)
+            if base.kind == "external" and base.name.startswith(SINGLETON_BASES):
+                options["singleton"] = base.name  # celery_singleton: a second enqueue joins the one queued
             for key in self.mro(base.module, base.name) if base.kind == "class" else ():
                 found = self.cls(key)
                 for option, value in (found.options if found else {}).items():

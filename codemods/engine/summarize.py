@@ -311,6 +311,25 @@ def _skips_conflicts(call: ast.Call) -> bool:
     )
 
 
+def _a_select(call: ast.Call) -> bool:
+    """`cursor.execute("SELECT ...")`: a query written out that only reads."""
+    sql = call.args[0] if call.args else None
+    if sql.__class__ is ast.JoinedStr:
+        sql = next((v for v in sql.values if v.__class__ is ast.Constant), None)
+    return sql.__class__ is ast.Constant and isinstance(sql.value, str) and sql.value.lstrip(" \n\t(").lower().startswith("select")
+
+
+def _counted_up(call: ast.Call) -> str:
+    """ "increment" for `.update(sent=F("sent") + 1)`: a redelivery counts again."""
+    for keyword in call.keywords:
+        value = keyword.value
+        if value.__class__ is ast.BinOp and any(
+            part.__class__ is ast.Call and (dotted(part.func) or "").rsplit(".", 1)[-1] == "F" for part in (value.left, value.right)
+        ):
+            return "increment"
+    return ""
+
+
 def _assignments(nodes: list[ast.AST]) -> list[tuple[list[ast.expr], ast.expr]]:
     """(targets, value) of each assignment that has a value."""
     found = []
@@ -357,6 +376,8 @@ _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
 _BUILTINS = frozenset(dir(builtins))
 _COUNTDOWN_CALLS = frozenset({"apply_async", "retry", "set", "signature", "s", "si"})
+_RAW_SQL = frozenset({"execute", "executemany", "callproc", "execute_values"})
+_LOOKUPS_BY_NAME = frozenset({"getattr", "import_module", "import_string", "locate", "import_class"})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
 PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
 _FOR_IN = re.compile(r"for\s+(\w+)\s+in\s+([\w.]+)")
@@ -493,6 +514,7 @@ class _FunctionAnalysis(CreateFacts):
         self.module = module
         function_walk = module.function_walks.get(node) or _Walk(node, set())
         self.parents = parents = function_walk.parents
+        self.walk = function_walk
         self.assignments = _assignments(function_walk.assignments())
         self.local_types = local_types = self._local_types()
         self.volatile = self._volatile_names()
@@ -505,6 +527,7 @@ class _FunctionAnalysis(CreateFacts):
         self.unfollowed: list[tuple[int, str, str]] = []
         self.countdowns: list[tuple[int, float]] = []
         self._parameters: set[str] | None = None
+        self._by_name: dict[str, str] | None = None
         calls, creates, found = self.calls, self.creates, self.effects
         email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         types = {**module.instances, **local_types}  # module-level clients (`client = OpenAI()`), then the function's
@@ -550,8 +573,14 @@ class _FunctionAnalysis(CreateFacts):
         registry returns, a callable passed in), or "" when it can."""
         func = call.func
         kind = func.__class__
+        name = func.attr if kind is ast.Attribute else func.id if kind is ast.Name else ""
+        if name == "call_command" and self.module.imports.get((dotted(func) or "").split(".")[0], "").startswith("django.core.management"):
+            command = call.args[0].value if call.args and isinstance(call.args[0], ast.Constant) else "named at run time"
+            return f"it runs the management command {command!r}, whose code the analysis does not follow"
         if kind is ast.Attribute:
             value = func.value
+            if name in _RAW_SQL and "cursor" in self.module.segment(value).lower() and not _a_select(call):
+                return "it runs raw SQL, which the analysis does not read"
             if value.__class__ is not ast.Name or value.id not in self.module.plugin_loop_names:
                 return ""
             iterable = self._loop_over_constant(value.id, func)
@@ -567,10 +596,25 @@ class _FunctionAnalysis(CreateFacts):
             return ""  # most plain-name calls: a builtin or an imported function
         if func.id in self.parameters:
             return f"{func.id} {PASSED_IN}"
+        looked_up = self._looked_up_by_name().get(func.id)
+        if looked_up:
+            return f"{func.id} is what {looked_up}() looked up by name"
         if func.id not in self.module.plugin_loop_names:
             return ""
         iterable = self._loop_over_constant(func.id, call)
         return f"{func.id} is each item of {iterable}" if iterable else ""
+
+    def _looked_up_by_name(self) -> dict[str, str]:
+        """Local names bound to what getattr(), import_module() or import_string() found: `cls = getattr(module,
+        class_name)`, also `getattr(cls(), method)` (found on first use: most functions have none)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for targets, value in self.assignments:
+                if value.__class__ is ast.Call and len(targets) == 1 and targets[0].__class__ is ast.Name:
+                    last = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                    if last in _LOOKUPS_BY_NAME:
+                        self._by_name[targets[0].id] = last
+        return self._by_name
 
     @property
     def parameters(self) -> set[str]:
@@ -618,6 +662,12 @@ class _FunctionAnalysis(CreateFacts):
                 callee = dotted(value.func)
                 if callee and callee.rsplit(".", 1)[-1][:1].isupper():
                     types[targets[0].id] = callee
+        for hit in self.walk.body_hits:  # `with multiprocessing.Pool(4) as pool:`
+            item = self.parents.get(hit) if hit.__class__ is ast.Call else None
+            if item.__class__ is ast.withitem and item.optional_vars.__class__ is ast.Name and item.context_expr is hit:
+                callee = dotted(hit.func)
+                if callee and callee.rsplit(".", 1)[-1][:1].isupper():
+                    types[item.optional_vars.id] = callee
         return types
 
     def _volatile_names(self) -> dict[str, str]:
@@ -700,5 +750,17 @@ class _FunctionAnalysis(CreateFacts):
                 for a in ancestors
             ),
             skips_conflicts=kind == "db_create" and _skips_conflicts(call),
-            family=family,
+            family=family or (self._saved_row(call, receiver) if kind == "db_save" else _counted_up(call) if kind == "db_update" else ""),
         )
+
+    def _saved_row(self, call: ast.Call, receiver: str) -> str:
+        """What a save of a row not built here writes: "increment" when a field of it was counted up before
+        (`webhook.failed_triggers += 1`: a redelivery counts again), "read_row" when the name holds a row a
+        query returned (the same update again), "" when where the row comes from is not read here."""
+        counted = receiver + "."
+        for node in self.walk.assignments():
+            if (node.__class__ is ast.AugAssign and isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno < call.lineno
+                    and node.target.__class__ is ast.Attribute and self.module.segment(node.target).startswith(counted)
+                    and self.parents.get(node) in self._ancestors(call)):  # not on a branch the save is not on
+                return "increment"
+        return "read_row" if receiver in self.query_names else ""

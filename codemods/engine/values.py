@@ -25,5 +25,6 @@ VALUE_TRANSFORMS = frozenset(
         "Decimal", "tuple", "list", "sorted", "frozenset", "set", "dict", "get", "title", "capitalize", "split",
         "parse_datetime", "parse_date", "parse_time", "parse_duration", "fromisoformat", "strptime", "fromtimestamp",
         "loads", "casefold", "normalize", "abs", "min", "max", "sum", "rstrip", "lstrip", "removeprefix", "removesuffix",
+        "enumerate", "reversed", "iter", "zip",
     }
 )

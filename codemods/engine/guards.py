@@ -1,0 +1,411 @@
+"""Why a redelivery skips a call: a check on the way to it that a first run already settles.
+
+One reading, asked by the audit (for every effect it reports) and by the rules (sent-flag leaves a send
+alone when it is already guarded). A guard is one of:
+  - a flag, timestamp, status, cache key or sent-log row checked before a send (`if not user.welcomed_at`);
+  - a stored value the function checks and also writes: claimed before the effect (`if mail.state == SENT:
+    raise ...; mail.state = SENDING; mail.save()`) or recorded after it (`if result != gs.last: ...; gs.last =
+    result`);
+  - for a call that makes rows, a lookup of the same model first (`if Video.objects.filter(uuid=u).exists():
+    continue`, `try: Video.objects.get(...); continue except DoesNotExist:`), or a delete of the same rows
+    before it (delete-then-insert replaces);
+and on the way from a task, a guard in any function whose call leads to the effect.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .names import dotted, words
+from .project import FunctionKey, Project
+from .source import one_line
+from .view import EXITS, FunctionView
+
+# Words that make a condition a "was it sent already?" check: `if host.welcome_email_sent`, `sent_at`.
+FLAG_WORDS = frozenset({"sent", "notified", "emailed", "mailed", "texted", "messaged", "welcomed", "reminded", "invited", "alerted"})
+# Models and managers an existence check reads when it is an audit of sent messages.
+AUDIT_WORDS = frozenset(
+    {"log", "logs", "audit", "audits", "sent", "delivery", "deliveries", "notification", "notifications", "message",
+     "messages", "email", "emails", "outbox", "history", "receipt", "receipts"}
+)
+CACHE_CHECKS = frozenset({"add", "get", "has_key", "get_or_set", "incr"})
+STATUS_WORDS = frozenset({"status", "state"})
+QUERIES = frozenset({"get", "filter", "exists", "first", "last", "count", "aget", "aexists", "afirst", "alast", "acount", "values_list"})
+READ_ROWS = QUERIES | {"all", "values", "in_bulk", "select_related", "prefetch_related", "only", "order_by"}
+COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def checked_before(view: FunctionView, calls: list[ast.Call], planned: frozenset[str] | set[str] = frozenset(), sends: bool = True) -> str:
+    """Why the function skips `calls` on a repeat: a condition around them, or an early exit before them, that
+    reads a sent marker (for sends) or a stored value the function also writes ("" when none does)."""
+    reasons = [_check(view, [call], planned, sends)[0] for call in calls]
+    return "; ".join(dict.fromkeys(reasons)) if reasons and all(reasons) else ""
+
+
+def _check(view: FunctionView, calls: list[ast.Call], planned, sends: bool) -> tuple[str, ast.AST | None]:
+    """checked_before() of calls one check covers, and the object whose stored value it reads (None for a
+    marker): the guard holds only if a redelivery meets the same object."""
+    if not calls:
+        return "", None
+    first = min((c.lineno, c.col_offset) for c in calls)
+    created = _created_names(view)
+    for node in view.nodes:
+        if not isinstance(node, (ast.If, ast.While)):
+            continue
+        encloses = all(node in view.ancestors(c) and _in_body(view, c, node) for c in calls)
+        after = _statements_after_exit(view, node, calls) if not encloses and (node.lineno, node.col_offset) < first else None
+        if not (encloses or after):
+            continue
+        if sends and _flaggy(view, node.test, planned, created):
+            return f"it already checks `{one_line(view.segment(node.test), 90)}` (line {node.lineno}) before sending", None
+        written = _stored_write(view, node.test, [*node.body, *_rest_of_block(view, node)] if encloses else after)
+        if written is not None:
+            chain, line, owner = written
+            when = "records it after" if (line, 0) > first else "sets it before"
+            return f"it compares `{chain}` (line {node.lineno}) before {'sending' if sends else 'the call'} and {when} (line {line})", owner
+    return "", None
+
+
+def _in_body(view: FunctionView, call: ast.Call, branch: ast.If | ast.While) -> bool:
+    chain = [call, *view.ancestors(call)]
+    return any(statement in chain for statement in branch.body)
+
+
+def _rest_of_block(view: FunctionView, node: ast.stmt) -> list[ast.stmt]:
+    where = view.block_of(node)
+    return where[1][where[2] + 1 :] if where is not None else []
+
+
+def _statements_after_exit(view: FunctionView, node: ast.If | ast.While, calls: list[ast.Call]) -> list[ast.stmt] | None:
+    """The statements after an `if ...: return` (or raise, continue, break) in its own block, when every call
+    is in one of them: the exit then skips the calls."""
+    if not node.body or not isinstance(node.body[-1], EXITS):
+        return None
+    where = view.block_of(node)
+    if where is None:
+        return None
+    rest = _rest_of_block(view, node)
+    for call in calls:
+        chain = [call, *view.ancestors(call)]
+        if not any(statement in chain for statement in rest):
+            return None
+    return rest
+
+
+def rows_already_there(view: FunctionView, call: ast.Call, model: str) -> str:
+    """Why a call that makes `model` rows makes none on a repeat: a lookup of that model decides whether it
+    runs, or the same rows are deleted before it."""
+    if not model:
+        return ""
+    diffed = _made_from_a_difference(view, call)
+    if diffed:
+        return diffed
+    chain = [call, *view.ancestors(call)]
+    for child, ancestor in zip(chain, chain[1:]):
+        if isinstance(ancestor, ast.If) and _queries(ancestor.test, model):
+            return f"it runs only after `{one_line(view.segment(ancestor.test), 80)}` (line {ancestor.lineno}) looks for the row"
+        if isinstance(ancestor, ast.ExceptHandler) and "DoesNotExist" in view.segment(ancestor.type or ancestor):
+            attempt = view.parents.get(ancestor)
+            if isinstance(attempt, ast.Try) and any(_queries(s, model) for s in attempt.body):
+                return f"it runs only when the lookup at line {attempt.lineno} finds no row"
+        for earlier in _earlier_statements(ancestor, child):
+            if _exits_when_found(earlier, model):
+                return f"the lookup at line {earlier.lineno} skips it when the row is there"
+            deleted = _deletes(view, earlier, model)
+            if deleted:
+                return f"it replaces the rows: `{one_line(deleted, 70)}` (line {earlier.lineno}) deletes them first"
+    return ""
+
+
+class Guards:
+    """The guard of an effect on the way from a task: in the function holding it, or in every call of that
+    function on the way (memoised for the run)."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._memo: dict[tuple, str] = {}
+
+    def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "") -> str:
+        memo = (task, key, effect.line, effect.column)
+        if memo not in self._memo:
+            self._memo[memo] = self._of(task, key, effect, model)
+        return self._memo[memo]
+
+    def _of(self, task: FunctionKey, key: FunctionKey, effect, model: str) -> str:
+        view = self.project.view(key)
+        call = _call_at(view, effect.line, effect.column) if view is not None else None
+        if call is None:
+            return ""
+        if effect.kind == "db_save" and effect.family == "new_row":
+            model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
+        reach = set(self.project.reachable_from(task))
+        found = self._here(view, call, effect.kind, model, reach)
+        if found or key == task:
+            return found
+        return self._callers(task, key, reach, frozenset({key}), 3)
+
+    def _here(self, view: FunctionView, call: ast.Call, kind: str, model: str, reach: set) -> str:
+        found = self._checked(view, [call], kind == "send", reach)
+        if not found and model:
+            found = rows_already_there(view, call, model)
+        return found
+
+    def _checked(self, view: FunctionView, calls: list[ast.Call], sends: bool, reach: set) -> str:
+        """checked_before(), when a redelivery meets the same object: a value stored on a row this run
+        creates (`mail = QueuedMail(...)`) is no guard, each run has its own row."""
+        found, owner = _check(view, calls, frozenset(), sends)
+        if owner is None or not found:
+            return found
+        return found if self._same_object(view, owner, reach) else ""
+
+    def _same_object(self, view: FunctionView, owner: ast.AST, reach: set) -> bool:
+        provenance = self.project.provenance
+        if isinstance(owner, ast.Name) and owner.id in view.parameters() and view.key not in self.project.task_keys:
+            passed = [(v, value) for v, value in self.project.graph.arguments_for(view.key, owner.id) or () if v.key in reach]
+            return bool(passed) and all(provenance.of(v, value).stable for v, value in passed)
+        if isinstance(owner, ast.Name):
+            binding = view.binding_before(owner.id, view.node.body[-1]) if not provenance.of(view, owner).stable else None
+            owner = getattr(binding, "value", owner)
+        if isinstance(owner, ast.Call):  # GlobalSettings().settings: a settings store found by a fixed name
+            return not owner.args and not owner.keywords and (dotted(owner.func) or "").rsplit(".", 1)[-1].endswith("Settings")
+        return provenance.of(view, owner).stable
+
+    def _callers(self, task: FunctionKey, key: FunctionKey, reach: set, seen: frozenset, depth: int) -> str:
+        """A guard around every call of `key` in the functions of the task that call it."""
+        graph = self.project.graph
+        callers = [c for c in graph.callers(key) if c in reach and c not in seen]
+        if not callers or depth == 0:
+            return ""
+        reasons = []
+        for caller in callers:
+            view = self.project.view(caller)
+            sites = graph.call_sites(view, key) if view is not None else []
+            if not sites:
+                return ""
+            each = [self._checked(view, [site], False, reach) for site in sites]
+            here = "; ".join(dict.fromkeys(each)) if all(each) else ""
+            if not here:
+                if caller == task:
+                    return ""
+                here = self._callers(task, caller, reach, seen | {caller}, depth - 1)
+                if not here:
+                    return ""
+            else:
+                here = f"{here} in {caller.qualname}()"
+            reasons.append(here)
+        return "; ".join(dict.fromkeys(reasons))
+
+
+def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:
+    return next((c for c in view.calls() if c.lineno == line and view.column(c) == column), None)
+
+
+def _earlier_statements(block_owner: ast.AST, child: ast.AST) -> list[ast.stmt]:
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(block_owner, name, None)
+        if isinstance(block, list) and child in block:
+            return block[: block.index(child)]
+    return []
+
+
+def _mentions(node: ast.AST, model: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == model or isinstance(n, ast.Attribute) and n.attr == model for n in ast.walk(node))
+
+
+def _queries(node: ast.AST, model: str) -> bool:
+    """`Video.objects.filter(...).exists()` and the like, on `model`."""
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in QUERIES and _mentions(n.func.value, model)
+        for n in ast.walk(node)
+    )
+
+
+def _made_from_a_difference(view: FunctionView, call: ast.Call) -> str:
+    """The rows made are only those a query did not find: the call sits under `if key not in existing`, or
+    what it is given was built as `wanted - existing` or `[x for x in wanted if x not in existing]` (there or
+    in a name bound to it), with `existing` read from the database in the function (a diff-based sync)."""
+    for ancestor in view.ancestors(call):
+        if isinstance(ancestor, ast.If) and _not_in_queried(view, ancestor.test, ancestor):
+            return f"it makes only what `{one_line(view.segment(ancestor.test), 60)}` (line {ancestor.lineno}) finds missing"
+    for argument in [*call.args, *(k.value for k in call.keywords)]:
+        found = _difference_in(view, argument, call)
+        if found is None:
+            names = {n.id for n in ast.walk(argument) if isinstance(n, ast.Name)}
+            bound = [view.binding_before(name, call) for name in names]
+            found = next((f for b in bound if getattr(b, "value", None) is not None for f in [_difference_in(view, b.value, b)] if f), None)
+        if found is not None:
+            return f"it makes only `{one_line(view.segment(found), 60)}` (line {found.lineno}), what a query did not find"
+    return ""
+
+
+def _difference_in(view: FunctionView, value: ast.AST, at: ast.AST) -> ast.AST | None:
+    """`wanted - existing` or a comprehension's `if x not in existing`, with `existing` queried."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _queried(view, node.right, at):
+            return node
+        if isinstance(node, COMPREHENSION_TYPES) and any(_not_in_queried(view, test, at) for g in node.generators for test in g.ifs):
+            return node
+    return None
+
+
+def _not_in_queried(view: FunctionView, test: ast.AST, at: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Compare) and any(isinstance(op, ast.NotIn) for op in node.ops) and _queried(view, node.comparators[-1], at)
+        for node in ast.walk(test)
+    )
+
+
+def _queried(view: FunctionView, node: ast.AST, at: ast.AST, depth: int = 0) -> bool:
+    """Whether a value is read from the database here: a query in it, or a name bound to one before `at`."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and part.func.attr in READ_ROWS:
+            return True
+        if isinstance(part, ast.Name) and depth < 3:
+            binding = view.binding_before(part.id, at)
+            value = getattr(binding, "value", None) or getattr(binding, "iter", None)
+            if value is not None and _queried(view, value, binding, depth + 1):
+                return True
+    return False
+
+
+def _exits_when_found(statement: ast.stmt, model: str) -> bool:
+    """`if Video.objects.filter(...).exists(): continue` or `try: Video.objects.get(...); continue`."""
+    if isinstance(statement, ast.If):
+        return bool(statement.body) and isinstance(statement.body[-1], EXITS) and _queries(statement.test, model)
+    if isinstance(statement, ast.Try):
+        return bool(statement.body) and isinstance(statement.body[-1], EXITS) and any(_queries(s, model) for s in statement.body)
+    return False
+
+
+BY_OWN_KEY = frozenset({"pk", "id", "pk__in", "id__in"})
+
+
+def _deletes(view: FunctionView, statement: ast.stmt, model: str) -> str:
+    """The text of a `<model>....delete()` call in the statement, "" when there is none."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"delete", "adelete"} and _mentions(node.func.value, model):
+            chosen = [c for c in ast.walk(node.func.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)]
+            if any(c.func.attr == "exclude" or any(k.arg in BY_OWN_KEY for k in c.keywords) for c in chosen):
+                continue  # deletes the rows left out, or some rows by their own key: not the ones made next
+            return one_line(view.segment(node))
+    return ""
+
+
+def _stored_write(view: FunctionView, test: ast.AST, statements: list[ast.stmt]) -> tuple[str, int, ast.AST] | None:
+    """(chain, line) when the test reads a stored value (`gs.settings.last_result`, `mail.state`) that one of
+    `statements` sets to a fixed value or to the value it was compared with, and stores: `x.a = ...` then
+    `x.save()`, `event.settings.x = ...`, `x.a.set("b", ...)` or `setattr(x.a, "b", ...)`."""
+    read = {view.segment(n) for n in ast.walk(test) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+    read.discard("")
+    if not read:
+        return None
+    compared = {view.segment(n) for n in ast.walk(test) if isinstance(n, (ast.Name, ast.Attribute))}
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    chain = view.segment(target) if isinstance(target, ast.Attribute) else ""
+                    if chain in read and _fixed(view, node.value, compared) and _stored(view, chain, node):
+                        return chain, node.lineno, _root(target)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "set" and node.args and isinstance(node.args[0], ast.Constant):
+                chain = f"{view.segment(node.func.value)}.{node.args[0].value}"
+                if chain in read:
+                    return chain, node.lineno, _root(node.func.value)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and len(node.args) == 3:
+                owner, name = node.args[0], node.args[1]
+                if isinstance(name, ast.Constant) and f"{view.segment(owner)}.{name.value}" in read:
+                    return f"{view.segment(owner)}.{name.value}", node.lineno, _root(owner)
+    return None
+
+
+def _root(node: ast.AST) -> ast.AST:
+    """`mail` of `mail.state`: the object a stored value belongs to."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node
+
+
+def _fixed(view: FunctionView, value: ast.AST, compared: set[str]) -> bool:
+    """A value a repeat writes again the same way: a constant, a named constant (`State.SENDING`), now(), or
+    the value the test compared with."""
+    if isinstance(value, ast.Constant):
+        return True
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        text = view.segment(value)
+        return text in compared or text.rsplit(".", 1)[-1].isupper()
+    return isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "now"
+
+
+def _stored(view: FunctionView, chain: str, write: ast.AST) -> bool:
+    """The write reaches the database: a settings store, or the object saved after it."""
+    if ".settings." in f".{chain}":
+        return True
+    owner = chain.rsplit(".", 1)[0]
+    return any(
+        isinstance(c.func, ast.Attribute) and c.func.attr in {"save", "asave"} and view.segment(c.func.value) == owner
+        and (c.lineno, c.col_offset) > (write.lineno, write.col_offset)
+        for c in view.calls()
+    )
+
+
+def _created_names(view: FunctionView) -> set[str]:
+    """`log, created = SentEmail.objects.get_or_create(...)`: `created` tells a first run from a repeat."""
+    names = set()
+    for node in view.nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr.endswith(("get_or_create", "update_or_create")):
+                elements = node.targets[0].elts
+                if len(elements) == 2 and isinstance(elements[1], ast.Name):
+                    names.add(elements[1].id)
+    return names
+
+
+def _flaggy(view: FunctionView, test: ast.AST, planned, created: set[str]) -> bool:
+    """Does the condition read a sent flag, a sent timestamp or status, a cache key or an audit row?"""
+    for node in ast.walk(test):
+        identifiers: list[str] = []
+        if isinstance(node, ast.Name):
+            identifiers.append(node.id)
+            if node.id in created:
+                return True
+        elif isinstance(node, ast.Attribute):
+            if not (isinstance(node.value, ast.Name) and node.value.id == "settings"):  # a switch, not a flag
+                identifiers.append(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            identifiers.append(node.arg)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 40:
+            identifiers.append(node.value)
+        for identifier in identifiers:
+            if identifier in planned or set(words(identifier)) & FLAG_WORDS:
+                return True
+        if _email_status(node):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in CACHE_CHECKS and "cache" in view.segment(node.func.value).lower():
+                return True
+            if node.func.attr in {"exists", "count", "aexists", "acount"} and _chain_words(node.func.value) & AUDIT_WORDS:
+                return True
+    return False
+
+
+def _email_status(node: ast.AST) -> bool:
+    """`booking.email_status == ...`: a status field about the message itself."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    parts = set(words(node.attr))
+    return bool(parts & STATUS_WORDS) and bool(parts & {"email", "mail", "sms", "message", "notification", "delivery"})
+
+
+def _chain_words(node: ast.AST) -> set[str]:
+    found: set[str] = set()
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Name)):
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            found |= set(words(node.attr))
+            node = node.value
+        else:
+            found |= set(words(node.id))
+            break
+    return found

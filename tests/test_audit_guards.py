@@ -1,0 +1,290 @@
+"""The audit reads the guards a project already has (engine/guards.py): a call a redelivery skips, or makes
+no second time, is reported at low risk with the check that makes it so; the same call without the check
+stays a risk. Each case comes from a guard a hand review found missing on a real project."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import write_tree
+from test_audit import audit
+
+MODELS = """
+    from django.db import models
+
+    class Mail(models.Model):
+        DRAFT, SENDING, SENT = "draft", "sending", "sent"
+        state = models.CharField(max_length=10, default=DRAFT)
+        subject = models.CharField(max_length=100)
+
+    class Video(models.Model):
+        uuid = models.UUIDField()
+
+    class Tag(models.Model):
+        name = models.CharField(max_length=50)
+
+    class Warning(models.Model):
+        translation_id = models.IntegerField()
+        text = models.CharField(max_length=100)
+
+    class Webhook(models.Model):
+        failures = models.IntegerField(default=0)
+"""
+
+
+def findings(tmp_path, monkeypatch, tasks: str, extra: dict | None = None) -> dict[str, list[dict]]:
+    root = write_tree(tmp_path / "p", {"app/__init__.py": "", "app/models.py": MODELS, "app/tasks.py": tasks, **(extra or {})})
+    result = audit("--format", "json", ".", cwd=root, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    return {t["qualname"]: t["findings"] for t in json.loads(result.stdout)["tasks"]}
+
+
+def at(found: list[dict], line: int) -> dict:
+    [finding] = [f for f in found if f["line"] == line]
+    return finding
+
+
+SEND_DRAFT = """
+    from celery import shared_task
+    from .models import Mail
+
+    @shared_task
+    def deliver(mail_id):
+        pass
+
+    def send_draft(mail):
+        if mail.state in (Mail.SENT, Mail.SENDING):
+            raise ValueError("already sent")
+        mail.state = Mail.SENDING
+        mail.save()
+        deliver.delay(mail.pk)
+
+    @shared_task
+    def send_outbox(mail_ids):
+        for mail in Mail.objects.filter(pk__in=mail_ids, state=Mail.DRAFT):
+            send_draft(mail)
+
+    @shared_task
+    def write_and_send(subject):
+        mail = Mail(subject=subject)
+        mail.save()
+        send_draft(mail)
+"""
+
+
+def test_state_claimed_on_a_row_the_task_reads_is_skipped_on_a_repeat(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SEND_DRAFT)
+    enqueue = at(found["send_outbox"], 13)
+    assert enqueue["risk"] == "low"
+    assert "a redelivery does not do it twice: it compares `mail.state` (line 9)" in enqueue["message"]
+    assert "sets it before (line 11)" in enqueue["message"]
+
+
+def test_state_claimed_on_a_row_built_this_run_is_no_guard(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SEND_DRAFT)
+    enqueue = at(found["write_and_send"], 13)
+    assert enqueue["risk"] == "moderate" and "a redelivery enqueues it again" in enqueue["message"]
+
+
+SETTINGS_FLAG = """
+    from celery import shared_task
+    from .models import Mail
+
+    @shared_task
+    def deliver(text):
+        pass
+
+    def announce(event):
+        if not event.settings.sent_closing_mail and event.closed:
+            deliver.delay("closed")
+            event.settings.sent_closing_mail = True
+        if event.settings.reminders_enabled:
+            deliver.delay("reminder")
+
+    @shared_task
+    def periodic(event_id):
+        announce(Mail.objects.get(pk=event_id))
+"""
+
+
+def test_a_stored_flag_checked_before_and_set_after_is_a_guard(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SETTINGS_FLAG)
+    flagged = at(found["periodic"], 10)
+    assert flagged["risk"] == "low"
+    assert "it compares `event.settings.sent_closing_mail` (line 9) before the call and records it after (line 11)" in flagged["message"]
+
+
+def test_a_switch_the_task_never_writes_is_no_guard(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SETTINGS_FLAG)
+    assert at(found["periodic"], 13)["risk"] == "moderate"
+
+
+LOOKUP_FIRST = """
+    from celery import shared_task
+    from .models import Tag, Video
+
+    @shared_task
+    def sync_videos(uuids):
+        for uuid in uuids:
+            try:
+                Video.objects.get(uuid=uuid)
+                continue
+            except Video.DoesNotExist:
+                video = Video(uuid=uuid)
+            video.save()
+
+    @shared_task
+    def sync_videos_checking_tags(uuids):
+        for uuid in uuids:
+            if Tag.objects.filter(name=uuid).exists():
+                continue
+            video = Video(uuid=uuid)
+            video.save()
+"""
+
+
+def test_a_lookup_of_the_same_model_first_makes_the_insert_happen_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, LOOKUP_FIRST)
+    insert = at(found["sync_videos"], 12)
+    assert insert["risk"] == "low" and "the lookup at line 7 skips it when the row is there" in insert["message"]
+
+
+def test_a_lookup_of_another_model_does_not_guard_the_insert(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, LOOKUP_FIRST)
+    assert at(found["sync_videos_checking_tags"], 20)["risk"] == "moderate"
+
+
+REPLACED = """
+    from celery import shared_task
+    from .models import Tag, Warning
+
+    @shared_task
+    def recheck(translation_ids, texts):
+        Warning.objects.filter(translation_id__in=translation_ids).delete()
+        Warning.objects.bulk_create([Warning(translation_id=t, text=x) for t, x in zip(translation_ids, texts)])
+
+    @shared_task
+    def prune_then_add(old_ids, translation_ids):
+        Warning.objects.filter(pk__in=old_ids).delete()
+        Warning.objects.bulk_create([Warning(translation_id=t) for t in translation_ids])
+
+    @shared_task
+    def add_missing_tags(names):
+        existing = set(Tag.objects.values_list("name", flat=True))
+        Tag.objects.bulk_create([Tag(name=n) for n in set(names) - existing])
+
+    @shared_task
+    def add_tags(names):
+        Tag.objects.bulk_create([Tag(name=n) for n in names])
+"""
+
+
+def test_rows_deleted_before_the_insert_are_replaced_not_duplicated(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REPLACED)
+    insert = at(found["recheck"], 7)
+    assert insert["risk"] == "low" and "it replaces the rows" in insert["message"] and "(line 6) deletes them first" in insert["message"]
+
+
+def test_rows_deleted_by_their_own_ids_are_not_the_rows_inserted(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REPLACED)
+    assert at(found["prune_then_add"], 12)["risk"] == "moderate"
+
+
+def test_a_diff_against_what_a_query_found_makes_only_the_missing_rows(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REPLACED)
+    insert = at(found["add_missing_tags"], 17)
+    assert insert["risk"] == "low" and "what a query did not find" in insert["message"]
+    assert at(found["add_tags"], 21)["risk"] == "moderate"
+
+
+SINGLETON = """
+    from celery import shared_task
+    from celery_singleton import Singleton
+
+    @shared_task(base=Singleton)
+    def rebuild_index(table_id):
+        pass
+
+    @shared_task
+    def rebuild_report(table_id):
+        pass
+
+    @shared_task
+    def schedule(table_id):
+        rebuild_index.delay(table_id)
+        rebuild_report.delay(table_id)
+"""
+
+
+def test_an_enqueue_of_a_singleton_task_joins_the_queued_one(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SINGLETON)
+    singleton, plain = at(found["schedule"], 14), at(found["schedule"], 15)
+    assert singleton["risk"] == "low" and "a celery_singleton Singleton task" in singleton["message"]
+    assert plain["risk"] == "moderate"
+
+
+OWN_HELPERS = """
+    from celery import shared_task
+    from django.core.mail import send_mail
+    from .models import Webhook
+
+    def notify_admins(webhook):
+        webhook.failures = 0
+        webhook.save()
+
+    @shared_task
+    def reset(webhook_id):
+        webhook = Webhook.objects.get(pk=webhook_id)
+        notify_admins(webhook)
+        send_mail("reset", "done", None, ["ops@example.com"])
+
+    @shared_task
+    def record_failure(webhook_id):
+        webhook = Webhook.objects.get(pk=webhook_id)
+        webhook.failures += 1
+        webhook.save()
+"""
+
+
+def test_a_project_function_named_like_a_send_is_judged_by_its_body(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, OWN_HELPERS)
+    assert not [f for f in found["reset"] if f["line"] == 12]
+    mail = at(found["reset"], 13)
+    assert mail["risk"] == "moderate" and mail["message"].startswith("send_mail() sends a message")
+
+
+def test_a_count_raised_before_a_save_is_counted_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, OWN_HELPERS)
+    saved = at(found["record_failure"], 19)
+    assert saved["risk"] == "moderate" and "a redelivery counts again" in saved["message"]
+
+
+UNSEEN = """
+    from celery import shared_task
+    import importlib
+    from django.core import management
+    from django.db import connection
+
+    @shared_task
+    def stage(load_id):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM staging WHERE load_id = %s", [load_id])
+            cursor.execute("INSERT INTO staging SELECT * FROM incoming WHERE load_id = %s", [load_id])
+
+    @shared_task
+    def import_package(source):
+        management.call_command("packages", source=source)
+
+    @shared_task
+    def run_named(module_name, class_name):
+        found = getattr(importlib.import_module(module_name), class_name)
+        found().run()
+"""
+
+
+def test_work_the_analysis_cannot_read_is_named_not_called_analysed(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, UNSEEN)
+    assert [(f["line"], f["code"]) for f in found["stage"]] == [(10, "not-followed")]
+    assert "it runs raw SQL" in found["stage"][0]["message"]
+    assert "the management command 'packages'" in at(found["import_package"], 14)["message"]
+    assert "found is what getattr() looked up by name" in at(found["run_named"], 19)["message"]
