@@ -279,6 +279,13 @@ UNSEEN = """
     def run_named(module_name, class_name):
         found = getattr(importlib.import_module(module_name), class_name)
         found().run()
+
+    @shared_task
+    def post_hook(table, url):
+        request = table.get_request_function()
+        request("POST", url)
+        model = table.get_model()
+        model(name="x")
 """
 
 
@@ -288,3 +295,27 @@ def test_work_the_analysis_cannot_read_is_named_not_called_analysed(tmp_path, mo
     assert "it runs raw SQL" in found["stage"][0]["message"]
     assert "the management command 'packages'" in at(found["import_package"], 14)["message"]
     assert "found is what getattr() looked up by name" in at(found["run_named"], 19)["message"]
+    [hook] = found["post_hook"]  # a class handed back (`model(...)`) builds an object: nothing to follow
+    assert hook["line"] == 24 and "request is what table.get_request_function() returned" in hook["message"]
+
+
+MULTI_LINE = """
+    from celery import shared_task
+    from .models import Tag, Warning
+
+    @shared_task
+    def rebuild(names):
+        Tag.objects.filter(
+            name__in=names,
+        ).delete()
+        Tag.objects.bulk_create([Tag(name=n) for n in names])
+        Warning.objects.filter(
+            text__in=names,
+        ).update(text="")
+"""
+
+
+def test_code_in_messages_is_one_line(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MULTI_LINE)
+    assert found["rebuild"] and all("\n" not in f["message"] and "\n" not in f["reason"] for f in found["rebuild"])
+    assert any("Tag.objects.filter( name__in=names, ).delete()" in f["message"] for f in found["rebuild"])

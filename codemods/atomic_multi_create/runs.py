@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..engine import facts
 from ..engine.project import Project
+from ..engine.source import one_line
 from ..engine.view import EXITS, LOOPS, FunctionView
 
 WRITES = frozenset({"db_create", "db_upsert", "db_save", "db_update", "db_delete"})
@@ -54,9 +55,9 @@ def writes_of(project: Project, view: FunctionView) -> list[Write]:
         create = _is_create(project, view, effect, new_instances)
         if create is None:
             continue
-        label = f"`{effect.call}()` (line {effect.line})"
+        label = f"`{one_line(effect.call, 60)}()` (line {effect.line})"
         if effect.kind == "db_save" and create:
-            label = f"`{effect.call}()` of a new {new_instances[effect.receiver]} (line {effect.line})"
+            label = f"`{one_line(effect.call, 60)}()` of a new {new_instances[effect.receiver]} (line {effect.line})"
         found.append(Write(effect, call, frozenset(id(n) for n in [call, *view.ancestors(call)]), create, label))
     return sorted(found, key=lambda w: (w.effect.line, w.effect.column))
 

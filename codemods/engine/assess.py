@@ -359,8 +359,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     if effect.kind == "db_save":
         receiver = one_line(effect.receiver, 40)
         return finding(
-            "low", f"{call}() saves {receiver}: an update of a row read from the database repeats to the same result "
-            f"(where {receiver} comes from is not read here: a row built by a caller would be inserted again)", "",
+            "low", f"{call}() saves {receiver}: an update repeats to the same result; if it is a new row a caller built, "
+            "a redelivery inserts another (where it comes from is not read here)", "",
         )
     if effect.kind == "db_update":
         return finding("low", f"{call}() updates rows to the values it sets: repeating it gives the same result", "")
@@ -405,6 +405,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "store the external reference and return early when it is set (rule guard-external-call), "
             "or pass an idempotency key",
         )
+    if effect.kind == "external_read" and effect.family == "check":
+        return finding("low", f"{call}() posts to an endpoint named as a check: read as a query that changes nothing there", "")
     if effect.kind == "external_read":
         return finding("low", f"{call}() reads from an external system", "")
     if effect.kind == "search_index":

@@ -153,9 +153,25 @@ WEBHOOK = re.compile(r"web_?hook|hook_url|callback_url", re.IGNORECASE)
 DELIVERY_ID = re.compile(r"idempot|deliver|event.?id|message.?id|request.?id|dedup", re.IGNORECASE)
 
 
+HTTP_WRITES = frozenset({"post", "put", "patch", "request"})
+# An endpoint named as a check: a path segment such as /check/, /.update_check/, /status, /verify/ (not /checkout/).
+CHECK_ENDPOINT = re.compile(r"/[._]?(\w*[_-])?(check|status|verify|validate|lookup|search|query|ping|health|heartbeat)(/|[\"'?]|$)")
+
+
+def url_argument(call: ast.Call) -> ast.AST | None:
+    """The URL an HTTP call is given: `requests.post(url)`, `urllib3.request("POST", url)`, `url=...`."""
+    named = next((k.value for k in call.keywords if k.arg == "url"), None)
+    if named is not None or not call.args:
+        return named
+    method = call.args[0]
+    if len(call.args) > 1 and method.__class__ is ast.Constant and str(method.value).upper() in {"POST", "PUT", "PATCH", "GET", "DELETE"}:
+        return call.args[1]
+    return method
+
+
 def _webhook_without_delivery_id(call: ast.Call, text_of) -> bool:
     """An HTTP post to a webhook URL whose headers carry no id a receiver could drop a repeat by."""
-    url = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "url"), None)
+    url = url_argument(call)
     if url is None or not WEBHOOK.search(text_of(url)):
         return False
     headers = next((k.value for k in call.keywords if k.arg == "headers"), None)

@@ -377,6 +377,7 @@ _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 _BUILTINS = frozenset(dir(builtins))
 _COUNTDOWN_CALLS = frozenset({"apply_async", "retry", "set", "signature", "s", "si"})
 _RAW_SQL = frozenset({"execute", "executemany", "callproc", "execute_values"})
+_RETURNS_A_CLASS = ("model", "class", "cls", "type")  # `model = table.get_model(); model(...)` builds a row
 _LOOKUPS_BY_NAME = frozenset({"getattr", "import_module", "import_string", "locate", "import_class"})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
 PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
@@ -556,6 +557,8 @@ class _FunctionAnalysis(CreateFacts):
                             self.countdowns.append((hit.lineno, seconds))
                 kind = effects.classify(hit, imports, segment, email_names, types)
                 if kind:
+                    if kind[0] == "external" and len(kind) == 2 and func.__class__ is ast.Attribute and func.attr in effects.HTTP_WRITES:
+                        kind = self._a_check(hit, kind)
                     found.append(self._effect(hit, *kind))
                 else:
                     why = self._unfollowed(hit)
@@ -598,22 +601,37 @@ class _FunctionAnalysis(CreateFacts):
             return f"{func.id} {PASSED_IN}"
         looked_up = self._looked_up_by_name().get(func.id)
         if looked_up:
-            return f"{func.id} is what {looked_up}() looked up by name"
+            return f"{func.id} is what {looked_up}"
         if func.id not in self.module.plugin_loop_names:
             return ""
         iterable = self._loop_over_constant(func.id, call)
         return f"{func.id} is each item of {iterable}" if iterable else ""
 
+    def _a_check(self, call: ast.Call, kind: tuple[str, str]) -> tuple[str, ...]:
+        """An HTTP post to an endpoint named as a check (`.../licenses/check/`, `/.update_check/`, `/status`): a
+        query that carries its input in the body, read as a read."""
+        url = effects.url_argument(call)
+        if url.__class__ is ast.Name:
+            url = next((value for targets, value in self.assignments if len(targets) == 1 and targets[0].__class__ is ast.Name
+                        and targets[0].id == url.id), None)
+        if url is not None and effects.CHECK_ENDPOINT.search(self.module.segment(url).lower()):
+            return "external_read", kind[1], "check"
+        return kind
+
     def _looked_up_by_name(self) -> dict[str, str]:
-        """Local names bound to what getattr(), import_module() or import_string() found: `cls = getattr(module,
-        class_name)`, also `getattr(cls(), method)` (found on first use: most functions have none)."""
+        """Local names bound to a callable some call handed back, and which call: `cls = getattr(module, name)`,
+        `request = get_request_function()` (found on first use: most functions call no local name)."""
         if self._by_name is None:
             self._by_name = {}
             for targets, value in self.assignments:
                 if value.__class__ is ast.Call and len(targets) == 1 and targets[0].__class__ is ast.Name:
-                    last = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                    callee = dotted(value.func) or ""
+                    last = callee.rsplit(".", 1)[-1]
                     if last in _LOOKUPS_BY_NAME:
-                        self._by_name[targets[0].id] = last
+                        self._by_name[targets[0].id] = f"{last}() looked up by name"
+                    elif (last and not last[:1].isupper() and last not in _WRAPS_ITS_ARGUMENT and last not in _BUILTINS
+                          and callee != targets[0].id and not last.lower().endswith(_RETURNS_A_CLASS)):
+                        self._by_name[targets[0].id] = f"{callee}() returned"  # `request = get_request_function()`
         return self._by_name
 
     @property
