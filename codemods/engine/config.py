@@ -13,6 +13,10 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 
+# [tool.idem-fix.effects] values (effects.DECLARABLE's keys; kept here so reading a config imports no analysis)
+DECLARABLE = ("send", "credential", "external", "payment", "paid_call", "webhook", "read", "fanout", "none")
+
+
 class ConfigError(Exception):
     pass
 
@@ -22,7 +26,7 @@ class ConfigError(Exception):
 KEYS = frozenset({
     "lookups", "task-decorators", "external-clients", "src", "select", "exclude", "extend-exclude",
     "harmless-calls", "atomic-wrappers", "sent-flag-mode", "sent-flag-store", "sent-flag-names",
-    "sent-flag-helpers", "sent-flag-cache-timeout",
+    "sent-flag-helpers", "sent-flag-cache-timeout", "effects",
 })
 RULE_TABLES = {"atomic-multi-create": frozenset({"loops"})}
 
@@ -70,6 +74,12 @@ class Config:
             isinstance(v, list) and all(isinstance(f, str) for f in v) for v in lookups.values()
         ):
             raise ConfigError(f'{path}: [tool.idem-fix.lookups] maps a model to a list of field names, e.g. "payments.Payout" = ["account", "period"]')
+        declared = section.get("effects", {})
+        if not isinstance(declared, dict) or not all(isinstance(v, str) and v in DECLARABLE for v in declared.values()):
+            raise ConfigError(
+                f'{path}: [tool.idem-fix.effects] maps a callee (a glob) to what it does, one of {", ".join(DECLARABLE)}; '
+                'e.g. "billing.gateway.*" = "payment"'
+            )
         lists = {}
         for key in ("task-decorators", "external-clients", "src", "select", "exclude", "extend-exclude"):
             value = section.get(key, [])

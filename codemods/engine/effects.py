@@ -28,7 +28,9 @@ anthropic; on a client of no known library it is an external call, never a messa
 from __future__ import annotations
 
 import ast
+import fnmatch
 import functools
+import hashlib
 import re
 
 from .names import dotted, root_name
@@ -86,6 +88,40 @@ FILE_FUNCTIONS = frozenset({"os.remove", "os.unlink", "os.rename", "os.replace",
 FILE_FIELD_WORDS = frozenset({"file", "image", "photo", "avatar", "picture", "document", "attachment", "upload", "thumbnail", "logo", "pdf"})
 
 
+# What a project may declare a call to be in [tool.idem-fix.effects]: the kind (and family) it then has.
+DECLARABLE = {
+    "send": ("send", ""), "credential": ("credential", ""), "external": ("external", ""), "payment": ("external", "payment"),
+    "paid_call": ("external", "paid_call"), "webhook": ("external", "webhook"), "read": ("external_read", ""),
+    "fanout": ("fanout", ""), "none": None,
+}
+_declared: tuple[tuple[str, str], ...] = ()  # (glob, what) of the project being read; forked workers inherit it
+
+
+def declare(table: dict[str, str]) -> str:
+    """Read calls as [tool.idem-fix.effects] says (`"billing.gateway.*" = "payment"`: globs on the callee as
+    imported or as written) from now on, in this process and the workers it forks; the digest keys the
+    summary cache, so summaries made under another table are not reused."""
+    global _declared
+    _declared = tuple(sorted(table.items()))
+    return hashlib.sha256(repr(_declared).encode()).hexdigest()[:16] if _declared else ""
+
+
+def _declared_kind(func: ast.expr, imports: dict[str, str], receiver, text_of):
+    """The project's word on this call: (kind, receiver[, family]), None for "none", False when it says nothing."""
+    written = dotted(func)
+    if not written:
+        return False
+    head, _, rest = written.partition(".")
+    imported = imports.get(head, head) + (f".{rest}" if rest else "")
+    for glob, what in _declared:
+        if fnmatch.fnmatchcase(imported, glob) or fnmatch.fnmatchcase(written, glob):
+            kind = DECLARABLE[what]
+            if kind is None:
+                return None
+            return (kind[0], _text(receiver, text_of), kind[1]) if kind[1] else (kind[0], _text(receiver, text_of))
+    return False
+
+
 def classify(
     call: ast.Call, imports: dict[str, str], text_of, email_names: set[str], types: dict[str, str] | None = None,
 ) -> tuple[str, str] | tuple[str, str, str] | None:
@@ -93,9 +129,13 @@ def classify(
 
     `text_of` gives a node's source; `email_names` are local names bound to EmailMessage(...) objects;
     `types` names bound to a class's instance (`client = Anthropic()`). Most calls have no effect, so the
-    receiver's text is only read when it is needed.
+    receiver's text is only read when it is needed. What the project declares comes first.
     """
     func = call.func
+    if _declared:
+        said = _declared_kind(func, imports, func.value if isinstance(func, ast.Attribute) else None, text_of)
+        if said is not False:
+            return said
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     receiver = func.value if isinstance(func, ast.Attribute) else None
     root = root_name(func) or ""

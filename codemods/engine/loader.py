@@ -230,13 +230,14 @@ class Cache:
     """One sealed pickle per project folder (see `sealed`): {path: Entry}. Safe to delete; ignored by
     git. Whoever runs the rules saves it once at the end, with what they made the index load."""
 
-    def __init__(self, directory: Path | None):
+    def __init__(self, directory: Path | None, declared: str = ""):
         self.directory = directory
         self.entries: dict[str, Entry] = {}
         self.dirty = False
+        self.engine = ENGINE_DIGEST + declared  # summaries made with other declared effects are misses
         if directory is not None:
             stored = read_sealed(self._file)  # a file this user's idem-fix did not write is a miss
-            if isinstance(stored, dict) and stored.get("engine") == ENGINE_DIGEST:
+            if isinstance(stored, dict) and stored.get("engine") == self.engine:
                 self.entries = stored["entries"]
 
     @property
@@ -264,7 +265,7 @@ class Cache:
             return
         try:
             prepare_cache_dir(self.directory)
-            write_sealed(self._file, {"engine": ENGINE_DIGEST, "entries": self.entries})
+            write_sealed(self._file, {"engine": self.engine, "entries": self.entries})
             self.dirty = False
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -8,7 +8,7 @@ import collections
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import facts
+from . import effects, facts
 from .config import Config
 from .entities import FunctionKey, LoadedFile, Model, ParseError, Reach, Symbol, Task
 from .files import SourceFile
@@ -71,7 +71,8 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._displays: dict[str, str] = {}
         self._sources: dict[str, SourceText | None] = {}
         self._views: dict[FunctionKey, FunctionView | None] = {}
-        self.loader = Loader(self.cache or Cache(self.cache_dir), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
+        declared = effects.declare(self.config.section.get("effects", {}))  # before any file is summarized
+        self.loader = Loader(self.cache or Cache(self.cache_dir, declared), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)
         self._read_files()
         wanted = {d.rsplit(".", 1)[-1] for d in self.config.task_decorators}
         self._load_where(lambda e: e.has_task_marker or bool(e.decorators & wanted), follow_imports=True)
