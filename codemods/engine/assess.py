@@ -439,9 +439,12 @@ SINGLETON = "celery_singleton Singleton"
 
 def _singleton_task(project: Project, key: FunctionKey, effect: facts.Effect) -> str:
     """The name of the task an enqueue runs when it is built on celery_singleton's Singleton, else ""."""
-    match = ENQUEUED.match(effect.call)
-    targets = set(project.call_targets(key, match.group(1))) if match else set()
-    return next((t.key.qualname for t in project.tasks if t.key in targets and t.options.get("singleton")), "")
+    singletons = project.singleton_tasks
+    match = ENQUEUED.match(effect.call) if singletons else None
+    return next((singletons[t] for t in project.call_targets(key, match.group(1)) if t in singletons), "") if match else ""
+
+
+
 
 
 def _unique_constraint(project: Project, key: FunctionKey, effect: facts.Effect) -> str:

@@ -15,6 +15,7 @@ and on the way from a task, a guard in any function whose call leads to the effe
 from __future__ import annotations
 
 import ast
+import re
 
 from .names import dotted, words
 from .project import FunctionKey, Project
@@ -48,7 +49,7 @@ def _check(view: FunctionView, calls: list[ast.Call], planned, sends: bool) -> t
     if not calls:
         return "", None
     first = min((c.lineno, c.col_offset) for c in calls)
-    created = _created_names(view)
+    created = _created_names(view) if sends else set()
     for node in view.nodes:
         if not isinstance(node, (ast.If, ast.While)):
             continue
@@ -119,11 +120,16 @@ def rows_already_there(view: FunctionView, call: ast.Call, model: str) -> str:
 
 class Guards:
     """The guard of an effect on the way from a task: in the function holding it, or in every call of that
-    function on the way (memoised for the run)."""
+    function on the way. What a function's own code says is read once per call site, whatever task asks;
+    only whether a stored value belongs to the same object a redelivery meets depends on the task."""
 
     def __init__(self, project: Project):
         self.project = project
         self._memo: dict[tuple, str] = {}
+        self._checks: dict[tuple, tuple[str, ast.AST | None]] = {}
+        self._rows: dict[tuple, str] = {}
+        self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
+        self._sites: dict[FunctionKey, dict[FunctionKey, list[ast.Call]]] = {}
 
     def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "") -> str:
         memo = (task, key, effect.line, effect.column)
@@ -132,33 +138,49 @@ class Guards:
         return self._memo[memo]
 
     def _of(self, task: FunctionKey, key: FunctionKey, effect, model: str) -> str:
+        text = self._text(key)
+        if effect.kind == "db_save" and effect.family == "new_row":
+            model = "?"  # known once the view is read
+        if not _could_guard(text, effect.kind == "send", model):
+            return "" if key == task else self._callers(task, key, frozenset({key}), 3)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
         if call is None:
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        reach = set(self.project.reachable_from(task))
-        found = self._here(view, call, effect.kind, model, reach)
+        found = self._checked(view, call, effect.kind == "send", task)
+        if not found and model:
+            memo = (key, effect.line, effect.column, model)
+            if memo not in self._rows:
+                self._rows[memo] = rows_already_there(view, call, model)
+            found = self._rows[memo]
         if found or key == task:
             return found
-        return self._callers(task, key, reach, frozenset({key}), 3)
+        return self._callers(task, key, frozenset({key}), 3)
 
-    def _here(self, view: FunctionView, call: ast.Call, kind: str, model: str, reach: set) -> str:
-        found = self._checked(view, [call], kind == "send", reach)
-        if not found and model:
-            found = rows_already_there(view, call, model)
-        return found
+    def _text(self, key: FunctionKey) -> str:
+        """The function's own lines, to rule a guard out without parsing it."""
+        function, source = self.project.function(key), self.project.source(key.module)
+        return "\n".join(source.lines[function.first_line - 1 : function.end_line]) if function and source else ""
 
-    def _checked(self, view: FunctionView, calls: list[ast.Call], sends: bool, reach: set) -> str:
-        """checked_before(), when a redelivery meets the same object: a value stored on a row this run
-        creates (`mail = QueuedMail(...)`) is no guard, each run has its own row."""
-        found, owner = _check(view, calls, frozenset(), sends)
+    def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
+        if task not in self._reach:
+            self._reach[task] = frozenset(self.project.reachable_from(task))
+        return self._reach[task]
+
+    def _checked(self, view: FunctionView, call: ast.Call, sends: bool, task: FunctionKey) -> str:
+        """checked_before() of one call, when a redelivery meets the same object: a value stored on a row this
+        run creates (`mail = QueuedMail(...)`) is no guard, each run has its own row."""
+        memo = (view.key, call.lineno, call.col_offset, sends)
+        if memo not in self._checks:
+            self._checks[memo] = _check(view, [call], frozenset(), sends)
+        found, owner = self._checks[memo]
         if owner is None or not found:
             return found
-        return found if self._same_object(view, owner, reach) else ""
+        return found if self._same_object(view, owner, self._reached(task)) else ""
 
-    def _same_object(self, view: FunctionView, owner: ast.AST, reach: set) -> bool:
+    def _same_object(self, view: FunctionView, owner: ast.AST, reach: frozenset) -> bool:
         provenance = self.project.provenance
         if isinstance(owner, ast.Name) and owner.id in view.parameters() and view.key not in self.project.task_keys:
             passed = [(v, value) for v, value in self.project.graph.arguments_for(view.key, owner.id) or () if v.key in reach]
@@ -170,30 +192,65 @@ class Guards:
             return not owner.args and not owner.keywords and (dotted(owner.func) or "").rsplit(".", 1)[-1].endswith("Settings")
         return provenance.of(view, owner).stable
 
-    def _callers(self, task: FunctionKey, key: FunctionKey, reach: set, seen: frozenset, depth: int) -> str:
+    def _call_sites(self, caller: FunctionKey, key: FunctionKey) -> tuple[FunctionView | None, list[ast.Call]]:
+        """The calls in `caller`'s own body that run `key` (all of its calls read once, whoever asks)."""
+        view = self.project.view(caller)
+        if caller not in self._sites:
+            by_callee: dict[FunctionKey, list[ast.Call]] = {}
+            for call in view.calls() if view is not None else ():
+                if view.scope_of(call) is view.node:
+                    for target in self.project.graph.targets(view, call):
+                        by_callee.setdefault(target, []).append(call)
+            self._sites[caller] = by_callee
+        return view, self._sites[caller].get(key, [])
+
+    def _callers(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int) -> str:
         """A guard around every call of `key` in the functions of the task that call it."""
-        graph = self.project.graph
-        callers = [c for c in graph.callers(key) if c in reach and c not in seen]
+        reach = self._reached(task)
+        callers = [c for c in self.project.graph.callers(key) if c in reach and c not in seen]
         if not callers or depth == 0:
             return ""
         reasons = []
         for caller in callers:
-            view = self.project.view(caller)
-            sites = graph.call_sites(view, key) if view is not None else []
+            if not _could_guard(self._text(caller), False, ""):
+                if caller == task:
+                    return ""
+                here = self._callers(task, caller, seen | {caller}, depth - 1)
+                if not here:
+                    return ""
+                reasons.append(here)
+                continue
+            view, sites = self._call_sites(caller, key)
             if not sites:
                 return ""
-            each = [self._checked(view, [site], False, reach) for site in sites]
+            each = [self._checked(view, site, False, task) for site in sites]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
             if not here:
                 if caller == task:
                     return ""
-                here = self._callers(task, caller, reach, seen | {caller}, depth - 1)
+                here = self._callers(task, caller, seen | {caller}, depth - 1)
                 if not here:
                     return ""
             else:
                 here = f"{here} in {caller.qualname}()"
             reasons.append(here)
         return "; ".join(dict.fromkeys(reasons))
+
+
+# What the text of a function must hold for a guard to be possible: a condition, and a stored value written
+# (`x.state = ...`, `.set(`, `setattr(`), a sent marker for a send, or for a call that makes rows a second
+# mention of the model, a delete, or a difference.
+_CONDITION = re.compile(r"\b(if|while|except)\b")
+_STORED_WRITE = re.compile(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]|\.set\(|\bsetattr\(", re.M)
+_MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
+
+
+def _could_guard(text: str, sends: bool, model: str) -> bool:
+    if not _CONDITION.search(text) and not (model and (".delete(" in text or " - " in text)):
+        return False
+    if _STORED_WRITE.search(text) or (sends and _MARKER.search(text)):
+        return True
+    return bool(model) and (model == "?" or text.count(model) > 1 or ".delete(" in text or " not in " in text or " - " in text)
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:

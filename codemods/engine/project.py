@@ -86,6 +86,7 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._provenance = None
         self._writers = None
         self._guards = None
+        self._singleton_tasks: dict[FunctionKey, str] | None = None
 
     @property
     def provenance(self):
@@ -104,6 +105,13 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
 
             self._graph = CallGraph(self)
         return self._graph
+
+    @property
+    def singleton_tasks(self) -> dict[FunctionKey, str]:
+        """The tasks built on celery_singleton's Singleton, by key (made on first use: most projects have none)."""
+        if self._singleton_tasks is None:
+            self._singleton_tasks = {t.key: t.key.qualname for t in self.tasks if t.options.get("singleton")}
+        return self._singleton_tasks
 
     @property
     def guards(self):
