@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..engine.levels import Applicability, Risk
 from ..engine.project import Project
 from ..engine.rules import Finding, Options, functions_in_scope, money_risk
-from ..engine.view import EXITS, FUNCTIONS, LOOPS, FunctionView, names_in, position
+from ..engine.view import EXITS, FUNCTIONS, LOOPS, FunctionView, position
 from .runs import Planner, Run, Write, sub_blocks, writes_of
 from .scope import atomic_name_in_scope, bound_names
 
@@ -274,16 +274,17 @@ class _FunctionCheck:
         return ""
 
     def _fresh_aggregate(self, run: Run) -> str:
-        """A root row created and then children keyed on it: a rerun builds a second whole aggregate."""
-        creates = [(w, w.effect.target or (w.effect.receiver if w.effect.kind == "db_save" else "")) for w in run.writes if w.create]
-        for root, name in creates:
-            for child in run.writes:
-                if name and child is not root and child.create and name.split(".")[0] in names_in(child.node):
-                    return (
-                        f"it builds a fresh aggregate on every run ({root.label}, then {child.label} keyed on it): a rerun "
-                        f"after the commit builds a second one. Record the job's id (the task's request id, or its arguments) "
-                        f"on the root row and look it up first, or resume or clean up a half-built one"
-                    )
+        """A root row created and then children keyed on it (engine/aggregates.py), both in the run: a rerun
+        builds a second whole aggregate, which no transaction prevents."""
+        labels = {(w.effect.line, w.effect.column): w.label for w in run.writes}
+        for aggregate in self.project.aggregates.of(self.view.key):
+            root, child = labels.get((aggregate.root.line, aggregate.root.column)), labels.get((aggregate.child.line, aggregate.child.column))
+            if root and child:
+                return (
+                    f"it builds a fresh aggregate on every run ({root}, then {child} keyed on it): a rerun "
+                    f"after the commit builds a second one. Record the job's id (the task's request id, or its arguments) "
+                    f"on the root row and look it up first, or resume or clean up a half-built one"
+                )
         return ""
 
     def _notes(self, run: Run) -> list[str]:

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from . import facts
+from .aggregates import makes_a_row
 from .celery_checks import check_config
 from .config import Config
 from .files import Files
@@ -315,6 +316,17 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     def finding(risk: str, message: str, advice: str) -> AuditFinding:
         return AuditFinding("manual", path, effect.line, risk, message + where, "manual", "", effect.kind, advice)
 
+    aggregate = project.aggregates.rooted_at(key, effect) if makes_a_row(effect) else None
+    if aggregate is not None and aggregate.many:
+        model, child = aggregate.model, aggregate.child
+        return AuditFinding(
+            "manual", path, effect.line, "high",
+            f"{call}() starts a new {model} on every run and {one_line(child.call, 60)}() (line {child.line}) adds rows keyed "
+            f"on it: a redelivery builds a second {model} with all its rows{where}",
+            "manual", "", "fresh_aggregate",
+            f"give the {model} an identity a redelivery finds (the task's id or its input, behind a unique constraint) and "
+            "return early when it is there; per-row fixes cannot stop a second aggregate",
+        )
     if effect.kind == "db_create":
         site = next((s for s in function.creates if s.line == effect.line), None)
         model_name = _model_name(project, key, site)

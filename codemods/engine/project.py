@@ -86,6 +86,7 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._provenance = None
         self._writers = None
         self._guards = None
+        self._aggregates = None
         self._singleton_tasks: dict[FunctionKey, str] | None = None
 
     @property
@@ -112,6 +113,15 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         if self._singleton_tasks is None:
             self._singleton_tasks = {t.key: t.key.qualname for t in self.tasks if t.options.get("singleton")}
         return self._singleton_tasks
+
+    @property
+    def aggregates(self):
+        """Functions that build a fresh aggregate per run (see `engine/aggregates.py`), made on first use."""
+        if self._aggregates is None:
+            from .aggregates import Aggregates
+
+            self._aggregates = Aggregates(self)
+        return self._aggregates
 
     @property
     def guards(self):

@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 
 from ..engine.caches import shared_cache
+from ..engine.guards import FLAG_WORDS
 from ..engine.levels import Applicability, Refusal, Risk
+from ..engine.names import words
 from ..engine.project import FunctionKey, Model, Project, Task
 from ..engine.rules import Finding, Options, money_risk
 from . import claim, field, retries
@@ -20,6 +22,8 @@ from .sends import ONE_TIME, RESEND, Sends, callee, describe, snake
 from .settings import Settings, read_settings
 
 NAME = "sent-flag"
+# Words of a task name that say only that it sends: a sent marker is matched on the other words (`remind` ~ `reminder_sent_at`).
+GENERIC_WORDS = frozenset({"send", "sends", "task", "email", "emails", "mail", "mails", "notify", "notification", "message", "user", "users"})
 
 
 def detect(project: Project, options: Options) -> list[Finding]:
@@ -70,9 +74,32 @@ class TaskCheck:
         looped = self._looped()
         if looped:
             return [self.finding(f"{name} {what}", Applicability.MANUAL, looped)]
+        marker = self._unchecked_marker() if self.settings.store != "field" else ""  # the field store reuses one itself
+        if marker:
+            return [self.finding(f"{name} {what}", Applicability.MANUAL, marker, self.risk)]
         if self.settings.store == "field":
             return self._field(what)
         return [self._message(what)]
+
+    def _unchecked_marker(self) -> str:
+        """A sent marker the model of the row the message is about already has (`Invoice.reminder_sent_at`)
+        but the task does not check: the fix is to check and set that field, not to add another claim."""
+        found = field.roots(self.project, self.view)
+        root = field.subject(self.view, self.calls, found) if found else None
+        if not isinstance(root, field.Root) or root.model is None:
+            return ""
+        about = {w for w in words(self.short) if len(w) > 3 and w not in GENERIC_WORDS}
+        markers = [
+            f for f in root.model.fields
+            if set(words(f)) & FLAG_WORDS and any(w[:5] == a[:5] for w in words(f) for a in about)
+            and f not in self.view.segment(self.view.node)
+        ]
+        if not markers:
+            return ""
+        return (
+            f"{root.model.name}.{markers[0]} exists but the task does not check it before sending: check it and set it "
+            f"with the send (`if {root.name}.{markers[0]}: return` ... then set and save it), so a redelivery stops"
+        )
 
     @property
     def risk(self) -> Risk:

@@ -1,0 +1,107 @@
+"""Task-level hazards the audit names with the fix that fits them, each against the same code without it."""
+
+from __future__ import annotations
+
+from test_audit_guards import at, findings
+
+FRESH = """
+    from celery import shared_task
+    from .models import Mail, Tag, Video
+
+    @shared_task
+    def import_feed(feed, names):
+        batch = Mail.objects.create(subject=feed)
+        for name in names:
+            Tag.objects.create(name=f"{batch.pk}-{name}")
+
+    @shared_task
+    def import_feed_once(feed, names):
+        if Mail.objects.filter(subject=feed).exists():
+            return
+        batch = Mail.objects.create(subject=feed)
+        for name in names:
+            Tag.objects.create(name=f"{batch.pk}-{name}")
+
+    @shared_task
+    def import_videos(feed, uuids):
+        report = Mail(subject=feed)
+        report.save()
+        for uuid in uuids:
+            video = Video(uuid=uuid)
+            video.save()
+"""
+
+
+def test_a_root_row_with_rows_keyed_on_it_is_a_second_full_import(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FRESH)
+    root = at(found["import_feed"], 6)
+    assert root["risk"] == "high"
+    assert "starts a new Mail on every run and Tag.objects.create() (line 8) adds rows keyed on it" in root["message"]
+
+
+def test_a_root_looked_up_first_is_no_fresh_aggregate(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FRESH)
+    root = at(found["import_feed_once"], 14)
+    assert root["risk"] == "low" and "a redelivery does not do it twice" in root["message"]
+
+
+def test_rows_not_keyed_on_the_first_are_no_aggregate(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FRESH)
+    assert not [f for f in found["import_videos"] if f["code"] == "fresh-aggregate"]
+    assert at(found["import_videos"], 24)["risk"] == "moderate"
+
+
+A_ROW_AND_ITS_LINK = """
+    from celery import shared_task
+    from .models import Mail, Tag
+
+    @shared_task
+    def notify(subject):
+        mail = Mail.objects.create(subject=subject)
+        Tag.objects.create(name=str(mail.pk))
+"""
+
+
+def test_a_row_and_its_one_link_are_a_duplicate_not_a_second_import(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, A_ROW_AND_ITS_LINK)
+    assert at(found["notify"], 6)["risk"] == "moderate" and "starts a new" not in at(found["notify"], 6)["message"]
+
+
+MARKED_MODELS = """
+    from django.db import models
+
+    class Invoice(models.Model):
+        email = models.EmailField()
+        reminder_sent_at = models.DateTimeField(null=True)
+
+    class Guest(models.Model):
+        email = models.EmailField()
+"""
+MARKER_TASKS = """
+    from celery import shared_task
+    from django.core.mail import send_mail
+    from .models import Guest, Invoice
+
+    @shared_task
+    def remind(invoice_id):
+        invoice = Invoice.objects.get(pk=invoice_id)
+        send_mail("Reminder", "Please pay", None, [invoice.email])
+
+    @shared_task
+    def welcome(guest_id):
+        guest = Guest.objects.get(pk=guest_id)
+        send_mail("Welcome", "Hello", None, [guest.email])
+"""
+
+
+def test_a_sent_marker_the_model_has_but_the_task_does_not_check_is_named(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MARKER_TASKS, {"app/models.py": MARKED_MODELS})
+    [claim] = [f for f in found["remind"] if f["rule"] == "sent-flag"]
+    assert claim["applicability"] == "manual"
+    assert "Invoice.reminder_sent_at exists but the task does not check it before sending" in claim["reason"]
+
+
+def test_a_model_without_a_marker_gets_the_usual_claim(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MARKER_TASKS, {"app/models.py": MARKED_MODELS})
+    [claim] = [f for f in found["welcome"] if f["rule"] == "sent-flag"]
+    assert "exists but the task does not check it" not in claim["reason"] and claim["applicability"] in {"safe", "unsafe"}
