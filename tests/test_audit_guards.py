@@ -319,3 +319,112 @@ def test_code_in_messages_is_one_line(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, MULTI_LINE)
     assert found["rebuild"] and all("\n" not in f["message"] and "\n" not in f["reason"] for f in found["rebuild"])
     assert any("Tag.objects.filter( name__in=names, ).delete()" in f["message"] for f in found["rebuild"])
+
+
+VIDEO_WITH_A_BUILDER = MODELS + """
+    class Clip(models.Model):
+        uuid = models.UUIDField()
+
+        @classmethod
+        def from_json(cls, data):
+            clip = build_clip(data)
+            clip.uuid = data.get("uuid")
+            clip.save()
+            return clip
+
+
+    def build_clip(data):
+        return Clip(uuid=data["uuid"])
+"""
+FETCH_CLIPS = """
+    from celery import shared_task
+    from .models import Clip
+
+    @shared_task
+    def fetch_clip(data):
+        if Clip.objects.filter(uuid=data["uuid"]).exists():
+            return
+        Clip.from_json(data)
+
+    @shared_task
+    def fetch_clip_unchecked(data):
+        Clip.from_json(data)
+"""
+
+
+def test_a_save_of_unknown_origin_says_both_outcomes_unless_a_lookup_on_the_way_settles_it(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FETCH_CLIPS, {"app/models.py": VIDEO_WITH_A_BUILDER})
+    [saved] = [f for f in found["fetch_clip"] if f["path"] == "app/models.py"]
+    assert saved["risk"] == "low" and "the lookup at line 6 skips it when the row is there in fetch_clip()" in saved["message"]
+    [unchecked] = [f for f in found["fetch_clip_unchecked"] if f["path"] == "app/models.py"]
+    assert "an update repeats to the same result; if it is a new row a caller built, a redelivery inserts another" in unchecked["message"]
+    assert "query returned" not in unchecked["message"]  # `clip.uuid = data.get(...)` is no query
+
+
+MARKS = """
+    from celery import shared_task
+    from django.core.cache import cache
+    from django.core.mail import send_mail
+    from django.db import transaction
+    from django.utils import timezone
+    from .models import Mail
+
+    @shared_task
+    def deliver(key):
+        pass
+
+    @shared_task
+    def take_pending(key):
+        if cache.delete(f"pending:{key}"):
+            deliver.delay(key)
+
+    @shared_task
+    def drain(key):
+        flag = cache.get(f"dirty:{key}")
+        cache.delete(f"dirty:{key}")
+        if cache.get(f"dirty:{key}"):
+            deliver.delay(key)
+
+    @shared_task
+    def mail_digest():
+        mails = list(Mail.objects.filter(digest_sent_at__isnull=True))
+        with transaction.atomic():
+            Mail.objects.filter(pk__in=[m.pk for m in mails]).update(digest_sent_at=timezone.now())
+            transaction.on_commit(lambda: send_mail("Digest", "...", None, ["team@example.com"]))
+
+    @shared_task
+    def mail_alert():
+        with transaction.atomic():
+            Mail.objects.update(alert_notified_at=timezone.now())
+            transaction.on_commit(lambda: send_mail("Alert", "...", None, ["team@example.com"]))
+
+    @shared_task
+    def drain_other(key):
+        cache.delete(f"dirty:{key}")
+        if cache.get(f"other:{key}"):
+            deliver.delay(key)
+"""
+
+
+def test_a_mark_the_condition_takes_away_runs_the_body_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MARKS)
+    taken = at(found["take_pending"], 15)
+    assert taken["risk"] == "low" and "removes a pending mark, which a repeat finds gone" in taken["message"]
+
+
+def test_a_mark_cleared_then_read_again_runs_the_body_only_when_set_anew(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MARKS)
+    drained = at(found["drain"], 22)
+    assert drained["risk"] == "low" and "finds the mark set again after the function cleared it (line 20)" in drained["message"]
+    assert at(found["drain_other"], 41)["risk"] == "moderate"  # another mark than the one cleared
+
+
+def test_rows_marked_sent_before_the_send_and_selected_by_that_mark_are_sent_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MARKS)
+    [mail] = [f for f in found["mail_digest"] if f["line"] == 29]
+    assert mail["risk"] == "low" and "it marks the rows as sent first (digest_sent_at, line 28)" in mail["message"]
+
+
+def test_a_sent_stamp_nothing_selects_by_is_no_guard(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MARKS)
+    assert [f["risk"] for f in found["mail_alert"] if f["line"] == 35] == ["moderate"]

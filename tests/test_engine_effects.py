@@ -177,18 +177,24 @@ def test_calls_described_as_what_they_do():
 
 def test_a_count_raised_before_a_save_is_counted_again():
     module = summarize(textwrap.dedent("""
+        import uuid
         from django.db.models import F
         from .models import Webhook
-        def run(webhook, ok):
+        def run(webhook, ok, full):
             if ok:
                 webhook.failures = 0
                 webhook.save()
-            else:
+            elif not full:
                 webhook.failures += 1
+                webhook.save()
+            else:
+                webhook.active = False
                 webhook.save()
             Webhook.objects.filter(pk=webhook.pk).update(calls=F("calls") + 1)
             Webhook.objects.filter(pk=webhook.pk).update(active=False)
+            Webhook.objects.filter(pk=webhook.pk).update(version=str(uuid.uuid4()))
     """).encode(), "/p/app/tasks.py", "app.tasks", False)
     assert [(e.line, e.kind, e.family) for e in module.functions["run"].effects] == [
-        (7, "db_save", ""), (10, "db_save", "increment"), (11, "db_update", "increment"), (12, "db_update", ""),
+        (8, "db_save", ""), (11, "db_save", "increment"), (14, "db_save", ""),  # the else branch counts nothing
+        (15, "db_update", "increment"), (16, "db_update", ""), (17, "db_update", "volatile"),
     ]

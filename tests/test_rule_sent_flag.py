@@ -543,3 +543,31 @@ def test_cache_key_survives_odd_task_names_and_a_local_named_cache_is_reported(t
     assert "uses the name `cache` for something else" in output
     assert tasks.count("cache.add") == 1
     compile(tasks, "tasks.py", "exec")
+
+
+def test_a_task_also_called_as_a_plain_function_gets_no_claim_on_its_task_id(tmp_path, monkeypatch):
+    output, after = run(
+        tmp_path,
+        {
+            "hosts/__init__.py": "",
+            "hosts/models.py": MODELS,
+            "hosts/tasks.py": """
+            from celery import shared_task
+            from django.core.mail import send_mail
+            from hosts.models import Host
+
+            @shared_task
+            def send_host_welcome_email(host_id):
+                host = Host.objects.get(pk=host_id)
+                send_mail("Hi", "...", None, [host.email])
+
+            @shared_task
+            def check_in(host_id):
+                send_host_welcome_email(host_id)
+        """,
+        },
+        "--flag-store", "cache",
+        monkeypatch=monkeypatch,
+    )
+    assert "check_in() (hosts/tasks.py) also calls it as a plain function, where its request id is None" in output
+    assert "send_host_welcome_email.request.id" not in after["hosts/tasks.py"]

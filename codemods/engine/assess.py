@@ -125,7 +125,8 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
                 continue
             site = (key.module, effect.line)
             settled = site in by_site and all(f.status is Status.OK for f in by_site[site])  # a rule's own reading
-            if finding.risk != "low" and not settled and _skipped_on_a_repeat(project, task, key, effect, finding):
+            unsure = effect.kind == "db_save" and not effect.family  # a save that may insert: a guard settles it
+            if (finding.risk != "low" or unsure) and not settled and _skipped_on_a_repeat(project, task, key, effect, finding):
                 claimed.add(site)
                 findings.append(finding)
                 continue
@@ -374,10 +375,14 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "low", f"{call}() saves {receiver}: an update repeats to the same result; if it is a new row a caller built, "
             "a redelivery inserts another (where it comes from is not read here)", "",
         )
+    if effect.kind == "db_update" and effect.family == "volatile":
+        return finding("low", f"{call}() updates rows to a value made new on every run (a uuid or random value): a "
+                              "repeat writes another one, harmless unless something keeps the first", "")
     if effect.kind == "db_update":
         return finding("low", f"{call}() updates rows to the values it sets: repeating it gives the same result", "")
     if effect.kind == "db_delete":
-        return finding("low", f"{call}() deletes again: what a first run deleted is gone, so the result is the same", "")
+        return finding("low", f"{call}() deletes what it selects when it runs: what a first run deleted is already gone, "
+                              "a repeat deletes only what matches then", "")
     if effect.kind == "send":
         return finding(
             "moderate",

@@ -33,6 +33,9 @@ CACHE_CHECKS = frozenset({"add", "get", "has_key", "get_or_set", "incr"})
 STATUS_WORDS = frozenset({"status", "state"})
 QUERIES = frozenset({"get", "filter", "exists", "first", "last", "count", "aget", "aexists", "afirst", "alast", "acount", "values_list"})
 READ_ROWS = QUERIES | {"all", "values", "in_bulk", "select_related", "prefetch_related", "only", "order_by"}
+TAKES_A_MARK = frozenset({"delete", "pop", "getdel"})  # in a condition: true for the one caller that removed it
+READS_A_MARK = frozenset({"get", "exists", "is_set"})
+CLEARS_A_MARK = frozenset({"clear", "delete", "reset", "unset"})
 COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
@@ -59,12 +62,39 @@ def _check(view: FunctionView, calls: list[ast.Call], planned, sends: bool) -> t
             continue
         if sends and _flaggy(view, node.test, planned, created):
             return f"it already checks `{one_line(view.segment(node.test), 90)}` (line {node.lineno}) before sending", None
+        claimed = _claimed_in_test(view, node, encloses)
+        if claimed:
+            return claimed, None
         written = _stored_write(view, node.test, [*node.body, *_rest_of_block(view, node)] if encloses else after)
         if written is not None:
             chain, line, owner = written
             when = "records it after" if (line, 0) > first else "sets it before"
             return f"it compares `{chain}` (line {node.lineno}) before {'sending' if sends else 'the call'} and {when} (line {line})", owner
     return "", None
+
+
+def _claimed_in_test(view: FunctionView, node: ast.If | ast.While, encloses: bool) -> str:
+    """A pending mark the condition takes away as it reads it (`if cache.delete(key):` runs the body only for
+    the run that removed the mark), or reads after the function cleared it (`flag.clear()` ... `if
+    flag.get():` runs the body only when something set it again meanwhile)."""
+    if not encloses:
+        return ""
+    for call in (n for n in ast.walk(node.test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+        if call.func.attr in TAKES_A_MARK and call.args:
+            return f"it runs only when `{one_line(view.segment(call), 60)}` (line {node.lineno}) removes a pending mark, which a repeat finds gone"
+        if call.func.attr in READS_A_MARK:
+            mark = _mark_of(view, call)
+            cleared = next((c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in CLEARS_A_MARK
+                            and _mark_of(view, c) == mark and (c.lineno, c.col_offset) < (node.lineno, node.col_offset)), None)
+            if cleared is not None:
+                return (f"it runs only when `{one_line(view.segment(call), 50)}` (line {node.lineno}) finds the mark set again after "
+                        f"the function cleared it (line {cleared.lineno})")
+    return ""
+
+
+def _mark_of(view: FunctionView, call: ast.Call) -> tuple[str, str]:
+    """What a mark call names: its receiver and its key (`cache.get(key)`), or the receiver alone (`flag.get()`)."""
+    return view.segment(call.func.value), view.segment(call.args[0]) if call.args else ""
 
 
 def _in_body(view: FunctionView, call: ast.Call, branch: ast.If | ast.While) -> bool:
@@ -141,8 +171,10 @@ class Guards:
         text = self._text(key)
         if effect.kind == "db_save" and effect.family == "new_row":
             model = "?"  # known once the view is read
+        if effect.kind == "db_save" and not effect.family and "." in key.qualname:
+            model = key.qualname.split(".")[0]  # `image.save()` in `ExerciseImage.from_json`: found by its class's lookups
         if not _could_guard(text, effect.kind == "send", model):
-            return "" if key == task else self._callers(task, key, frozenset({key}), 3)
+            return "" if key == task else self._callers(task, key, frozenset({key}), 3, model)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
         if call is None:
@@ -150,6 +182,8 @@ class Guards:
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
         found = self._checked(view, call, effect.kind == "send", task)
+        if not found and effect.kind == "send":
+            found = self.marked_first(task, view, [call])
         if not found and model:
             memo = (key, effect.line, effect.column, model)
             if memo not in self._rows:
@@ -157,12 +191,46 @@ class Guards:
             found = self._rows[memo]
         if found or key == task:
             return found
-        return self._callers(task, key, frozenset({key}), 3)
+        return self._callers(task, key, frozenset({key}), 3, model)
 
     def _text(self, key: FunctionKey) -> str:
         """The function's own lines, to rule a guard out without parsing it."""
         function, source = self.project.function(key), self.project.source(key.module)
         return "\n".join(source.lines[function.first_line - 1 : function.end_line]) if function and source else ""
+
+    def marked_first(self, task: FunctionKey, view: FunctionView, calls: list[ast.Call]) -> str:
+        """The rows are marked as sent before each send, in the same function (`....update(last_email_sent_at=now)`,
+        then the send, often on commit), and the task selects by that mark somewhere on its way: a redelivery
+        after the commit selects nothing to send again."""
+        modules = {key.module for key in self._reached(task)}
+        texts = [source.text for source in map(self.project.source, modules) if source is not None]
+        reasons = []
+        for call in calls:
+            reason = next((
+                f"it marks the rows as sent first ({field}, line {line}) and selects by that mark, so a repeat finds nothing to send"
+                for field, line, mentions in self._marks_before(view, call)
+                if sum(text.count(field) for text in texts) > mentions  # read elsewhere in the modules on the way
+            ), "")
+            if not reason:
+                return ""
+            reasons.append(reason)
+        return "; ".join(dict.fromkeys(reasons))
+
+    def _marks_before(self, view: FunctionView, call: ast.Call):
+        """(field, line, times the marking itself spells the field) of each mark written before the call: in
+        its own statements, or by a project function called there that claims rows by updating the field its
+        filter selects on (`filter(..., email_scheduled=True).update(email_scheduled=False)`)."""
+        for earlier, node in _before(view, call):
+            field = _sent_mark(node)
+            if field:
+                yield field, node.lineno, 1
+            elif isinstance(node, ast.Call):
+                for target in self.project.graph.targets(view, node):
+                    callee = self.project.view(target)
+                    for update in (c for c in callee.calls() if callee is not None and _is_update(c)):
+                        claimed = _claimed_by_update(update)
+                        if claimed:
+                            yield claimed, node.lineno, 2
 
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
@@ -204,18 +272,19 @@ class Guards:
             self._sites[caller] = by_callee
         return view, self._sites[caller].get(key, [])
 
-    def _callers(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int) -> str:
-        """A guard around every call of `key` in the functions of the task that call it."""
+    def _callers(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int, model: str = "") -> str:
+        """A guard around every call of `key` in the functions of the task that call it (for a call that makes
+        `model` rows, also a lookup of that model before the call)."""
         reach = self._reached(task)
         callers = [c for c in self.project.graph.callers(key) if c in reach and c not in seen]
         if not callers or depth == 0:
             return ""
         reasons = []
         for caller in callers:
-            if not _could_guard(self._text(caller), False, ""):
+            if not _could_guard(self._text(caller), False, model):
                 if caller == task:
                     return ""
-                here = self._callers(task, caller, seen | {caller}, depth - 1)
+                here = self._callers(task, caller, seen | {caller}, depth - 1, model)
                 if not here:
                     return ""
                 reasons.append(here)
@@ -223,12 +292,12 @@ class Guards:
             view, sites = self._call_sites(caller, key)
             if not sites:
                 return ""
-            each = [self._checked(view, site, False, task) for site in sites]
+            each = [self._checked(view, site, False, task) or (rows_already_there(view, site, model) if model else "") for site in sites]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
             if not here:
                 if caller == task:
                     return ""
-                here = self._callers(task, caller, seen | {caller}, depth - 1)
+                here = self._callers(task, caller, seen | {caller}, depth - 1, model)
                 if not here:
                     return ""
             else:
@@ -242,19 +311,25 @@ class Guards:
 # mention of the model, a delete, or a difference.
 _CONDITION = re.compile(r"\b(if|while|except)\b")
 _STORED_WRITE = re.compile(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]|\.set\(|\bsetattr\(", re.M)
+_TAKEN_MARK = re.compile(r"\.(delete|pop|getdel|clear|reset|unset)\(")
 _MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
 
 
 def _could_guard(text: str, sends: bool, model: str) -> bool:
-    if not _CONDITION.search(text) and not (model and (".delete(" in text or " - " in text)):
-        return False
-    if _STORED_WRITE.search(text) or (sends and _MARKER.search(text)):
+    if sends and _MARKER.search(text):
+        return True  # a sent marker checked before the send, or written before it
+    condition = bool(_CONDITION.search(text))
+    if condition and (_STORED_WRITE.search(text) or _TAKEN_MARK.search(text)):
         return True
-    return bool(model) and (model == "?" or text.count(model) > 1 or ".delete(" in text or " not in " in text or " - " in text)
+    return bool(model) and (
+        model == "?" or ".delete(" in text or " - " in text
+        or (condition and (text.lower().count(model.lower()) > 1 or " not in " in text))
+    )
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:
-    return next((c for c in view.calls() if c.lineno == line and view.column(c) == column), None)
+    """The call at a summary's position, also inside a lambda (`transaction.on_commit(lambda: send(...))`)."""
+    return next((c for c in view.parents if c.__class__ is ast.Call and c.lineno == line and view.column(c) == column), None)
 
 
 def _earlier_statements(block_owner: ast.AST, child: ast.AST) -> list[ast.stmt]:
@@ -270,9 +345,14 @@ def _mentions(node: ast.AST, model: str) -> bool:
 
 
 def _queries(node: ast.AST, model: str) -> bool:
-    """`Video.objects.filter(...).exists()` and the like, on `model`."""
+    """`Video.objects.filter(...).exists()` and the like, on `model`; or `hasattr(ingredient, "image")`, which
+    looks up the row a one-to-one relation of that name holds."""
     return any(
-        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in QUERIES and _mentions(n.func.value, model)
+        isinstance(n, ast.Call) and (
+            (isinstance(n.func, ast.Attribute) and n.func.attr in QUERIES and _mentions(n.func.value, model))
+            or (isinstance(n.func, ast.Name) and n.func.id == "hasattr" and len(n.args) == 2
+                and isinstance(n.args[1], ast.Constant) and n.args[1].value == model.lower())
+        )
         for n in ast.walk(node)
     )
 
@@ -323,6 +403,42 @@ def _queried(view: FunctionView, node: ast.AST, at: ast.AST, depth: int = 0) -> 
             if value is not None and _queried(view, value, binding, depth + 1):
                 return True
     return False
+
+
+def _before(view: FunctionView, call: ast.Call):
+    """(statement, node) for every node of the statements that run before the call on its way."""
+    chain = [call, *view.ancestors(call)]
+    for child, ancestor in zip(chain, chain[1:]):
+        for earlier in _earlier_statements(ancestor, child):
+            for node in ast.walk(earlier):
+                yield earlier, node
+
+
+def _is_update(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"update", "aupdate"}
+
+
+def _sent_mark(node: ast.AST) -> str:
+    """The sent marker a node writes: `....update(email_sent_at=...)` or `row.notified = ...` ("" for none)."""
+    names = []
+    if _is_update(node):
+        names = [k.arg for k in node.keywords if k.arg]
+    elif isinstance(node, ast.Assign):
+        names = [t.attr for t in node.targets if isinstance(t, ast.Attribute)]
+    return next((name for name in names if set(words(name)) & FLAG_WORDS), "")
+
+
+def _claimed_by_update(update: ast.Call) -> str:
+    """The field of `.filter(..., F=a).update(F=b)`: the update takes the rows out of what the filter selects."""
+    updated = {k.arg for k in update.keywords if k.arg}
+    node = update.func.value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in {"filter", "exclude"}:
+            common = updated & {k.arg for k in node.keywords if k.arg}
+            if common:
+                return sorted(common)[0]
+        node = node.func.value
+    return ""
 
 
 def _exits_when_found(statement: ast.stmt, model: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import re
 from pathlib import Path
 
 from . import facts
@@ -177,6 +178,10 @@ class TaskIndex:
         reference: the targets follow from names and MROs, kept for the run too, except those of `self.x()`,
         which include subclasses of the loaded modules: they are kept until another module loads."""
         owner = caller.qualname.split(".", 1)[0] if "." in caller.qualname else None
+        local = self._imported_here(caller, reference)
+        if local:
+            symbol = self._resolve_qualified(local)  # the function's own import wins over a module-level name
+            return [FunctionKey(symbol.module, symbol.name)] if symbol.kind == "function" else []
         memo = (caller.module, owner, reference)
         known = self._call_targets.get(memo)
         if known is not None and (known[0] is None or known[0] == len(self.modules)):
@@ -184,6 +189,22 @@ class TaskIndex:
         targets, with_subclasses = self._find_call_targets(caller.module, owner, reference)
         self._call_targets[memo] = (len(self.modules) if with_subclasses else None, targets)
         return targets
+
+    def _imported_here(self, caller: FunctionKey, reference: str) -> str:
+        """`from .services import email_send` inside a function that a module-level `email_send` (the task
+        itself) shadows everywhere else: the import's target, found in the function's own lines; "" when
+        the name is not both (nearly always)."""
+        summary = self.module(caller.module)
+        head = reference.split(".", 1)[0]
+        if summary is None or head not in summary.imports or not (head in summary.functions or head in summary.classes):
+            return ""
+        function, source = self.function(caller), self.source(caller.module)
+        if function is None or source is None:
+            return ""
+        text = "\n".join(source.lines[function.line - 1 : function.end_line])
+        if not re.search(rf"^\s*(from\s+\S+\s+)?import\s[^\n]*\b{re.escape(head)}\b", text, re.M):
+            return ""
+        return summary.imports[head] + reference[len(head):]
 
     def _find_call_targets(self, module: str, owner: str | None, reference: str) -> tuple[list[FunctionKey], bool]:
         """call_targets(), and whether the loaded subclasses took part."""

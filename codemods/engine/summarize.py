@@ -768,8 +768,27 @@ class _FunctionAnalysis(CreateFacts):
                 for a in ancestors
             ),
             skips_conflicts=kind == "db_create" and _skips_conflicts(call),
-            family=family or (self._saved_row(call, receiver) if kind == "db_save" else _counted_up(call) if kind == "db_update" else ""),
+            family=family or (self._saved_row(call, receiver) if kind == "db_save" else (_counted_up(call) or self._volatile_update(call)) if kind == "db_update" else ""),
         )
+
+    def _runs_before(self, statement: ast.stmt, call: ast.Call) -> bool:
+        """Whether the statement runs on the way to the call: the call is in a later statement of the same
+        block (not on another branch of an if / elif)."""
+        owner = self.parents.get(statement)
+        ancestors = set(map(id, self._ancestors(call)))
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(owner, field, None)
+            if isinstance(block, list) and statement in block:
+                return any(id(later) in ancestors or self._statement_of(call, self._ancestors(call)) is later for later in block[block.index(statement) + 1 :])
+        return False
+
+    def _volatile_update(self, call: ast.Call) -> str:
+        """ "volatile" for `.update(version=str(uuid4()))`: each run writes a new random value."""
+        for keyword in call.keywords:
+            cause, _ = self._volatile_cause(keyword.value, self.volatile)
+            if cause and any(word in cause.lower() for word in ("uuid", "random", "token", "secrets")):
+                return "volatile"
+        return ""
 
     def _saved_row(self, call: ast.Call, receiver: str) -> str:
         """What a save of a row not built here writes: "increment" when a field of it was counted up before
@@ -779,6 +798,11 @@ class _FunctionAnalysis(CreateFacts):
         for node in self.walk.assignments():
             if (node.__class__ is ast.AugAssign and isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno < call.lineno
                     and node.target.__class__ is ast.Attribute and self.module.segment(node.target).startswith(counted)
-                    and self.parents.get(node) in self._ancestors(call)):  # not on a branch the save is not on
+                    and self._runs_before(node, call)):
                 return "increment"
-        return "read_row" if receiver in self.query_names else ""
+        for targets, value in self.assignments:  # `row = Model.objects.get(...)`, `row = qs.filter(...).first()`
+            if len(targets) == 1 and targets[0].__class__ is ast.Name and targets[0].id == receiver:
+                text = self.module.segment(value)
+                if any(hint in text for hint in effects.QUERYSET_HINTS) or "get_object_or_404(" in text:
+                    return "read_row"
+        return ""

@@ -115,6 +115,13 @@ class TaskCheck:
     def _message(self, what: str) -> Finding:
         name, view = self.short, self.view
         reference = claim.task_reference(self.project, view, self.task)
+        plain = next((c for c in self.project.graph.callers(self.task.key) if c != self.task.key), None)
+        if plain is not None:
+            return self.finding(f"{name} {what}", Applicability.MANUAL, (
+                f"{plain.qualname}() ({self.project.display(plain.module)}) also calls it as a plain function, where its "
+                "request id is None: a claim on the task id would not hold there; claim in the task that is sent as a "
+                "message, or by what the message is about"
+            ), self.risk)
         if not reference:
             return self.finding(f"{name} {what}", Applicability.MANUAL, f"{self.task.how} does not let the function read its own task id; bind the task (bind=True) and claim self.request.id by hand")
         if view.parameters()[:3] == ["request", "exc", "traceback"]:

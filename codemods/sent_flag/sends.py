@@ -88,6 +88,11 @@ class Sends:
             return False  # a library call: what its name says
         return any(r.kind not in HARMLESS and r.kind != "send" for t in targets for r in self.graph.reached(t))
 
+    def _sends_anywhere(self, view: FunctionView) -> list[ast.Call]:
+        """sends(), or when there are none in the function's own flow, the sends in its lambdas
+        (`transaction.on_commit(lambda: connection.send_messages(emails))`): where a guard must cover them."""
+        return self.sends(view) or [c for c in view.parents if isinstance(c, ast.Call) and self.kind(view, c) == "send"]
+
     def sends(self, view: FunctionView) -> list[ast.Call]:
         """The task's own calls that send (the outermost call of a chain)."""
         return [c for c in view.calls() if self.kind(view, c) == "send" and not _inside_a_sending_call(view, c, self)]
@@ -98,13 +103,13 @@ class Sends:
         """Why the task already sends once: a flag, timestamp, cache key or audit row checked before the
         send, or a stored value compared before it and written after it, in the task or, for each call
         that leads to a send, in a function on the way ("" when some send has no such check)."""
-        guards = self._guards(view, sends, planned, frozenset({view.key}))
+        guards = self._guards(view, sends, planned, frozenset({view.key}), view.key)
         if guards is None:
             return ""
         return "; ".join(reason if key == view.key else f"{reason} in {key.qualname} ({self.project.display(key.module)})" for key, reason in guards)
 
-    def _guards(self, view: FunctionView, sends: list[ast.Call], planned: set[str], seen: frozenset) -> list[tuple[FunctionKey, str]] | None:
-        found = checked_before(view, sends, planned)
+    def _guards(self, view: FunctionView, sends: list[ast.Call], planned: set[str], seen: frozenset, task: FunctionKey) -> list[tuple[FunctionKey, str]] | None:
+        found = checked_before(view, sends, planned) or self.project.guards.marked_first(task, view, sends)
         if found:
             return [(view.key, found)]
         guards: list[tuple[FunctionKey, str]] = []
@@ -114,7 +119,7 @@ class Sends:
                 return None  # sends itself, and no check before it
             for key in helpers:
                 helper = self.project.view(key) if key not in seen else None
-                below = self._guards(helper, self.sends(helper), planned, seen | {key}) if helper is not None else None
+                below = self._guards(helper, self._sends_anywhere(helper), planned, seen | {key}, task) if helper is not None else None
                 if below is None and key not in seen:
                     return None
                 guards += [g for g in below or () if g not in guards]
