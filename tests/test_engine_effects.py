@@ -198,3 +198,30 @@ def test_a_count_raised_before_a_save_is_counted_again():
         (8, "db_save", ""), (11, "db_save", "increment"), (14, "db_save", ""),  # the else branch counts nothing
         (15, "db_update", "increment"), (16, "db_update", ""), (17, "db_update", "volatile"),
     ]
+
+
+def test_a_save_of_a_fresh_random_value_writes_another_each_run():
+    module = summarize(textwrap.dedent("""
+        import uuid
+        from .files import generate_random_file_name
+        def run(job, name):
+            job.file_name = generate_random_file_name("csv")
+            job.save()
+            job.title = name
+            job.save()
+            token = uuid.uuid4().hex
+            job.token = token
+            job.save()
+    """).encode(), "/p/app/tasks.py", "app.tasks", False)
+    assert [(e.line, e.family) for e in module.functions["run"].effects] == [(6, "volatile"), (8, "volatile"), (11, "volatile")]
+
+
+def test_writes_in_a_block_the_project_rolls_back_do_not_stay():
+    assert kinds("""
+        from .utils import rolledback_transaction
+        def run(event):
+            with rolledback_transaction():
+                event.save()
+            event.refresh_from_db()
+            event.delete()
+    """) == {"event.delete": "db_delete"}

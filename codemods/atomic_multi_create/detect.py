@@ -164,9 +164,9 @@ class _FunctionCheck:
                 caught = [h for h in node.handlers if _catches_db_error(h)]
                 if caught and any(id(s) in w.chain for w in run.writes for s in node.body):
                     return (
-                        f"`except` at line {caught[0].lineno} catches a database error inside the range, and after one the "
-                        f"transaction refuses every query until it ends; give the try body (line {node.lineno}) its own savepoint "
-                        f"(`with transaction.atomic():`) first"
+                        f"`except` at line {caught[0].lineno} catches a database error inside the range: in the transaction "
+                        f"this fix would add, a caught error would leave it refusing every query until it ends; "
+                        f"give the try body (line {node.lineno}) its own savepoint (`with transaction.atomic():`) first"
                     )
             exclusive = _exclusive_paths(node, run.writes)
             if exclusive:

@@ -367,6 +367,10 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             "count from what the rows hold (a query's count) rather than adding to the stored number, or record the "
             "task's id with the change and skip it when recorded",
         )
+    if effect.kind == "db_save" and effect.family == "volatile":
+        receiver = one_line(effect.receiver, 40)
+        return finding("low", f"{call}() saves {receiver} with a value made new on every run (a uuid or random name): a "
+                              "repeat writes another one, and what the first named (a file, a link) is left behind", "")
     if effect.kind == "db_save" and effect.family == "read_row":
         return finding("low", f"{call}() saves the row a query returned: the same update again", "")
     if effect.kind == "db_save":

@@ -376,6 +376,8 @@ _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
 _BUILTINS = frozenset(dir(builtins))
 _COUNTDOWN_CALLS = frozenset({"apply_async", "retry", "set", "signature", "s", "si"})
+_ROLLED_BACK = re.compile(r"roll(ed)?_?back", re.IGNORECASE)
+_MADE_AT_RANDOM = re.compile(r"(^|_)(random|uuid\d?|nonce)(_|$)")  # `_generate_random_file_name(...)`
 _RAW_SQL = frozenset({"execute", "executemany", "callproc", "execute_values"})
 _RETURNS_A_CLASS = ("model", "class", "cls", "type")  # `model = table.get_model(); model(...)` builds a row
 _LOOKUPS_BY_NAME = frozenset({"getattr", "import_module", "import_string", "locate", "import_class"})
@@ -559,7 +561,8 @@ class _FunctionAnalysis(CreateFacts):
                 if kind:
                     if kind[0] == "external" and len(kind) == 2 and func.__class__ is ast.Attribute and func.attr in effects.HTTP_WRITES:
                         kind = self._a_check(hit, kind)
-                    found.append(self._effect(hit, *kind))
+                    if not (kind[0].startswith("db_") and self._rolled_back(hit)):
+                        found.append(self._effect(hit, *kind))
                 else:
                     why = self._unfollowed(hit)
                     if why and not (module.suppressions.get(hit.lineno, frozenset()) | module.suppressions.get(0, frozenset())) & {"*", "not-followed"}:
@@ -722,7 +725,7 @@ class _FunctionAnalysis(CreateFacts):
             callee = dotted(node.func) or ""
             parts = callee.split(".")
             root = self.module.imports.get(parts[0], parts[0]).split(".")[0]
-            if parts[-1] in VOLATILE_CALLS or root in VOLATILE_MODULES:
+            if parts[-1] in VOLATILE_CALLS or root in VOLATILE_MODULES or _MADE_AT_RANDOM.search(parts[-1]):
                 return self.module.segment(node) or f"{callee}()", ""
             name = node.func.attr if isinstance(node.func, ast.Attribute) else callee
             operands = [node.func.value] if isinstance(node.func, ast.Attribute) else []
@@ -790,6 +793,16 @@ class _FunctionAnalysis(CreateFacts):
                 return "volatile"
         return ""
 
+    def _rolled_back(self, call: ast.Call) -> bool:
+        """Inside `with rolledback_transaction():` (a block the project rolls back, by its name): its writes never stay."""
+        return any(
+            ancestor.__class__ in (ast.With, ast.AsyncWith) and any(
+                item.context_expr.__class__ is ast.Call and _ROLLED_BACK.search(dotted(item.context_expr.func) or "")
+                for item in ancestor.items
+            )
+            for ancestor in self._ancestors(call)
+        )
+
     def _saved_row(self, call: ast.Call, receiver: str) -> str:
         """What a save of a row not built here writes: "increment" when a field of it was counted up before
         (`webhook.failed_triggers += 1`: a redelivery counts again), "read_row" when the name holds a row a
@@ -800,6 +813,11 @@ class _FunctionAnalysis(CreateFacts):
                     and node.target.__class__ is ast.Attribute and self.module.segment(node.target).startswith(counted)
                     and self._runs_before(node, call)):
                 return "increment"
+        for targets, value in self.assignments:  # `job.file_name = random_name()` before the save
+            target = targets[0] if len(targets) == 1 else None
+            if (target.__class__ is ast.Attribute and self.module.segment(target).startswith(counted) and value.lineno < call.lineno
+                    and any(w in self._volatile_cause(value, self.volatile)[0].lower() for w in ("uuid", "random", "token", "nonce"))):
+                return "volatile"
         for targets, value in self.assignments:  # `row = Model.objects.get(...)`, `row = qs.filter(...).first()`
             if len(targets) == 1 and targets[0].__class__ is ast.Name and targets[0].id == receiver:
                 text = self.module.segment(value)
