@@ -428,3 +428,46 @@ def test_rows_marked_sent_before_the_send_and_selected_by_that_mark_are_sent_onc
 def test_a_sent_stamp_nothing_selects_by_is_no_guard(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, MARKS)
     assert [f["risk"] for f in found["mail_alert"] if f["line"] == 35] == ["moderate"]
+
+
+COLLECTED = """
+    from celery import shared_task
+    from .models import Tag, Warning
+
+    @shared_task
+    def tag_new(names):
+        existing = list(Tag.objects.values_list("name", flat=True))
+        fresh = []
+        for name in names:
+            if name in existing:
+                continue
+            fresh.append(Tag(name=name))
+        Tag.objects.bulk_create(fresh)
+
+    @shared_task
+    def tag_all(names):
+        fresh = []
+        for name in names:
+            if name in names[:1]:
+                continue
+            fresh.append(Tag(name=name))
+        Tag.objects.bulk_create(fresh)
+
+    @shared_task
+    def warn_unwarned(ids):
+        Warning.objects.bulk_create(
+            Warning(translation_id=tag.pk, text="missing") for tag in Tag.objects.filter(pk__in=ids, warning__isnull=True)
+        )
+"""
+
+
+def test_rows_collected_past_a_skip_of_what_a_query_found_are_made_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, COLLECTED)
+    made = at(found["tag_new"], 12)
+    assert made["risk"] == "low" and "it makes only the items the loop keeps past `name in existing` (line 9)" in made["message"]
+    assert at(found["tag_all"], 21)["risk"] == "moderate"  # the skip reads no query
+
+
+def test_rows_made_for_what_a_query_finds_without_one_are_made_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, COLLECTED)
+    assert at(found["warn_unwarned"], 25)["risk"] == "low"

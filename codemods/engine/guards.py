@@ -79,6 +79,11 @@ def _claimed_in_test(view: FunctionView, node: ast.If | ast.While, encloses: boo
     flag.get():` runs the body only when something set it again meanwhile)."""
     if not encloses:
         return ""
+    for name in (n for n in ast.walk(node.test) if isinstance(n, ast.Name)):
+        value = getattr(view.binding_before(name.id, node), "value", None)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and "pop" in value.func.attr.lower():
+            return (f"it runs only for what `{one_line(view.segment(value), 50)}` (line {value.lineno}) took off a queue: a repeat "
+                    "takes the next item, not this one")
     for call in (n for n in ast.walk(node.test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
         if call.func.attr in TAKES_A_MARK and call.args:
             return f"it runs only when `{one_line(view.segment(call), 60)}` (line {node.lineno}) removes a pending mark, which a repeat finds gone"
@@ -311,7 +316,7 @@ class Guards:
 # mention of the model, a delete, or a difference.
 _CONDITION = re.compile(r"\b(if|while|except)\b")
 _STORED_WRITE = re.compile(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]|\.set\(|\bsetattr\(", re.M)
-_TAKEN_MARK = re.compile(r"\.(delete|pop|getdel|clear|reset|unset)\(")
+_TAKEN_MARK = re.compile(r"\.(delete|\w*pop\w*|getdel|clear|reset|unset)\(")
 _MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
 
 
@@ -322,7 +327,7 @@ def _could_guard(text: str, sends: bool, model: str) -> bool:
     if condition and (_STORED_WRITE.search(text) or _TAKEN_MARK.search(text)):
         return True
     return bool(model) and (
-        model == "?" or ".delete(" in text or " - " in text
+        model == "?" or ".delete(" in text or " - " in text or "__isnull" in text
         or (condition and (text.lower().count(model.lower()) > 1 or " not in " in text))
     )
 
@@ -372,7 +377,44 @@ def _made_from_a_difference(view: FunctionView, call: ast.Call) -> str:
             found = next((f for b in bound if getattr(b, "value", None) is not None for f in [_difference_in(view, b.value, b)] if f), None)
         if found is not None:
             return f"it makes only `{one_line(view.segment(found), 60)}` (line {found.lineno}), what a query did not find"
+        skipped = _collected_past_a_skip(view, argument)
+        if skipped is not None:
+            return (f"it makes only the items the loop keeps past `{one_line(view.segment(skipped.test), 60)}` (line "
+                    f"{skipped.lineno}), which skips what a query found")
     return ""
+
+
+def _collected_past_a_skip(view: FunctionView, argument: ast.AST) -> ast.If | None:
+    """`rows.append(row)` in a loop that first skips what a query found (`if key in existing: continue`), for a
+    list `rows` the call is given."""
+    if not isinstance(argument, ast.Name):
+        return None
+    appends = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "extend", "add"}
+               and isinstance(c.func.value, ast.Name) and c.func.value.id == argument.id]
+    if not appends:
+        return None
+    for append in appends:
+        skip = None
+        chain = [append, *view.ancestors(append)]
+        for child, ancestor in zip(chain, chain[1:]):
+            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
+                skip = next((s for s in _earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
+                break
+            skip = next((s for s in _earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
+            if skip is not None:
+                break
+        if skip is None:
+            return None
+    return skip
+
+
+def _skips_what_was_found(view: FunctionView, statement: ast.stmt) -> bool:
+    """`if key in existing: continue` with `existing` read from the database."""
+    return (
+        isinstance(statement, ast.If) and bool(statement.body) and isinstance(statement.body[-1], (ast.Continue, ast.Return))
+        and any(isinstance(n, ast.Compare) and any(isinstance(op, ast.In) for op in n.ops) and _queried(view, n.comparators[-1], statement)
+                for n in ast.walk(statement.test))
+    )
 
 
 def _difference_in(view: FunctionView, value: ast.AST, at: ast.AST) -> ast.AST | None:
@@ -382,7 +424,19 @@ def _difference_in(view: FunctionView, value: ast.AST, at: ast.AST) -> ast.AST |
             return node
         if isinstance(node, COMPREHENSION_TYPES) and any(_not_in_queried(view, test, at) for g in node.generators for test in g.ifs):
             return node
+        if isinstance(node, COMPREHENSION_TYPES) and any(_selects_the_missing(g.iter) for g in node.generators):
+            return node
     return None
+
+
+def _selects_the_missing(node: ast.AST) -> bool:
+    """A query for rows that have none yet: `Translation.objects.filter(memory_entries__isnull=True)`."""
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "filter" and any(
+            k.arg and k.arg.endswith("__isnull") and isinstance(k.value, ast.Constant) and k.value.value is True for k in n.keywords
+        )
+        for n in ast.walk(node)
+    )
 
 
 def _not_in_queried(view: FunctionView, test: ast.AST, at: ast.AST) -> bool:
