@@ -154,6 +154,21 @@ def test_a_lookup_of_another_model_does_not_guard_the_insert(tmp_path, monkeypat
     assert at(found["sync_videos_checking_tags"], 20)["risk"] == "moderate"
 
 
+def test_a_lookup_that_exits_only_for_some_rows_does_not_guard_the_others(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, """
+        from celery import shared_task
+        from .models import Video
+
+        @shared_task
+        def award(uuid, repeatable):
+            if not repeatable and Video.objects.filter(uuid=uuid).exists():
+                return
+            video = Video(uuid=uuid)
+            video.save()
+    """)
+    assert at(found["award"], 9)["risk"] == "moderate"
+
+
 REPLACED = """
     from celery import shared_task
     from .models import Tag, Warning

@@ -189,3 +189,33 @@ def test_a_module_no_task_file_mentions_is_loaded_on_demand(make_project):
         """,
     })
     assert "helpers:deep" in reached(project)
+
+
+def test_a_functions_own_import_wins_over_the_module_level_name_it_shadows(make_project):
+    project = make_project({
+        "emails/__init__.py": "",
+        "emails/services.py": """
+            from django.core.mail import send_mail
+
+            def email_send(email):
+                send_mail("Hi", "...", None, [email])
+        """,
+        "emails/tasks.py": """
+            from celery import shared_task
+
+            @shared_task
+            def email_send(email):
+                from emails.services import email_send
+                email_send(email)
+
+            @shared_task
+            def email_again(email):
+                email_send(email)
+        """,
+    })
+    assert project.reachable_from(FunctionKey("emails.tasks", "email_send")) == [
+        FunctionKey("emails.tasks", "email_send"), FunctionKey("emails.services", "email_send"),
+    ]
+    assert project.reachable_from(FunctionKey("emails.tasks", "email_again")) == [
+        FunctionKey("emails.tasks", "email_again"), FunctionKey("emails.tasks", "email_send"), FunctionKey("emails.services", "email_send"),
+    ]

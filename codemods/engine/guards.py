@@ -138,7 +138,7 @@ def rows_already_there(view: FunctionView, call: ast.Call, model: str) -> str:
         return diffed
     chain = [call, *view.ancestors(call)]
     for child, ancestor in zip(chain, chain[1:]):
-        if isinstance(ancestor, ast.If) and _queries(ancestor.test, model):
+        if isinstance(ancestor, ast.If) and _decided_by(ancestor.test, model, ast.And):
             return f"it runs only after `{one_line(view.segment(ancestor.test), 80)}` (line {ancestor.lineno}) looks for the row"
         if isinstance(ancestor, ast.ExceptHandler) and "DoesNotExist" in view.segment(ancestor.type or ancestor):
             attempt = view.parents.get(ancestor)
@@ -495,10 +495,22 @@ def _claimed_by_update(update: ast.Call) -> str:
     return ""
 
 
+def _decided_by(test: ast.AST, model: str, combined: type) -> bool:
+    """Whether the lookup alone decides the condition: `if Video.objects.filter(...).exists()`, `if not ...`, or
+    joined by `combined` (`or` for an early exit: found is enough to leave; `and` around the call: missing is
+    needed to run it). `if not trophy.is_repeatable and Trophy.objects.filter(...).exists(): return` exits only
+    for some rows, and guards nothing for the others."""
+    if isinstance(test, ast.BoolOp):
+        return isinstance(test.op, combined) and any(_decided_by(value, model, combined) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return not isinstance(test.operand, ast.BoolOp) and _queries(test.operand, model)
+    return _queries(test, model)
+
+
 def _exits_when_found(statement: ast.stmt, model: str) -> bool:
     """`if Video.objects.filter(...).exists(): continue` or `try: Video.objects.get(...); continue`."""
     if isinstance(statement, ast.If):
-        return bool(statement.body) and isinstance(statement.body[-1], EXITS) and _queries(statement.test, model)
+        return bool(statement.body) and isinstance(statement.body[-1], EXITS) and _decided_by(statement.test, model, ast.Or)
     if isinstance(statement, ast.Try):
         return bool(statement.body) and isinstance(statement.body[-1], EXITS) and any(_queries(s, model) for s in statement.body)
     return False
