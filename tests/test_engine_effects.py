@@ -225,3 +225,14 @@ def test_writes_in_a_block_the_project_rolls_back_do_not_stay():
             event.refresh_from_db()
             event.delete()
     """) == {"event.delete": "db_delete"}
+
+
+def test_a_save_of_named_fields_updates_a_row_that_exists():
+    module = summarize(textwrap.dedent("""
+        def run(email, hits):
+            email.status = "sent"
+            email.save(update_fields=["status"])
+            hits.count += 1
+            hits.save(update_fields=["count"])
+    """).encode(), "/p/app/tasks.py", "app.tasks", False)
+    assert [(e.line, e.family) for e in module.functions["run"].effects] == [(4, "update_fields"), (6, "increment")]

@@ -218,8 +218,8 @@ class _FunctionCheck:
             for reached in self.graph.call_effects(self.view, call):
                 if reached.kind in OUTSIDE:
                     return (
-                        f"`{self.view.callee_text(call)}()` (line {call.lineno}) leads to {reached.where(self.project)}, which "
-                        f"{OUTSIDE[reached.kind]} and a rollback cannot undo"
+                        f"`{self.view.callee_text(call)}()` (line {call.lineno}) can lead to {reached.where(self.project)}, which "
+                        f"{OUTSIDE[reached.kind]} and a rollback cannot undo (whether it does on this path is not read)"
                     )
         return ""
 

@@ -155,7 +155,7 @@ EXAMPLES = [
             """},
         ),
         "manual",
-        "leads to send_mail() at app/signals.py:10 (post_save/pre_save handler of Invoice)",
+        "can lead to send_mail() at app/signals.py:10 (post_save/pre_save handler of Invoice)",
     ),
     Example(
         "fresh_aggregate_per_run_needs_a_job_guard",

@@ -22,6 +22,7 @@ from pathlib import Path
 from . import facts
 from .aggregates import makes_a_row
 from .celery_checks import check_config
+from .effects import QUERYSET_HINTS
 from .config import Config
 from .files import Files
 from .levels import Refusal, Status
@@ -124,8 +125,10 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             if finding is None or _accepted(project, key.module, effect.statement, effect.end_line, finding.code):
                 continue
             site = (key.module, effect.line)
-            settled = site in by_site and all(f.status is Status.OK for f in by_site[site])  # a rule's own reading
             unsure = effect.kind == "db_save" and not effect.family  # a save that may insert: a guard settles it
+            if (finding.risk != "low" or unsure) and project.guards.branch_not_taken(task.key, key, effect):
+                continue  # on a branch this task's calls never take
+            settled = site in by_site and all(f.status is Status.OK for f in by_site[site])  # a rule's own reading
             if (finding.risk != "low" or unsure) and not settled and _skipped_on_a_repeat(project, task, key, effect, finding):
                 claimed.add(site)
                 findings.append(finding)
@@ -336,7 +339,7 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         name = model_name or call.split(".")[0]
         money = money_risk(name, call)
         if APPEND_ONLY.search(name):
-            return finding("low", f"{call}() records a {name} row per run (append-only)", "")
+            return finding("low", f"{call}() records {name} rows (an append-only log): a repeat adds rows for what it does again", "")
         bulk = call.endswith("bulk_create")
         if bulk and effect.skips_conflicts:
             unique = _unique_constraint(project, key, effect)
@@ -371,6 +374,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         receiver = one_line(effect.receiver, 40)
         return finding("low", f"{call}() saves {receiver} with a value made new on every run (a uuid or random name): a "
                               "repeat writes another one, and what the first named (a file, a link) is left behind", "")
+    if effect.kind == "db_save" and effect.family == "update_fields":
+        return finding("low", f"{call}() updates the fields it names on a row that exists (update_fields): the same update again", "")
     if effect.kind == "db_save" and effect.family == "read_row":
         return finding("low", f"{call}() saves the row a query returned: the same update again", "")
     if effect.kind == "db_save":
@@ -384,9 +389,12 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
                               "repeat writes another one, harmless unless something keeps the first", "")
     if effect.kind == "db_update":
         return finding("low", f"{call}() updates rows to the values it sets: repeating it gives the same result", "")
+    if effect.kind == "db_delete" and any(hint in effect.receiver + "." for hint in QUERYSET_HINTS):
+        return finding("low", f"{call}() deletes the rows its query selects when it runs: what a first run deleted is "
+                              "already gone, a repeat deletes only what matches then", "")
     if effect.kind == "db_delete":
-        return finding("low", f"{call}() deletes what it selects when it runs: what a first run deleted is already gone, "
-                              "a repeat deletes only what matches then", "")
+        return finding("low", f"{call}() deletes again: what a first run deleted is already gone, so a repeat deletes "
+                              "nothing more", "")
     if effect.kind == "send":
         return finding(
             "moderate",

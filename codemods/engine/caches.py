@@ -33,7 +33,8 @@ def shared_cache(project: Project) -> tuple[str, str]:
     development or local runs may use a per-process cache when another settings module shares one."""
     found = project.cache_backends()
     if not found:
-        return "", "no settings module sets CACHES, so Django's default LocMemCache keeps a separate claim in each worker process"
+        return "", ("no settings module the workers run with sets CACHES (test settings are not counted), so Django's "
+                    "default LocMemCache keeps a separate claim in each worker process")
     shared = [f for f in found if _shared(project, f[0])]
     others = [f for f in found if f not in shared and not LOCAL_SETTINGS.search(f[2])]
     if shared and not others:

@@ -33,6 +33,7 @@ CACHE_CHECKS = frozenset({"add", "get", "has_key", "get_or_set", "incr"})
 STATUS_WORDS = frozenset({"status", "state"})
 QUERIES = frozenset({"get", "filter", "exists", "first", "last", "count", "aget", "aexists", "afirst", "alast", "acount", "values_list"})
 READ_ROWS = QUERIES | {"all", "values", "in_bulk", "select_related", "prefetch_related", "only", "order_by"}
+COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match, ast.FunctionDef, ast.ClassDef)
 TAKES_A_MARK = frozenset({"delete", "pop", "getdel"})  # in a condition: true for the one caller that removed it
 READS_A_MARK = frozenset({"get", "exists", "is_set"})
 CLEARS_A_MARK = frozenset({"clear", "delete", "reset", "unset"})
@@ -65,7 +66,9 @@ def _check(view: FunctionView, calls: list[ast.Call], planned, sends: bool) -> t
         claimed = _claimed_in_test(view, node, encloses)
         if claimed:
             return claimed, None
-        written = _stored_write(view, node.test, [*node.body, *_rest_of_block(view, node)] if encloses else after)
+        after_test = (node.test.end_lineno or node.lineno, node.test.end_col_offset or 0)
+        on_path = [s for s in _on_the_way(view, calls[0]) if (s.lineno, s.col_offset) > after_test]
+        written = _stored_write(view, node.test, on_path)
         if written is not None:
             chain, line, owner = written
             when = "records it after" if (line, 0) > first else "sets it before"
@@ -237,6 +240,53 @@ class Guards:
                         if claimed:
                             yield claimed, node.lineno, 2
 
+    def branch_not_taken(self, task: FunctionKey, key: FunctionKey, effect) -> str:
+        """Why the effect never runs on this task's way: it sits under `if mode == SyncMode.INSERT:` in a
+        function every call of which, from the task, leaves `mode` at a default of another value (or passes
+        one). "" when it may run."""
+        if key == task:
+            return ""
+        view = self.project.view(key)
+        call = _call_at(view, effect.line, effect.column) if view is not None else None
+        if call is None:
+            return ""
+        chain = [call, *view.ancestors(call)]
+        for child, ancestor in zip(chain, chain[1:]):
+            if not isinstance(ancestor, ast.If) or child not in ancestor.body:
+                continue
+            tested = _parameter_equals(view, ancestor.test)
+            if tested is None:
+                continue
+            parameter, wanted = tested
+            passed = self._values_passed(task, key, view, parameter)
+            if passed and wanted not in passed and all(_named_constant(v) for v in passed):
+                shown = ", ".join(sorted(passed))
+                return f"it runs only when {parameter} == {wanted} (line {ancestor.lineno}), and this task's calls pass {shown}"
+        return ""
+
+    def _values_passed(self, task: FunctionKey, key: FunctionKey, view: FunctionView, parameter: str) -> set[str]:
+        """The values the task's calls of `key` give `parameter` (its default where they leave it), as written;
+        empty when a call passes it in a way not read here."""
+        positional = view.parameters(with_self=True)
+        defaults = _defaults(view.node)
+        offset = 1 if positional[:1] in (["self"], ["cls"]) else 0
+        values: set[str] = set()
+        callers = [c for c in self.project.graph.callers(key) if c in self._reached(task)]
+        for caller in callers:
+            caller_view, sites = self._call_sites(caller, key)
+            for site in sites:
+                if any(isinstance(a, ast.Starred) for a in site.args) or any(k.arg is None for k in site.keywords):
+                    return set()
+                given = next((k.value for k in site.keywords if k.arg == parameter), None)
+                index = positional.index(parameter) - offset if parameter in positional else -1
+                if given is None and 0 <= index < len(site.args):
+                    given = site.args[index]
+                text = caller_view.segment(given) if given is not None else defaults.get(parameter, "")
+                if not text:
+                    return set()
+                values.add(text)
+        return values
+
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
             self._reach[task] = frozenset(self.project.reachable_from(task))
@@ -330,6 +380,35 @@ def _could_guard(text: str, sends: bool, model: str) -> bool:
         model == "?" or ".delete(" in text or " - " in text or "__isnull" in text
         or (condition and (text.lower().count(model.lower()) > 1 or " not in " in text))
     )
+
+
+def _parameter_equals(view: FunctionView, test: ast.AST) -> tuple[str, str] | None:
+    """(parameter, constant) of `if mode == SyncMode.INSERT:` / `if mode is Mode.X:` on a parameter, also as
+    one side of an `and` (`if mode == SyncMode.INSERT and bucket:`)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return next((found for value in test.values for found in [_parameter_equals(view, value)] if found), None)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is))):
+        return None
+    left, right = test.left, test.comparators[0]
+    if isinstance(right, ast.Name) and right.id in view.parameters():
+        left, right = right, left
+    if isinstance(left, ast.Name) and left.id in view.parameters() and _named_constant(view.segment(right)):
+        return left.id, view.segment(right)
+    return None
+
+
+def _named_constant(text: str) -> bool:
+    """`SyncMode.INSERT`, `"insert"`, `INSERT`: a value that is the same on every run and names itself."""
+    last = text.rsplit(".", 1)[-1]
+    return (last.isupper() and last.replace("_", "").isalnum()) or (len(text) > 1 and text[0] == text[-1] and text[0] in "\"'")
+
+
+def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    found = {a.arg: ast.unparse(d) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
+    found.update({a.arg: ast.unparse(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return found
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:
@@ -459,6 +538,40 @@ def _queried(view: FunctionView, node: ast.AST, at: ast.AST, depth: int = 0) -> 
     return False
 
 
+def _always_run(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """The simple statements that run whenever these do: a `with` block's body and a `try` body are opened;
+    the branches of an if, a loop's body and an except clause may not run, so they are left out."""
+    found = []
+    for statement in statements:
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            found += _always_run(statement.body)
+        elif isinstance(statement, ast.Try):
+            found += _always_run([*statement.body, *statement.finalbody])
+        elif not isinstance(statement, COMPOUND):
+            found.append(statement)
+    return found
+
+
+def _on_the_way(view: FunctionView, call: ast.Call) -> list[ast.stmt]:
+    """The statements a run that reaches the call also runs (those of its own blocks, before and after it),
+    not those of branches it does not take."""
+    chain = [call, *view.ancestors(call)]
+    found: list[ast.stmt] = []
+    left = False  # a return (or raise, continue, break) after the call ends the way: later statements are off it
+    for child, ancestor in zip(chain, chain[1:]):
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(ancestor, name, None)
+            if isinstance(block, list) and child in block:
+                index = block.index(child)
+                found += block[:index]
+                if not left:
+                    later = block[index + 1 :]
+                    exit_at = next((i for i, s in enumerate(later) if isinstance(s, EXITS)), None)
+                    found += later if exit_at is None else later[: exit_at + 1]
+                    left = exit_at is not None
+    return found
+
+
 def _before(view: FunctionView, call: ast.Call):
     """(statement, node) for every node of the statements that run before the call on its way."""
     chain = [call, *view.ancestors(call)]
@@ -539,7 +652,7 @@ def _stored_write(view: FunctionView, test: ast.AST, statements: list[ast.stmt])
     if not read:
         return None
     compared = {view.segment(n) for n in ast.walk(test) if isinstance(n, (ast.Name, ast.Attribute))}
-    for statement in statements:
+    for statement in _always_run(statements):
         for node in ast.walk(statement):
             if isinstance(node, ast.Assign):
                 for target in node.targets:

@@ -774,6 +774,13 @@ class _FunctionAnalysis(CreateFacts):
             family=family or (self._saved_row(call, receiver) if kind == "db_save" else (_counted_up(call) or self._volatile_update(call)) if kind == "db_update" else ""),
         )
 
+    def _counted_before(self, call: ast.Call, counted: str) -> bool:
+        return any(
+            node.__class__ is ast.AugAssign and node.lineno < call.lineno and node.target.__class__ is ast.Attribute
+            and self.module.segment(node.target).startswith(counted) and self._runs_before(node, call)
+            for node in self.walk.assignments()
+        )
+
     def _runs_before(self, statement: ast.stmt, call: ast.Call) -> bool:
         """Whether the statement runs on the way to the call: the call is in a later statement of the same
         block (not on another branch of an if / elif)."""
@@ -808,6 +815,8 @@ class _FunctionAnalysis(CreateFacts):
         (`webhook.failed_triggers += 1`: a redelivery counts again), "read_row" when the name holds a row a
         query returned (the same update again), "" when where the row comes from is not read here."""
         counted = receiver + "."
+        if any(k.arg == "update_fields" for k in call.keywords) and not self._counted_before(call, counted):
+            return "update_fields"  # Django refuses to insert with update_fields: an update of a row that exists
         for node in self.walk.assignments():
             if (node.__class__ is ast.AugAssign and isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno < call.lineno
                     and node.target.__class__ is ast.Attribute and self.module.segment(node.target).startswith(counted)
