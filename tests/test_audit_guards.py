@@ -486,3 +486,34 @@ def test_rows_collected_past_a_skip_of_what_a_query_found_are_made_once(tmp_path
 def test_rows_made_for_what_a_query_finds_without_one_are_made_once(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, COLLECTED)
     assert at(found["warn_unwarned"], 25)["risk"] == "low"
+
+
+MODES = """
+    from celery import shared_task
+    from .models import Tag
+
+    class Mode:
+        INSERT, UPDATE = "insert", "update"
+
+    def sync(names, mode=Mode.UPDATE):
+        if mode == Mode.INSERT:
+            Tag.objects.bulk_create([Tag(name=n) for n in names])
+        else:
+            for name in names:
+                Tag.objects.update_or_create(name=name)
+
+    @shared_task
+    def nightly(names):
+        sync(names)
+
+    @shared_task
+    def initial_load(names):
+        sync(names, mode=Mode.INSERT)
+"""
+
+
+def test_an_effect_on_a_branch_the_tasks_calls_never_take_is_not_the_tasks(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MODES)
+    assert not [f for f in found["nightly"] if f["line"] == 9]
+    [made] = [f for f in found["initial_load"] if f["line"] == 9 and f["code"] == "db-create"]
+    assert made["risk"] == "moderate"  # atomic-multi-create leaving sync() alone says nothing of the create

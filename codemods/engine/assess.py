@@ -37,6 +37,9 @@ from .summarize import PASSED_IN
 from .suppressions import unused_suppressions
 
 MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|wise|transferwise)\b", re.IGNORECASE)
+# The rules whose finding that a site is already safe speaks for an effect of that kind.
+RULES_OF_KIND = {"db_create": ("create-to-get-or-create",), "db_save": ("create-to-get-or-create",),
+                 "external": ("guard-external-call",), "send": ("sent-flag",), "credential": ("sent-flag",)}
 NAMED_LIKE_AN_EFFECT = frozenset({"send", "credential", "external", "external_read"})
 APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
 
@@ -128,14 +131,15 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             unsure = effect.kind == "db_save" and not effect.family  # a save that may insert: a guard settles it
             if (finding.risk != "low" or unsure) and project.guards.branch_not_taken(task.key, key, effect):
                 continue  # on a branch this task's calls never take
-            settled = site in by_site and all(f.status is Status.OK for f in by_site[site])  # a rule's own reading
+            settled = site in by_site and all(f.status is Status.OK for f in by_site[site]) and any(
+                f.rule in RULES_OF_KIND.get(effect.kind, ()) for f in by_site[site])  # the rule of that effect found it safe
             if (finding.risk != "low" or unsure) and not settled and _skipped_on_a_repeat(project, task, key, effect, finding):
                 claimed.add(site)
                 findings.append(finding)
                 continue
             if site in by_site:
                 claimed.add(site)
-                findings.extend(_merged(finding, by_site[site]))
+                findings.extend(_merged(finding, by_site[site], effect.kind))
             else:
                 findings.append(finding)
         if function.unfollowed:
@@ -266,16 +270,26 @@ def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
     return unique
 
 
-def _merged(finding: AuditFinding, rule_findings: list[Finding]) -> list[AuditFinding]:
-    """The effect once per rule that leaves it to fix; one rule finding the site already safe lowers it
-    only when no other rule there says it still repeats."""
+def _merged(finding: AuditFinding, rule_findings: list[Finding], kind: str) -> list[AuditFinding]:
+    """The effect once per rule that leaves it to fix; a rule finding the site already safe lowers it only
+    when that rule is the one about this kind of effect (`atomic-multi-create` leaving a function alone says
+    nothing of whether its create repeats) and no other rule there says it still repeats."""
     open_findings = [f for f in rule_findings if f.status is not Status.OK]
-    merged = []
-    for rule_finding in open_findings or rule_findings[:1]:
-        copy = dataclasses.replace(finding)
-        _merge(copy, rule_finding)
-        merged.append(copy)
-    return merged
+    if open_findings:
+        merged = []
+        for rule_finding in open_findings:
+            copy = dataclasses.replace(finding)
+            _merge(copy, rule_finding)
+            merged.append(copy)
+        return merged
+    owner = next((f for f in rule_findings if f.rule in RULES_OF_KIND.get(kind, ())), None)
+    if owner is None:  # another rule's note on the site (left alone, and why) stays beside the effect
+        notes = [_from_rule(f) for f in rule_findings]
+        for note, rule_finding in zip(notes, rule_findings):
+            note.message += f": {rule_finding.reason}" if rule_finding.reason else ""
+        return [finding, *notes]
+    _merge(finding, owner)
+    return [finding]
 
 
 def _merge(finding: AuditFinding, rule_finding: Finding) -> None:
