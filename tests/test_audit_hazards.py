@@ -65,6 +65,8 @@ A_ROW_AND_ITS_LINK = """
 def test_a_row_and_its_one_link_are_a_duplicate_not_a_second_import(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, A_ROW_AND_ITS_LINK)
     assert at(found["notify"], 6)["risk"] == "moderate" and "starts a new" not in at(found["notify"], 6)["message"]
+    link = at(found["notify"], 7)  # keyed on a row this run made: no get_or_create can find the first run's
+    assert "a row created in this same run: no lookup finds the first run's row" in link["reason"]
 
 
 MARKED_MODELS = """

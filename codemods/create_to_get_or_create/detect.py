@@ -144,6 +144,14 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
     guessed = _by_project_lookups(project, model, values)
     if guessed is not None:
         return guessed
+    fresh = next(((f, p) for f in values.by_field for p in [values.provenance(f)] if p.origin is Origin.NEW and "created in this same run" in p.why), None)
+    if fresh is not None:
+        field, provenance = fresh
+        return Refusal(
+            f"its {field} {provenance.why}: no lookup finds the first run's row, since each run makes a new one to key it "
+            f"on; stop the repeat where that row is made (give it an identity a redelivery finds), or claim the task "
+            f"(rule sent-flag)"
+        )
     return Refusal(_no_identity(model))
 
 

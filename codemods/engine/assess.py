@@ -128,7 +128,7 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             if finding is None or _accepted(project, key.module, effect.statement, effect.end_line, finding.code):
                 continue
             site = (key.module, effect.line)
-            unsure = effect.kind == "db_save" and not effect.family  # a save that may insert: a guard settles it
+            unsure = effect.kind == "db_save" and effect.family != "increment"  # a guard in front says it is not repeated
             if (finding.risk != "low" or unsure) and project.guards.branch_not_taken(task.key, key, effect):
                 continue  # on a branch this task's calls never take
             settled = site in by_site and all(f.status is Status.OK for f in by_site[site]) and any(

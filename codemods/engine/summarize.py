@@ -827,8 +827,11 @@ class _FunctionAnalysis(CreateFacts):
             if (target.__class__ is ast.Attribute and self.module.segment(target).startswith(counted) and value.lineno < call.lineno
                     and any(w in self._volatile_cause(value, self.volatile)[0].lower() for w in ("uuid", "random", "token", "nonce"))):
                 return "volatile"
-        for targets, value in self.assignments:  # `row = Model.objects.get(...)`, `row = qs.filter(...).first()`
-            if len(targets) == 1 and targets[0].__class__ is ast.Name and targets[0].id == receiver:
+        for targets, value in self.assignments:  # `row = Model.objects.get(...)`, `row, _ = ....update_or_create(...)`
+            target = targets[0] if len(targets) == 1 else None
+            if target.__class__ is ast.Tuple and target.elts and target.elts[0].__class__ is ast.Name:
+                target = target.elts[0]
+            if target.__class__ is ast.Name and target.id == receiver:
                 text = self.module.segment(value)
                 if any(hint in text for hint in effects.QUERYSET_HINTS) or "get_object_or_404(" in text:
                     return "read_row"
