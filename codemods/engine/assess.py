@@ -178,7 +178,8 @@ def _skipped_on_a_repeat(project: Project, task: Task, key: FunctionKey, effect:
     if effect.kind == "db_create":
         owner = effect.receiver.removesuffix(".objects") if effect.receiver.endswith(".objects") else effect.receiver
         model = owner.rsplit(".", 1)[-1]
-    reason = project.guards.of(task.key, key, effect, model)
+    known_row = effect.kind == "db_save" and effect.family in {"read_row", "update_fields", "volatile"}
+    reason = project.guards.of(task.key, key, effect, model, on_the_way=not known_row)
     if not reason:
         return False
     finding.risk = "low"
@@ -334,7 +335,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     def finding(risk: str, message: str, advice: str) -> AuditFinding:
         return AuditFinding("manual", path, effect.line, risk, message + where, "manual", "", effect.kind, advice)
 
-    aggregate = project.aggregates.rooted_at(key, effect) if makes_a_row(effect) else None
+    root = makes_a_row(effect) and (effect.target or effect.kind == "db_save")  # a row a name holds, to key others on
+    aggregate = project.aggregates.rooted_at(key, effect) if root else None
     if aggregate is not None and aggregate.many:
         model, child = aggregate.model, aggregate.child
         return AuditFinding(

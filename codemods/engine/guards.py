@@ -168,21 +168,24 @@ class Guards:
         self._rows: dict[tuple, str] = {}
         self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
         self._sites: dict[FunctionKey, dict[FunctionKey, list[ast.Call]]] = {}
+        self._texts: dict[FunctionKey, str] = {}
 
-    def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "") -> str:
-        memo = (task, key, effect.line, effect.column)
+    def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "", on_the_way: bool = True) -> str:
+        """The guard of the effect for this task; with `on_the_way` False only the function's own code is read
+        (for an effect whose finding only gains a sentence: it stays low either way)."""
+        memo = (task, key, effect.line, effect.column, on_the_way)
         if memo not in self._memo:
-            self._memo[memo] = self._of(task, key, effect, model)
+            self._memo[memo] = self._of(task, key, effect, model, on_the_way)
         return self._memo[memo]
 
-    def _of(self, task: FunctionKey, key: FunctionKey, effect, model: str) -> str:
+    def _of(self, task: FunctionKey, key: FunctionKey, effect, model: str, on_the_way: bool) -> str:
         text = self._text(key)
         if effect.kind == "db_save" and effect.family == "new_row":
             model = "?"  # known once the view is read
         if effect.kind == "db_save" and not effect.family and "." in key.qualname:
             model = key.qualname.split(".")[0]  # `image.save()` in `ExerciseImage.from_json`: found by its class's lookups
         if not _could_guard(text, effect.kind == "send", model):
-            return "" if key == task else self._callers(task, key, frozenset({key}), 3, model)
+            return "" if key == task or not on_the_way else self._callers(task, key, frozenset({key}), 3, model)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
         if call is None:
@@ -197,14 +200,16 @@ class Guards:
             if memo not in self._rows:
                 self._rows[memo] = rows_already_there(view, call, model)
             found = self._rows[memo]
-        if found or key == task:
+        if found or key == task or not on_the_way:
             return found
         return self._callers(task, key, frozenset({key}), 3, model)
 
     def _text(self, key: FunctionKey) -> str:
-        """The function's own lines, to rule a guard out without parsing it."""
-        function, source = self.project.function(key), self.project.source(key.module)
-        return "\n".join(source.lines[function.first_line - 1 : function.end_line]) if function and source else ""
+        """The function's own lines, to rule a guard out without parsing it (joined once per run)."""
+        if key not in self._texts:
+            function, source = self.project.function(key), self.project.source(key.module)
+            self._texts[key] = "\n".join(source.lines[function.first_line - 1 : function.end_line]) if function and source else ""
+        return self._texts[key]
 
     def marked_first(self, task: FunctionKey, view: FunctionView, calls: list[ast.Call]) -> str:
         """The rows are marked as sent before each send, in the same function (`....update(last_email_sent_at=now)`,
@@ -244,7 +249,7 @@ class Guards:
         """Why the effect never runs on this task's way: it sits under `if mode == SyncMode.INSERT:` in a
         function every call of which, from the task, leaves `mode` at a default of another value (or passes
         one). "" when it may run."""
-        if key == task:
+        if key == task or not _tests_a_default(self._text(key)):
             return ""
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
@@ -380,6 +385,15 @@ def _could_guard(text: str, sends: bool, model: str) -> bool:
         model == "?" or ".delete(" in text or " - " in text or "__isnull" in text
         or (condition and (text.lower().count(model.lower()) > 1 or " not in " in text))
     )
+
+
+_TESTED_NAME = re.compile(r"\bif\s+(\w+)\s*(?:==|is)\s")
+
+
+def _tests_a_default(text: str) -> bool:
+    """Text that could hold `if mode == Mode.X:` on a parameter with a default: read before parsing."""
+    signature = text[: text.find(":\n")] if ":\n" in text else text
+    return any(re.search(rf"\b{name}\s*(?::[^,=)]*)?=", signature) for name in _TESTED_NAME.findall(text))
 
 
 def _parameter_equals(view: FunctionView, test: ast.AST) -> tuple[str, str] | None:
