@@ -517,3 +517,31 @@ def test_an_effect_on_a_branch_the_tasks_calls_never_take_is_not_the_tasks(tmp_p
     assert not [f for f in found["nightly"] if f["line"] == 9]
     [made] = [f for f in found["initial_load"] if f["line"] == 9 and f["code"] == "db-create"]
     assert made["risk"] == "moderate"  # atomic-multi-create leaving sync() alone says nothing of the create
+
+
+WRAPPED_BY_ONE_CALLER = """
+    from celery import shared_task
+    from django.db import transaction
+    from .models import Tag, Warning
+
+    def record(name):
+        Tag.objects.create(name=name)
+        Warning.objects.create(translation_id=1, text=name)
+
+    @shared_task
+    def record_atomically(name):
+        with transaction.atomic():
+            record(name)
+
+    @shared_task
+    def record_plainly(name):
+        record(name)
+"""
+
+
+def test_a_transaction_a_tasks_own_call_already_holds_is_not_offered_to_that_task(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, WRAPPED_BY_ONE_CALLER)
+    [held] = [f for f in found["record_atomically"] if f["code"] == "atomic-multi-create"]
+    assert held["risk"] == "low" and "not for this task, its writes already commit together" in held["message"]
+    [offered] = [f for f in found["record_plainly"] if f["code"] == "atomic-multi-create"]
+    assert offered["risk"] != "low" and "not for this task" not in offered["message"]

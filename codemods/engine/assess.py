@@ -139,7 +139,9 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
                 continue
             if site in by_site:
                 claimed.add(site)
-                findings.extend(_merged(finding, by_site[site], effect.kind))
+                rule_findings, notes = _for_this_task(project, task, key, by_site[site])
+                findings.extend(_merged(finding, rule_findings, effect.kind) if rule_findings else [finding])
+                findings.extend(notes)
             else:
                 findings.append(finding)
         if function.unfollowed:
@@ -147,9 +149,9 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         for line in lines_by_module.get(key.module, ()):
             if function.line <= line <= function.end_line and (key.module, line) not in claimed:
                 claimed.add((key.module, line))
-                for rule_finding in by_site[(key.module, line)]:
-                    if rule_finding.status is not Status.OK:
-                        findings.append(_from_rule(rule_finding))
+                rule_findings, notes = _for_this_task(project, task, key, by_site[(key.module, line)])
+                findings.extend(_from_rule(f) for f in rule_findings if f.status is not Status.OK)
+                findings.extend(notes)
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-RISKS.index(f.risk), f.path, f.line))
     return TaskReport(
@@ -269,6 +271,24 @@ def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
             seen.add(key)
             unique.append(finding)
     return unique
+
+
+def _for_this_task(project: Project, task: Task, key: FunctionKey, rule_findings: list[Finding]) -> tuple[list[Finding], list[AuditFinding]]:
+    """The rule findings that hold for this task, and notes for those that do not: a transaction
+    atomic-multi-create would add where every call on this task's way already runs in one."""
+    kept, notes = [], []
+    for rule_finding in rule_findings:
+        held = ""
+        if rule_finding.rule == "atomic-multi-create" and rule_finding.status is not Status.OK:
+            held = project.guards.held_in_transaction(task.key, key)
+        if not held:
+            kept.append(rule_finding)
+            continue
+        note = _from_rule(rule_finding)
+        note.risk, note.applicability, note.advice = "low", "", ""
+        note.message = f"{rule_finding.message}: not for this task, its writes already commit together ({held})"
+        notes.append(note)
+    return kept, notes
 
 
 def _merged(finding: AuditFinding, rule_findings: list[Finding], kind: str) -> list[AuditFinding]:

@@ -292,6 +292,28 @@ class Guards:
                 values.add(text)
         return values
 
+    def held_in_transaction(self, task: FunctionKey, key: FunctionKey, seen: frozenset = frozenset()) -> str:
+        """Where every call of `key` on this task's way already runs inside a transaction ("" when one does not):
+        a fix that wraps its writes in one adds nothing for this task."""
+        graph = self.project.graph
+        view = self.project.view(key)
+        if view is not None and graph.decorated_atomic(view):
+            return f"{key.qualname} is decorated with a transaction"
+        if key == task or key in seen or len(seen) > 3:
+            return ""
+        callers = [c for c in graph.callers(key) if c in self._reached(task) and c not in seen]
+        reasons = []
+        for caller in callers:
+            caller_view, sites = self._call_sites(caller, key)
+            if sites and all(graph.atomic_around(caller_view, site) is not None for site in sites):
+                reasons.append(f"{caller.qualname}() calls it inside a transaction (line {sites[0].lineno})")
+                continue
+            outer = self.held_in_transaction(task, caller, seen | {key})
+            if not outer:
+                return ""
+            reasons.append(outer)
+        return "; ".join(dict.fromkeys(reasons))
+
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
             self._reach[task] = frozenset(self.project.reachable_from(task))
