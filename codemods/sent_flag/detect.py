@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from ..engine.caches import shared_cache
-from ..engine.guards import FLAG_WORDS
+from ..engine.guard_checks import FLAG_WORDS
 from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.names import words
 from ..engine.project import FunctionKey, Model, Project, Task

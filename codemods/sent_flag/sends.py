@@ -8,7 +8,7 @@ import ast
 import fnmatch
 import re
 
-from ..engine.guards import checked_before
+from ..engine.guard_checks import checked_before
 from ..engine.names import dotted, words
 from ..engine.project import FunctionKey, Project
 from ..engine.source import one_line

@@ -1,0 +1,189 @@
+"""Why a call that makes rows makes none on a repeat: a lookup of the same model decides whether it runs, the
+same rows are deleted first (delete-then-insert), or it makes only what a query did not find (a difference, a
+skip of what was found, a `__isnull=True` selection). Asked by `engine/guards.py`."""
+
+from __future__ import annotations
+
+import ast
+
+from .guard_checks import earlier_statements
+from .source import one_line
+from .view import EXITS, FunctionView
+
+QUERIES = frozenset({"get", "filter", "exists", "first", "last", "count", "aget", "aexists", "afirst", "alast", "acount", "values_list"})
+READ_ROWS = QUERIES | {"all", "values", "in_bulk", "select_related", "prefetch_related", "only", "order_by"}
+COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def rows_already_there(view: FunctionView, call: ast.Call, model: str) -> str:
+    """Why a call that makes `model` rows makes none on a repeat: a lookup of that model decides whether it
+    runs, or the same rows are deleted before it."""
+    if not model:
+        return ""
+    diffed = _made_from_a_difference(view, call)
+    if diffed:
+        return diffed
+    chain = [call, *view.ancestors(call)]
+    for child, ancestor in zip(chain, chain[1:]):
+        if isinstance(ancestor, ast.If) and _decided_by(ancestor.test, model, ast.And):
+            return f"it runs only after `{one_line(view.segment(ancestor.test), 80)}` (line {ancestor.lineno}) looks for the row"
+        if isinstance(ancestor, ast.ExceptHandler) and "DoesNotExist" in view.segment(ancestor.type or ancestor):
+            attempt = view.parents.get(ancestor)
+            if isinstance(attempt, ast.Try) and any(_queries(s, model) for s in attempt.body):
+                return f"it runs only when the lookup at line {attempt.lineno} finds no row"
+        for earlier in earlier_statements(ancestor, child):
+            if _exits_when_found(earlier, model):
+                return f"the lookup at line {earlier.lineno} skips it when the row is there"
+            deleted = _deletes(view, earlier, model)
+            if deleted:
+                return f"it replaces the rows: `{one_line(deleted, 70)}` (line {earlier.lineno}) deletes them first"
+    return ""
+
+
+def _mentions(node: ast.AST, model: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == model or isinstance(n, ast.Attribute) and n.attr == model for n in ast.walk(node))
+
+
+def _queries(node: ast.AST, model: str) -> bool:
+    """`Video.objects.filter(...).exists()` and the like, on `model`; or `hasattr(ingredient, "image")`, which
+    looks up the row a one-to-one relation of that name holds."""
+    return any(
+        isinstance(n, ast.Call) and (
+            (isinstance(n.func, ast.Attribute) and n.func.attr in QUERIES and _mentions(n.func.value, model))
+            or (isinstance(n.func, ast.Name) and n.func.id == "hasattr" and len(n.args) == 2
+                and isinstance(n.args[1], ast.Constant) and n.args[1].value == model.lower())
+        )
+        for n in ast.walk(node)
+    )
+
+
+def _made_from_a_difference(view: FunctionView, call: ast.Call) -> str:
+    """The rows made are only those a query did not find: the call sits under `if key not in existing`, or
+    what it is given was built as `wanted - existing` or `[x for x in wanted if x not in existing]` (there or
+    in a name bound to it), with `existing` read from the database in the function (a diff-based sync)."""
+    for ancestor in view.ancestors(call):
+        if isinstance(ancestor, ast.If) and _not_in_queried(view, ancestor.test, ancestor):
+            return f"it makes only what `{one_line(view.segment(ancestor.test), 60)}` (line {ancestor.lineno}) finds missing"
+    for argument in [*call.args, *(k.value for k in call.keywords)]:
+        found = _difference_in(view, argument, call)
+        if found is None:
+            names = {n.id for n in ast.walk(argument) if isinstance(n, ast.Name)}
+            bound = [view.binding_before(name, call) for name in names]
+            found = next((f for b in bound if getattr(b, "value", None) is not None for f in [_difference_in(view, b.value, b)] if f), None)
+        if found is not None:
+            return f"it makes only `{one_line(view.segment(found), 60)}` (line {found.lineno}), what a query did not find"
+        skipped = _collected_past_a_skip(view, argument)
+        if skipped is not None:
+            return (f"it makes only the items the loop keeps past `{one_line(view.segment(skipped.test), 60)}` (line "
+                    f"{skipped.lineno}), which skips what a query found")
+    return ""
+
+
+def _collected_past_a_skip(view: FunctionView, argument: ast.AST) -> ast.If | None:
+    """`rows.append(row)` in a loop that first skips what a query found (`if key in existing: continue`), for a
+    list `rows` the call is given."""
+    if not isinstance(argument, ast.Name):
+        return None
+    appends = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "extend", "add"}
+               and isinstance(c.func.value, ast.Name) and c.func.value.id == argument.id]
+    if not appends:
+        return None
+    for append in appends:
+        skip = None
+        chain = [append, *view.ancestors(append)]
+        for child, ancestor in zip(chain, chain[1:]):
+            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
+                skip = next((s for s in earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
+                break
+            skip = next((s for s in earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
+            if skip is not None:
+                break
+        if skip is None:
+            return None
+    return skip
+
+
+def _skips_what_was_found(view: FunctionView, statement: ast.stmt) -> bool:
+    """`if key in existing: continue` with `existing` read from the database."""
+    return (
+        isinstance(statement, ast.If) and bool(statement.body) and isinstance(statement.body[-1], (ast.Continue, ast.Return))
+        and any(isinstance(n, ast.Compare) and any(isinstance(op, ast.In) for op in n.ops) and _queried(view, n.comparators[-1], statement)
+                for n in ast.walk(statement.test))
+    )
+
+
+def _difference_in(view: FunctionView, value: ast.AST, at: ast.AST) -> ast.AST | None:
+    """`wanted - existing` or a comprehension's `if x not in existing`, with `existing` queried."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _queried(view, node.right, at):
+            return node
+        if isinstance(node, COMPREHENSION_TYPES) and any(_not_in_queried(view, test, at) for g in node.generators for test in g.ifs):
+            return node
+        if isinstance(node, COMPREHENSION_TYPES) and any(_selects_the_missing(g.iter) for g in node.generators):
+            return node
+    return None
+
+
+def _selects_the_missing(node: ast.AST) -> bool:
+    """A query for rows that have none yet: `Translation.objects.filter(memory_entries__isnull=True)`."""
+    return any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "filter" and any(
+            k.arg and k.arg.endswith("__isnull") and isinstance(k.value, ast.Constant) and k.value.value is True for k in n.keywords
+        )
+        for n in ast.walk(node)
+    )
+
+
+def _not_in_queried(view: FunctionView, test: ast.AST, at: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Compare) and any(isinstance(op, ast.NotIn) for op in node.ops) and _queried(view, node.comparators[-1], at)
+        for node in ast.walk(test)
+    )
+
+
+def _queried(view: FunctionView, node: ast.AST, at: ast.AST, depth: int = 0) -> bool:
+    """Whether a value is read from the database here: a query in it, or a name bound to one before `at`."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and part.func.attr in READ_ROWS:
+            return True
+        if isinstance(part, ast.Name) and depth < 3:
+            binding = view.binding_before(part.id, at)
+            value = getattr(binding, "value", None) or getattr(binding, "iter", None)
+            if value is not None and _queried(view, value, binding, depth + 1):
+                return True
+    return False
+
+
+def _decided_by(test: ast.AST, model: str, combined: type) -> bool:
+    """Whether the lookup alone decides the condition: `if Video.objects.filter(...).exists()`, `if not ...`, or
+    joined by `combined` (`or` for an early exit: found is enough to leave; `and` around the call: missing is
+    needed to run it). `if not trophy.is_repeatable and Trophy.objects.filter(...).exists(): return` exits only
+    for some rows, and guards nothing for the others."""
+    if isinstance(test, ast.BoolOp):
+        return isinstance(test.op, combined) and any(_decided_by(value, model, combined) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return not isinstance(test.operand, ast.BoolOp) and _queries(test.operand, model)
+    return _queries(test, model)
+
+
+def _exits_when_found(statement: ast.stmt, model: str) -> bool:
+    """`if Video.objects.filter(...).exists(): continue` or `try: Video.objects.get(...); continue`."""
+    if isinstance(statement, ast.If):
+        return bool(statement.body) and isinstance(statement.body[-1], EXITS) and _decided_by(statement.test, model, ast.Or)
+    if isinstance(statement, ast.Try):
+        return bool(statement.body) and isinstance(statement.body[-1], EXITS) and any(_queries(s, model) for s in statement.body)
+    return False
+
+
+BY_OWN_KEY = frozenset({"pk", "id", "pk__in", "id__in"})
+
+
+def _deletes(view: FunctionView, statement: ast.stmt, model: str) -> str:
+    """The text of a `<model>....delete()` call in the statement, "" when there is none."""
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"delete", "adelete"} and _mentions(node.func.value, model):
+            chosen = [c for c in ast.walk(node.func.value) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)]
+            if any(c.func.attr == "exclude" or any(k.arg in BY_OWN_KEY for k in c.keywords) for c in chosen):
+                continue  # deletes the rows left out, or some rows by their own key: not the ones made next
+            return one_line(view.segment(node))
+    return ""
