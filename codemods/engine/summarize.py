@@ -794,11 +794,13 @@ class _FunctionAnalysis(CreateFacts):
 
     def _volatile_update(self, call: ast.Call) -> str:
         """ "volatile" for `.update(version=str(uuid4()))`: each run writes a new random value."""
-        for keyword in call.keywords:
-            cause, _ = self._volatile_cause(keyword.value, self.volatile)
-            if cause and any(word in cause.lower() for word in ("uuid", "random", "token", "secrets")):
-                return "volatile"
-        return ""
+        return "volatile" if any(self._made_at_random(keyword.value) for keyword in call.keywords) else ""
+
+    def _made_at_random(self, value: ast.AST) -> bool:
+        """A value a uuid, random or token call makes anew on every run (not a time: a repeat's later
+        timestamp is the same kind of value)."""
+        cause, _ = self._volatile_cause(value, self.volatile)
+        return any(word in cause.lower() for word in ("uuid", "random", "token", "secrets", "nonce"))
 
     def _rolled_back(self, call: ast.Call) -> bool:
         """Inside `with rolledback_transaction():` (a block the project rolls back, by its name): its writes never stay."""
@@ -815,17 +817,14 @@ class _FunctionAnalysis(CreateFacts):
         (`webhook.failed_triggers += 1`: a redelivery counts again), "read_row" when the name holds a row a
         query returned (the same update again), "" when where the row comes from is not read here."""
         counted = receiver + "."
-        if any(k.arg == "update_fields" for k in call.keywords) and not self._counted_before(call, counted):
+        if self._counted_before(call, counted):
+            return "increment"
+        if any(k.arg == "update_fields" for k in call.keywords):
             return "update_fields"  # Django refuses to insert with update_fields: an update of a row that exists
-        for node in self.walk.assignments():
-            if (node.__class__ is ast.AugAssign and isinstance(node.op, (ast.Add, ast.Sub)) and node.lineno < call.lineno
-                    and node.target.__class__ is ast.Attribute and self.module.segment(node.target).startswith(counted)
-                    and self._runs_before(node, call)):
-                return "increment"
         for targets, value in self.assignments:  # `job.file_name = random_name()` before the save
             target = targets[0] if len(targets) == 1 else None
             if (target.__class__ is ast.Attribute and self.module.segment(target).startswith(counted) and value.lineno < call.lineno
-                    and any(w in self._volatile_cause(value, self.volatile)[0].lower() for w in ("uuid", "random", "token", "nonce"))):
+                    and self._made_at_random(value)):
                 return "volatile"
         for targets, value in self.assignments:  # `row = Model.objects.get(...)`, `row, _ = ....update_or_create(...)`
             target = targets[0] if len(targets) == 1 else None
