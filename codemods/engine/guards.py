@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .guard_checks import always_run, before, check, claimed_by_update, is_update, on_the_way, sent_mark, stored
+from .guard_checks import before, check, claimed_by_update, is_update, sent_mark
 from .guard_rows import rows_already_there
 from .names import dotted
 from .project import FunctionKey, Project
@@ -54,8 +54,7 @@ class Guards:
             model = "?"  # known once the view is read
         if effect.kind == "db_save" and not effect.family and "." in key.qualname:
             model = key.qualname.split(".")[0]  # `image.save()` in `ExerciseImage.from_json`: found by its class's lookups
-        could, selects = _could_guard(text, effect.kind == "send", model), _could_change_a_selection(text)
-        if not (could or selects):
+        if not _could_guard(text, effect.kind == "send", model):
             return "" if key == task or not on_the_way else self._callers(task, key, frozenset({key}), 3, model)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
@@ -63,8 +62,7 @@ class Guards:
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        found = (could and self._checked(view, call, effect.kind == "send", task)) or (
-            selects and self._selected_then_changed(task, view, call))
+        found = self._checked(view, call, effect.kind == "send", task)
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
         if not found and model:
@@ -186,45 +184,6 @@ class Guards:
             reasons.append(outer)
         return "; ".join(dict.fromkeys(reasons))
 
-    def _selected_then_changed(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
-        """The row was selected by a field (`get(pk=i, active=True)`, `filter(last_sync__lt=t)`) that the
-        function changes and saves on the call's way (`webhook.active = False`): a repeat does not select it
-        again."""
-        for statement in always_run(on_the_way(view, call)):
-            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
-                continue
-            target = statement.targets[0]
-            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
-                continue
-            owner, field = target.value.id, target.attr
-            if not stored(view, view.segment(target), statement):
-                continue
-            query = self._selecting_query(task, view, owner, 2)
-            selected = _filtered_fields(query[1]) if query is not None else {}
-            if field in selected and selected[field] != view.segment(statement.value):  # `active=True` then `active = True` changes nothing
-                where, line = query[0], query[1].lineno
-                return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
-                        "a repeat does not select it again")
-        return ""
-
-    def _selecting_query(self, task: FunctionKey, view: FunctionView, name: str, depth: int) -> tuple[str, ast.Call] | None:
-        """(where, the query call) a name's row came from: `x = Model.objects.get(...)`, `for x in qs.filter(...)`,
-        or, for a parameter, the argument every caller on this task's way passes."""
-        binding = view.binding_before(name, view.node.body[-1])
-        value = getattr(binding, "value", None) if not isinstance(binding, (ast.For, ast.AsyncFor)) else binding.iter
-        if isinstance(value, ast.Name) and depth:
-            return self._selecting_query(task, view, value.id, depth - 1)
-        if isinstance(value, ast.Call):
-            return "", value
-        if binding is None and name in view.parameters() and depth:
-            reach = self._reached(task)
-            passed = [(v, a) for v, a in self.project.graph.arguments_for(view.key, name) or () if v.key in reach]
-            found = [self._selecting_query(task, v, a.id, depth - 1) if isinstance(a, ast.Name) else None for v, a in passed]
-            if passed and all(found) and len({f[1].lineno for f in found}) == 1:
-                caller = passed[0][0].key.qualname
-                return f"{caller}(), ", found[0][1]
-        return None
-
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
             self._reach[task] = frozenset(self.project.reachable_from(task))
@@ -258,7 +217,7 @@ class Guards:
         view = self.project.view(caller)
         if caller not in self._sites:
             by_callee: dict[FunctionKey, list[ast.Call]] = {}
-            for call in (n for n in view.parents if n.__class__ is ast.Call) if view is not None else ():  # lambdas too: on_commit
+            for call in view.calls() if view is not None else ():
                 if view.scope_of(call) is view.node:
                     for target in self.project.graph.targets(view, call):
                         by_callee.setdefault(target, []).append(call)
@@ -274,7 +233,7 @@ class Guards:
             return ""
         reasons = []
         for caller in callers:
-            if not (_could_guard(self._text(caller), False, model) or _could_change_a_selection(self._text(caller))):
+            if not _could_guard(self._text(caller), False, model):
                 if caller == task:
                     return ""
                 here = self._callers(task, caller, seen | {caller}, depth - 1, model)
@@ -285,11 +244,7 @@ class Guards:
             view, sites = self._call_sites(caller, key)
             if not sites:
                 return ""
-            each = [
-                self._checked(view, site, False, task) or self._selected_then_changed(task, view, site)
-                or (rows_already_there(view, site, model) if model else "")
-                for site in sites
-            ]
+            each = [self._checked(view, site, False, task) or (rows_already_there(view, site, model) if model else "") for site in sites]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
             if not here:
                 if caller == task:
@@ -310,12 +265,6 @@ _CONDITION = re.compile(r"\b(if|while|except)\b")
 _STORED_WRITE = re.compile(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]|\.set\(|\bsetattr\(", re.M)
 _TAKEN_MARK = re.compile(r"\.(delete|\w*pop\w*|getdel|clear|reset|unset)\(")
 _MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
-
-
-def _could_change_a_selection(text: str) -> bool:
-    """An attribute written and the row stored (saved, or collected for bulk_update): a field the row was
-    selected by may change."""
-    return bool(_STORED_WRITE.search(text)) and (".save(" in text or "bulk_update(" in text)
 
 
 def _could_guard(text: str, sends: bool, model: str) -> bool:
@@ -366,20 +315,6 @@ def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
     found = {a.arg: ast.unparse(d) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
     found.update({a.arg: ast.unparse(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
     return found
-
-
-def _filtered_fields(query: ast.Call) -> dict[str, str]:
-    """The fields a query chain selects on, with the value an exact lookup asks for ("" for a range or a test):
-    `get(pk=i, active=True)` -> {pk: "i", active: "True"}; `last_sync__lt=t` -> {last_sync: ""}; also inside Q(...)."""
-    fields: dict[str, str] = {}
-    node: ast.AST = query
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr in {"get", "filter", "exclude", "aget"}:
-            for keyword in (k for part in [*node.args, *node.keywords] for k in ast.walk(part) if isinstance(k, ast.keyword) and k.arg):
-                name, _, lookup = keyword.arg.partition("__")
-                fields[name] = ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else ""
-        node = node.func.value
-    return fields
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:

@@ -129,6 +129,7 @@ class FunctionView:
         self._scope_nodes: dict[ast.AST, list[ast.AST]] = {}
         self._effects = {(e.line, e.column): e for e in function.effects}
         self._local_types: dict[str, str] | None = None
+        self._own_calls: list[ast.Call] | None = None
         self._bindings: dict[ast.AST, dict[str, list[ast.AST]]] = {}
 
     # --- the nodes ------------------------------------------------------------------------------
@@ -154,6 +155,11 @@ class FunctionView:
         return self.scope_nodes()
 
     def calls(self, scope: ast.AST | None = None) -> list[ast.Call]:
+        """The calls of a scope (the function's own by default: kept, most questions ask for them)."""
+        if scope is None or scope is self.node:
+            if self._own_calls is None:
+                self._own_calls = [n for n in self.scope_nodes(scope) if n.__class__ is ast.Call]
+            return self._own_calls
         return [n for n in self.scope_nodes(scope) if n.__class__ is ast.Call]
 
     def nested_scopes(self, scope: ast.AST | None = None) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
