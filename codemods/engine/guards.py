@@ -38,7 +38,6 @@ class Guards:
         self._rows: dict[tuple, str] = {}
         self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
         self._sites: dict[FunctionKey, dict[FunctionKey, list[ast.Call]]] = {}
-        self._texts: dict[FunctionKey, str] = {}
 
     def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "", on_the_way: bool = True) -> str:
         """The guard of the effect for this task; with `on_the_way` False only the function's own code is read
@@ -75,11 +74,8 @@ class Guards:
         return self._callers(task, key, frozenset({key}), 3, model)
 
     def _text(self, key: FunctionKey) -> str:
-        """The function's own lines, to rule a guard out without parsing it (joined once per run)."""
-        if key not in self._texts:
-            function, source = self.project.function(key), self.project.source(key.module)
-            self._texts[key] = "\n".join(source.lines[function.first_line - 1 : function.end_line]) if function and source else ""
-        return self._texts[key]
+        """The function's own lines, to rule a guard out without parsing it."""
+        return self.project.function_text(key)
 
     def marked_first(self, task: FunctionKey, view: FunctionView, calls: list[ast.Call]) -> str:
         """The rows are marked as sent before each send, in the same function (`....update(last_email_sent_at=now)`,

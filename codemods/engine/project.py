@@ -70,6 +70,7 @@ class Project(ModuleLoading, NameResolution, TaskIndex, ModelIndex):
         self._registrations_indexed = 0
         self._displays: dict[str, str] = {}
         self._sources: dict[str, SourceText | None] = {}
+        self._function_texts: dict[FunctionKey, str] = {}
         self._views: dict[FunctionKey, FunctionView | None] = {}
         declared = effects.declare(self.config.section.get("effects", {}))  # before any file is summarized
         self.loader = Loader(self.cache or Cache(self.cache_dir, declared), jobs=self.jobs, overlay=self.overlay, on_progress=self.on_progress)

@@ -139,6 +139,14 @@ class ModuleLoading:
                 self._sources[module] = None
         return self._sources[module]
 
+    def function_text(self, key: FunctionKey) -> str:
+        """A function's own lines, decorators included ("" when it cannot be read): a byte-level test before
+        parsing it. Joined once per run."""
+        if key not in self._function_texts:
+            function, source = self.function(key), self.source(key.module)
+            self._function_texts[key] = "\n".join(source.lines[function.first_line - 1 : function.end_line]) if function and source else ""
+        return self._function_texts[key]
+
     def tree(self, module: str) -> ast.Module | None:
         """The module's `ast`, parsed on demand for the few files a question needs whole."""
         if module not in self._trees:

@@ -198,10 +198,7 @@ class TaskIndex:
         head = reference.split(".", 1)[0]
         if summary is None or head not in summary.imports or not (head in summary.functions or head in summary.classes):
             return ""
-        function, source = self.function(caller), self.source(caller.module)
-        if function is None or source is None:
-            return ""
-        text = "\n".join(source.lines[function.line - 1 : function.end_line])
+        text = self.function_text(caller)
         if not re.search(rf"^\s*(from\s+\S+\s+)?import\s[^\n]*\b{re.escape(head)}\b", text, re.M):
             return ""
         return summary.imports[head] + reference[len(head):]

@@ -153,11 +153,12 @@ class Provenances:
         assigns = re.compile(rf"\bself\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)")
         for cls_key in self.project.mro(view.key.module, owner):
             cls = self.project.cls(cls_key)
-            source = self.project.source(cls_key.module) if cls else None
             for method in cls.methods.values() if cls else ():
-                if source is not None and not assigns.search("\n".join(source.lines[method.line - 1 : method.end_line])):
+                method_key = FunctionKey(cls_key.module, method.qualname)
+                text = self.project.function_text(method_key)
+                if text and not assigns.search(text):
                     continue  # its text never assigns the attribute: no need to parse it
-                method_view = self.project.view(FunctionKey(cls_key.module, method.qualname))
+                method_view = self.project.view(method_key)
                 if method_view is None:
                     return Provenance(Origin.UNKNOWN, f"self.{attr}")
                 for node in method_view.nodes:
