@@ -44,6 +44,7 @@ class CallGraph(TransactionQueries):
         self.project = project
         self._reached: dict[FunctionKey, tuple[Reached, ...]] = {}
         self._callers: dict[FunctionKey, list[FunctionKey]] | None = None
+        self._call_sites: dict[FunctionKey, dict[FunctionKey, list[ast.Call]]] = {}
         self._reaching: dict[str, frozenset[FunctionKey]] = {}
         self.clients = tuple(c.strip() for c in project.config.external_clients if c.strip())
         self._in_transaction: dict[FunctionKey, str] = {}
@@ -177,8 +178,16 @@ class CallGraph(TransactionQueries):
         return self._callers.get(key, [])
 
     def call_sites(self, view: FunctionView, callee: FunctionKey) -> list[ast.Call]:
-        """The calls in `view`'s own body (not in nested functions) that run `callee`."""
-        return [n for n in view.parents if isinstance(n, ast.Call) and view.scope_of(n) is view.node and callee in self.targets(view, n)]
+        """The calls in `view`'s own body (not in nested functions) that run `callee`: all of a function's calls
+        are resolved once, whichever callee is asked about."""
+        by_callee = self._call_sites.get(view.key)
+        if by_callee is None:
+            by_callee = self._call_sites[view.key] = {}
+            for node in view.parents:
+                if isinstance(node, ast.Call) and view.scope_of(node) is view.node:
+                    for target in self.targets(view, node):
+                        by_callee.setdefault(target, []).append(node)
+        return by_callee.get(callee, [])
 
     def arguments_for(self, key: FunctionKey, name: str) -> list[tuple[FunctionView, ast.expr]] | None:
         """What each call of `key` the graph sees passes for its parameter `name`, with the caller's view;

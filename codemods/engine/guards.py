@@ -37,7 +37,6 @@ class Guards:
         self._checks: dict[tuple, tuple[str, ast.AST | None]] = {}
         self._rows: dict[tuple, str] = {}
         self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
-        self._sites: dict[FunctionKey, dict[FunctionKey, list[ast.Call]]] = {}
 
     def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "", on_the_way: bool = True) -> str:
         """The guard of the effect for this task; with `on_the_way` False only the function's own code is read
@@ -209,16 +208,10 @@ class Guards:
         return provenance.of(view, owner).stable
 
     def _call_sites(self, caller: FunctionKey, key: FunctionKey) -> tuple[FunctionView | None, list[ast.Call]]:
-        """The calls in `caller`'s own body that run `key` (all of its calls read once, whoever asks)."""
+        """The caller's view and its calls of `key`, in source order (a reason names the first check first)."""
         view = self.project.view(caller)
-        if caller not in self._sites:
-            by_callee: dict[FunctionKey, list[ast.Call]] = {}
-            for call in view.calls() if view is not None else ():
-                if view.scope_of(call) is view.node:
-                    for target in self.project.graph.targets(view, call):
-                        by_callee.setdefault(target, []).append(call)
-            self._sites[caller] = by_callee
-        return view, self._sites[caller].get(key, [])
+        sites = self.project.graph.call_sites(view, key) if view is not None else []
+        return view, sorted(sites, key=lambda c: (c.lineno, c.col_offset))
 
     def _callers(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int, model: str = "") -> str:
         """A guard around every call of `key` in the functions of the task that call it (for a call that makes
