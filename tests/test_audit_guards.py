@@ -545,3 +545,53 @@ def test_a_transaction_a_tasks_own_call_already_holds_is_not_offered_to_that_tas
     assert held["risk"] == "low" and "not for this task, its writes already commit together" in held["message"]
     [offered] = [f for f in found["record_plainly"] if f["code"] == "atomic-multi-create"]
     assert offered["risk"] != "low" and "not for this task" not in offered["message"]
+
+
+SELECTED_BY_A_FIELD = """
+    from celery import shared_task
+    from django.db import transaction
+    from django.utils import timezone
+    from .models import Webhook
+
+    @shared_task
+    def ping(key):
+        pass
+
+    def give_up(webhook):
+        webhook.failures = 0
+        webhook.save()
+        ping.delay(webhook.pk)
+
+    @shared_task
+    def deactivate(webhook_id):
+        webhook = Webhook.objects.get(pk=webhook_id, failures__gt=3)
+        give_up(webhook)
+
+    @shared_task
+    def deactivate_any(webhook_id):
+        webhook = Webhook.objects.get(pk=webhook_id)
+        give_up(webhook)
+
+    @shared_task
+    def trigger_due():
+        changed = []
+        for webhook in Webhook.objects.filter(failures=0):
+            webhook.failures = 1
+            changed.append(webhook)
+            transaction.on_commit(lambda: ping.delay(webhook.pk))
+        Webhook.objects.bulk_update(changed, ["failures"])
+"""
+
+
+def test_a_row_selected_by_a_field_the_function_changes_is_not_selected_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SELECTED_BY_A_FIELD)
+    enqueue = at(found["deactivate"], 13)
+    assert enqueue["risk"] == "low" and "it selects webhook by failures (deactivate(), line 17) and changes failures (line 11)" in enqueue["message"]
+    assert at(found["deactivate_any"], 13)["risk"] == "moderate"  # selected by its key alone
+    due = at(found["trigger_due"], 31)
+    assert due["risk"] == "low" and "it selects webhook by failures (line 28) and changes failures (line 29)" in due["message"]
+
+
+def test_a_field_set_to_the_value_it_was_selected_by_changes_no_selection(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SELECTED_BY_A_FIELD.replace("webhook.failures = 1", "webhook.failures = 0"))
+    assert at(found["trigger_due"], 31)["risk"] == "moderate"

@@ -53,7 +53,7 @@ def check(view: FunctionView, calls: list[ast.Call], planned, sends: bool) -> tu
         if claimed:
             return claimed, None
         after_test = (node.test.end_lineno or node.lineno, node.test.end_col_offset or 0)
-        on_path = [s for s in _on_the_way(view, calls[0]) if (s.lineno, s.col_offset) > after_test]
+        on_path = [s for s in on_the_way(view, calls[0]) if (s.lineno, s.col_offset) > after_test]
         written = _stored_write(view, node.test, on_path)
         if written is not None:
             chain, line, owner = written
@@ -125,21 +125,21 @@ def earlier_statements(block_owner: ast.AST, child: ast.AST) -> list[ast.stmt]:
     return []
 
 
-def _always_run(statements: list[ast.stmt]) -> list[ast.stmt]:
+def always_run(statements: list[ast.stmt]) -> list[ast.stmt]:
     """The simple statements that run whenever these do: a `with` block's body and a `try` body are opened;
     the branches of an if, a loop's body and an except clause may not run, so they are left out."""
     found = []
     for statement in statements:
         if isinstance(statement, (ast.With, ast.AsyncWith)):
-            found += _always_run(statement.body)
+            found += always_run(statement.body)
         elif isinstance(statement, ast.Try):
-            found += _always_run([*statement.body, *statement.finalbody])
+            found += always_run([*statement.body, *statement.finalbody])
         elif not isinstance(statement, COMPOUND):
             found.append(statement)
     return found
 
 
-def _on_the_way(view: FunctionView, call: ast.Call) -> list[ast.stmt]:
+def on_the_way(view: FunctionView, call: ast.Call) -> list[ast.stmt]:
     """The statements a run that reaches the call also runs (those of its own blocks, before and after it),
     not those of branches it does not take."""
     chain = [call, *view.ancestors(call)]
@@ -204,12 +204,12 @@ def _stored_write(view: FunctionView, test: ast.AST, statements: list[ast.stmt])
     if not read:
         return None
     compared = {view.segment(n) for n in ast.walk(test) if isinstance(n, (ast.Name, ast.Attribute))}
-    for statement in _always_run(statements):
+    for statement in always_run(statements):
         for node in ast.walk(statement):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     chain = view.segment(target) if isinstance(target, ast.Attribute) else ""
-                    if chain in read and _fixed(view, node.value, compared) and _stored(view, chain, node):
+                    if chain in read and _fixed(view, node.value, compared) and stored(view, chain, node):
                         return chain, node.lineno, _root(target)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "set" and node.args and isinstance(node.args[0], ast.Constant):
                 chain = f"{view.segment(node.func.value)}.{node.args[0].value}"
@@ -240,14 +240,19 @@ def _fixed(view: FunctionView, value: ast.AST, compared: set[str]) -> bool:
     return isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "now"
 
 
-def _stored(view: FunctionView, chain: str, write: ast.AST) -> bool:
-    """The write reaches the database: a settings store, or the object saved after it."""
+def stored(view: FunctionView, chain: str, write: ast.AST) -> bool:
+    """The write reaches the database: a settings store, the object saved after it, or the object collected
+    into a list the function hands to `bulk_update` (`changed.append(row)` ... `Model.objects.bulk_update(changed, ...)`)."""
     if ".settings." in f".{chain}":
         return True
     owner = chain.rsplit(".", 1)[0]
-    return any(
-        isinstance(c.func, ast.Attribute) and c.func.attr in {"save", "asave"} and view.segment(c.func.value) == owner
-        and (c.lineno, c.col_offset) > (write.lineno, write.col_offset)
+    later = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and (c.lineno, c.col_offset) > (write.lineno, write.col_offset)]
+    if any(c.func.attr in {"save", "asave"} and view.segment(c.func.value) == owner for c in later):
+        return True
+    collected = {view.segment(c.func.value) for c in later if c.func.attr == "append" and c.args and view.segment(c.args[0]) == owner}
+    return bool(collected) and any(
+        isinstance(c.func, ast.Attribute) and c.func.attr in {"bulk_update", "abulk_update"} and c.args
+        and view.segment(c.args[0]) in collected
         for c in view.calls()
     )
 

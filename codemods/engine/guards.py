@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .guard_checks import before, check, claimed_by_update, is_update, sent_mark
+from .guard_checks import always_run, before, check, claimed_by_update, is_update, on_the_way, sent_mark, stored
 from .guard_rows import rows_already_there
 from .names import dotted
 from .project import FunctionKey, Project
@@ -37,6 +37,7 @@ class Guards:
         self._checks: dict[tuple, tuple[str, ast.AST | None]] = {}
         self._rows: dict[tuple, str] = {}
         self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
+        self._selection_changes: dict[FunctionKey, bool] = {}
 
     def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "", on_the_way: bool = True) -> str:
         """The guard of the effect for this task; with `on_the_way` False only the function's own code is read
@@ -52,7 +53,8 @@ class Guards:
             model = "?"  # known once the view is read
         if effect.kind == "db_save" and not effect.family and "." in key.qualname:
             model = key.qualname.split(".")[0]  # `image.save()` in `ExerciseImage.from_json`: found by its class's lookups
-        if not _could_guard(text, effect.kind == "send", model):
+        could, selects = _could_guard(text, effect.kind == "send", model), self._may_change_its_selection(key)
+        if not (could or selects):
             return "" if key == task or not on_the_way else self._callers(task, key, frozenset({key}), 3, model)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
@@ -60,7 +62,8 @@ class Guards:
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        found = self._checked(view, call, effect.kind == "send", task)
+        found = (could and self._checked(view, call, effect.kind == "send", task)) or (
+            selects and self._selected_then_changed(task, view, call))
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
         if not found and model:
@@ -179,6 +182,63 @@ class Guards:
             reasons.append(outer)
         return "; ".join(dict.fromkeys(reasons))
 
+    def _may_change_its_selection(self, key: FunctionKey) -> bool:
+        """Text that could hold a row selected by a field the function changes: a field written and stored
+        here, and a lookup by that field (`active=True`, `last_sync__lt=`) here or in a caller two calls up,
+        where `_selecting_query` looks. Read before parsing: most functions that save never select by what
+        they write."""
+        if key not in self._selection_changes:
+            fields = _changed_fields(self._text(key))
+            found = False
+            if fields:
+                lookup = re.compile(r"[(,]\s*(?:" + "|".join(map(re.escape, sorted(fields))) + r")(?:__\w+)?\s*=[^=]")
+                near, frontier = {key}, {key}
+                for _ in range(2):
+                    frontier = {caller for k in frontier for caller in self.project.graph.callers(k)} - near
+                    near |= frontier
+                found = any(lookup.search(self._text(k)) for k in near)
+            self._selection_changes[key] = found
+        return self._selection_changes[key]
+
+    def _selected_then_changed(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
+        """The row was selected by a field (`get(pk=i, active=True)`, `filter(last_sync__lt=t)`) that the
+        function changes and saves on the call's way (`webhook.active = False`): a repeat does not select it
+        again."""
+        for statement in always_run(on_the_way(view, call)):
+            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+                continue
+            target = statement.targets[0]
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+                continue
+            owner, field = target.value.id, target.attr
+            if not stored(view, view.segment(target), statement):
+                continue
+            query = self._selecting_query(task, view, owner, 2)
+            selected = _filtered_fields(query[1]) if query is not None else {}
+            if field in selected and selected[field] != view.segment(statement.value):  # `active=True` then `active = True` changes nothing
+                where, line = query[0], query[1].lineno
+                return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
+                        "a repeat does not select it again")
+        return ""
+
+    def _selecting_query(self, task: FunctionKey, view: FunctionView, name: str, depth: int) -> tuple[str, ast.Call] | None:
+        """(where, the query call) a name's row came from: `x = Model.objects.get(...)`, `for x in qs.filter(...)`,
+        or, for a parameter, the argument every caller on this task's way passes."""
+        binding = view.binding_before(name, view.node.body[-1])
+        value = getattr(binding, "value", None) if not isinstance(binding, (ast.For, ast.AsyncFor)) else binding.iter
+        if isinstance(value, ast.Name) and depth:
+            return self._selecting_query(task, view, value.id, depth - 1)
+        if isinstance(value, ast.Call):
+            return "", value
+        if binding is None and name in view.parameters() and depth:
+            reach = self._reached(task)
+            passed = [(v, a) for v, a in self.project.graph.arguments_for(view.key, name) or () if v.key in reach]
+            found = [self._selecting_query(task, v, a.id, depth - 1) if isinstance(a, ast.Name) else None for v, a in passed]
+            if passed and all(found) and len({f[1].lineno for f in found}) == 1:
+                caller = passed[0][0].key.qualname
+                return f"{caller}(), ", found[0][1]
+        return None
+
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
             self._reach[task] = frozenset(self.project.reachable_from(task))
@@ -222,7 +282,7 @@ class Guards:
             return ""
         reasons = []
         for caller in callers:
-            if not _could_guard(self._text(caller), False, model):
+            if not (_could_guard(self._text(caller), False, model) or self._may_change_its_selection(caller)):
                 if caller == task:
                     return ""
                 here = self._callers(task, caller, seen | {caller}, depth - 1, model)
@@ -233,7 +293,11 @@ class Guards:
             view, sites = self._call_sites(caller, key)
             if not sites:
                 return ""
-            each = [self._checked(view, site, False, task) or (rows_already_there(view, site, model) if model else "") for site in sites]
+            each = [
+                self._checked(view, site, False, task) or self._selected_then_changed(task, view, site)
+                or (rows_already_there(view, site, model) if model else "")
+                for site in sites
+            ]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
             if not here:
                 if caller == task:
@@ -254,6 +318,16 @@ _CONDITION = re.compile(r"\b(if|while|except)\b")
 _STORED_WRITE = re.compile(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]|\.set\(|\bsetattr\(", re.M)
 _TAKEN_MARK = re.compile(r"\.(delete|\w*pop\w*|getdel|clear|reset|unset)\(")
 _MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
+
+
+_ATTRIBUTE_WRITE = re.compile(r"^\s*[A-Za-z_]\w*\.(\w+)\s*=[^=]", re.M)
+
+
+def _changed_fields(text: str) -> set[str]:
+    """The fields a function writes on a row it may store (saved, or collected for bulk_update)."""
+    if ".save(" not in text and "bulk_update(" not in text:
+        return set()
+    return set(_ATTRIBUTE_WRITE.findall(text))
 
 
 def _could_guard(text: str, sends: bool, model: str) -> bool:
@@ -304,6 +378,20 @@ def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
     found = {a.arg: ast.unparse(d) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
     found.update({a.arg: ast.unparse(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
     return found
+
+
+def _filtered_fields(query: ast.Call) -> dict[str, str]:
+    """The fields a query chain selects on, with the value an exact lookup asks for ("" for a range or a test):
+    `get(pk=i, active=True)` -> {pk: "i", active: "True"}; `last_sync__lt=t` -> {last_sync: ""}; also inside Q(...)."""
+    fields: dict[str, str] = {}
+    node: ast.AST = query
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in {"get", "filter", "exclude", "aget"}:
+            for keyword in (k for part in [*node.args, *node.keywords] for k in ast.walk(part) if isinstance(k, ast.keyword) and k.arg):
+                name, _, lookup = keyword.arg.partition("__")
+                fields[name] = ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else ""
+        node = node.func.value
+    return fields
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:
