@@ -595,3 +595,49 @@ def test_a_row_selected_by_a_field_the_function_changes_is_not_selected_again(tm
 def test_a_field_set_to_the_value_it_was_selected_by_changes_no_selection(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, SELECTED_BY_A_FIELD.replace("webhook.failures = 1", "webhook.failures = 0"))
     assert at(found["trigger_due"], 31)["risk"] == "moderate"
+
+
+NOT_FOUND_IN_A_LOOKUP = """
+    from celery import shared_task
+    from .models import Tag
+
+    @shared_task
+    def tag_missing(groups):
+        to_make = []
+        for names in groups:
+            by_name = {t.name: t for t in Tag.objects.filter(name__in=names)}
+            missing = []
+            for name in names:
+                try:
+                    by_name.pop(name)
+                except KeyError:
+                    missing.append(Tag(name=name))
+            to_make += missing
+        Tag.objects.bulk_create(to_make)
+
+    @shared_task
+    def tag_unseen(groups):
+        to_make = []
+        for names in groups:
+            seen = {}
+            missing = []
+            for name in names:
+                try:
+                    seen[name]
+                except KeyError:
+                    missing.append(Tag(name=name))
+            to_make += missing
+        Tag.objects.bulk_create(to_make)
+"""
+
+
+def test_rows_made_where_a_lookup_in_what_a_query_found_fails_are_made_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, NOT_FOUND_IN_A_LOOKUP)
+    made = at(found["tag_missing"], 16)
+    assert made["risk"] == "low"
+    assert "it makes only the items `by_name.pop(name)` (line 12) does not find among rows a query read (except KeyError)" in made["message"]
+
+
+def test_a_lookup_in_a_dict_the_run_builds_itself_guards_nothing(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, NOT_FOUND_IN_A_LOOKUP)
+    assert at(found["tag_unseen"], 30)["risk"] == "moderate"

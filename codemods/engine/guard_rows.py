@@ -72,35 +72,64 @@ def _made_from_a_difference(view: FunctionView, call: ast.Call) -> str:
             found = next((f for b in bound if getattr(b, "value", None) is not None for f in [_difference_in(view, b.value, b)] if f), None)
         if found is not None:
             return f"it makes only `{one_line(view.segment(found), 60)}` (line {found.lineno}), what a query did not find"
-        skipped = _collected_past_a_skip(view, argument)
-        if skipped is not None:
-            return (f"it makes only the items the loop keeps past `{one_line(view.segment(skipped.test), 60)}` (line "
-                    f"{skipped.lineno}), which skips what a query found")
+        kept = _collected_past_a_skip(view, argument)
+        if kept:
+            return f"it makes only the items {kept}"
     return ""
 
 
-def _collected_past_a_skip(view: FunctionView, argument: ast.AST) -> ast.If | None:
-    """`rows.append(row)` in a loop that first skips what a query found (`if key in existing: continue`), for a
-    list `rows` the call is given."""
-    if not isinstance(argument, ast.Name):
+def _collected_past_a_skip(view: FunctionView, argument: ast.AST, depth: int = 0) -> str:
+    """How a list the call is given keeps out what a query found ("" when it may not): every item is added
+    (`rows.append(row)`, or another such list added with `rows += more`) in a loop past a skip of what was
+    found (`if key in existing: continue`), or where a look-up in what was found failed (`try:
+    existing.pop(key) except KeyError: rows.append(new)`)."""
+    if not isinstance(argument, ast.Name) or depth > 2:
+        return ""
+    adds = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "extend", "add"}
+            and isinstance(c.func.value, ast.Name) and c.func.value.id == argument.id]
+    joined = [n for n in view.nodes if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add)
+              and isinstance(n.target, ast.Name) and n.target.id == argument.id]
+    if not adds and not joined:
+        return ""
+    reasons = [_kept_out(view, add) for add in adds] + [_collected_past_a_skip(view, more.value, depth + 1) for more in joined]
+    return reasons[0] if all(reasons) else ""
+
+
+def _kept_out(view: FunctionView, add: ast.Call) -> str:
+    chain = [add, *view.ancestors(add)]
+    for child, ancestor in zip(chain, chain[1:]):
+        looked_up = _failed_lookup(view, ancestor) if isinstance(ancestor, ast.ExceptHandler) else None
+        if looked_up is not None:
+            return (f"`{one_line(view.segment(looked_up), 60)}` (line {looked_up.lineno}) does not find among rows a query "
+                    f"read (except {view.segment(ancestor.type)})")
+        skip = next((s for s in earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
+        if skip is not None:
+            return f"the loop keeps past `{one_line(view.segment(skip.test), 60)}` (line {skip.lineno}), which skips what a query found"
+        if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
+            return ""
+    return ""
+
+
+LOOKUP_ERRORS = frozenset({"KeyError", "LookupError", "IndexError"})
+
+
+def _failed_lookup(view: FunctionView, handler: ast.ExceptHandler) -> ast.AST | None:
+    """The look-up of `except KeyError:` after a try that looks a key up (`existing[key]`, `existing.pop(key)`)
+    in rows read from the database; None when the handler is not one."""
+    attempt = view.parents.get(handler)
+    caught = {n.id for n in ast.walk(handler.type) if isinstance(n, ast.Name)} if handler.type is not None else set()
+    if not isinstance(attempt, ast.Try) or not caught & LOOKUP_ERRORS:
         return None
-    appends = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "extend", "add"}
-               and isinstance(c.func.value, ast.Name) and c.func.value.id == argument.id]
-    if not appends:
-        return None
-    for append in appends:
-        skip = None
-        chain = [append, *view.ancestors(append)]
-        for child, ancestor in zip(chain, chain[1:]):
-            if isinstance(ancestor, (ast.For, ast.AsyncFor, ast.While)):
-                skip = next((s for s in earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
-                break
-            skip = next((s for s in earlier_statements(ancestor, child) if _skips_what_was_found(view, s)), None)
-            if skip is not None:
-                break
-        if skip is None:
-            return None
-    return skip
+    for node in (n for statement in attempt.body for n in ast.walk(statement)):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            looked_in = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"pop", "index"} and node.args:
+            looked_in = node.func.value
+        else:
+            continue
+        if _queried(view, looked_in, attempt):
+            return node
+    return None
 
 
 def _skips_what_was_found(view: FunctionView, statement: ast.stmt) -> bool:
