@@ -29,6 +29,7 @@ MODELS = """
 
     class Webhook(models.Model):
         failures = models.IntegerField(default=0)
+        active = models.BooleanField(default=True)
 """
 
 
@@ -641,3 +642,40 @@ def test_rows_made_where_a_lookup_in_what_a_query_found_fails_are_made_once(tmp_
 def test_a_lookup_in_a_dict_the_run_builds_itself_guards_nothing(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, NOT_FOUND_IN_A_LOOKUP)
     assert at(found["tag_unseen"], 30)["risk"] == "moderate"
+
+
+LOOP_OVER_CHANGED_ROWS = """
+    from celery import shared_task
+    from django.db import transaction
+    from .models import Webhook
+
+    @shared_task
+    def ping(key):
+        pass
+
+    @shared_task
+    def disable_failing():
+        to_disable = []
+        for webhook in Webhook.objects.filter(failures__gt=3, active=True):
+            webhook.active = False
+            to_disable.append(webhook)
+        Webhook.objects.bulk_update(to_disable, ["active"])
+        for webhook in to_disable:
+            transaction.on_commit(lambda w=webhook: ping.delay(w.pk))
+
+    @shared_task
+    def report_failing():
+        to_report = []
+        for webhook in Webhook.objects.filter(failures__gt=3, active=True):
+            to_report.append(webhook)
+        for webhook in to_report:
+            ping.delay(webhook.pk)
+"""
+
+
+def test_a_loop_over_rows_taken_out_of_the_selection_runs_once_per_row(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, LOOP_OVER_CHANGED_ROWS)
+    enqueue = at(found["disable_failing"], 17)
+    assert enqueue["risk"] == "low"
+    assert "it selects webhook by active (line 12) and changes active (line 13): a repeat does not select it again, and the loop at line 16" in enqueue["message"]
+    assert at(found["report_failing"], 25)["risk"] == "moderate"  # collected unchanged: a repeat selects them again

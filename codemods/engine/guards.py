@@ -200,25 +200,38 @@ class Guards:
             self._selection_changes[key] = found
         return self._selection_changes[key]
 
-    def _selected_then_changed(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
+    def _selected_then_changed(self, task: FunctionKey, view: FunctionView, call: ast.Call, only: str = "") -> str:
         """The row was selected by a field (`get(pk=i, active=True)`, `filter(last_sync__lt=t)`) that the
         function changes and saves on the call's way (`webhook.active = False`): a repeat does not select it
-        again."""
+        again. Also for a call in a loop over a list of such rows (`for row in to_disable:`, each appended
+        after its field was changed). `only` keeps to the row of that name."""
         for statement in always_run(on_the_way(view, call)):
             if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
                 continue
             target = statement.targets[0]
-            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)) or only not in ("", target.value.id):
                 continue
             owner, field = target.value.id, target.attr
             if not stored(view, view.segment(target), statement):
                 continue
             query = self._selecting_query(task, view, owner, 2)
             selected = _filtered_fields(query[1]) if query is not None else {}
-            if field in selected and selected[field] != view.segment(statement.value):  # `active=True` then `active = True` changes nothing
+            if field in selected and view.segment(statement.value) not in selected[field]:  # `active=True` then `active = True` changes nothing
                 where, line = query[0], query[1].lineno
                 return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
                         "a repeat does not select it again")
+        return "" if only else self._over_changed_rows(task, view, call)
+
+    def _over_changed_rows(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
+        """A call in a loop over a list (`for row in to_disable:`) each item of which was appended after a
+        field it was selected by changed: a repeat's list holds none of the first run's rows."""
+        for loop in (a for a in view.ancestors(call) if isinstance(a, (ast.For, ast.AsyncFor)) and isinstance(a.iter, ast.Name)):
+            appends = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr == "append"
+                       and isinstance(c.func.value, ast.Name) and c.func.value.id == loop.iter.id
+                       and len(c.args) == 1 and isinstance(c.args[0], ast.Name)]
+            reasons = [self._selected_then_changed(task, view, a, only=a.args[0].id) for a in appends]
+            if reasons and all(reasons):
+                return f"{reasons[0]}, and the loop at line {loop.lineno} goes over those rows"
         return ""
 
     def _selecting_query(self, task: FunctionKey, view: FunctionView, name: str, depth: int) -> tuple[str, ast.Call] | None:
@@ -380,16 +393,17 @@ def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
     return found
 
 
-def _filtered_fields(query: ast.Call) -> dict[str, str]:
-    """The fields a query chain selects on, with the value an exact lookup asks for ("" for a range or a test):
-    `get(pk=i, active=True)` -> {pk: "i", active: "True"}; `last_sync__lt=t` -> {last_sync: ""}; also inside Q(...)."""
-    fields: dict[str, str] = {}
+def _filtered_fields(query: ast.Call) -> dict[str, set[str]]:
+    """The fields a query chain selects on, with the values exact lookups ask for ("" for a range or a test):
+    `get(pk=i, active=True)` -> {pk: {"i"}, active: {"True"}}; `last_sync__lt=t` -> {last_sync: {""}}; also inside
+    Q(...), where `Q(kind=A) | Q(kind=B)` asks for either."""
+    fields: dict[str, set[str]] = {}
     node: ast.AST = query
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr in {"get", "filter", "exclude", "aget"}:
             for keyword in (k for part in [*node.args, *node.keywords] for k in ast.walk(part) if isinstance(k, ast.keyword) and k.arg):
                 name, _, lookup = keyword.arg.partition("__")
-                fields[name] = ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else ""
+                fields.setdefault(name, set()).add(ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else "")
         node = node.func.value
     return fields
 
