@@ -679,3 +679,41 @@ def test_a_loop_over_rows_taken_out_of_the_selection_runs_once_per_row(tmp_path,
     assert enqueue["risk"] == "low"
     assert "it selects webhook by active (line 12) and changes active (line 13): a repeat does not select it again, and the loop at line 16" in enqueue["message"]
     assert at(found["report_failing"], 25)["risk"] == "moderate"  # collected unchanged: a repeat selects them again
+
+
+WRITES_OF_A_MODE_NOT_TAKEN = """
+    import enum
+    from celery import shared_task
+    from .models import Tag
+
+    class Mode(enum.Enum):
+        INSERT = 1
+        UPDATE = 2
+
+    def load(names, mode=Mode.UPDATE):
+        for name in names:
+            if mode == Mode.INSERT:
+                tag = Tag(name=name)
+                tag.save()
+                Tag.objects.bulk_create([Tag(name=name.upper())])
+            else:
+                Tag.objects.update_or_create(name=name, defaults={})
+
+    @shared_task
+    def refresh(names):
+        load(names)
+
+    @shared_task
+    def seed(names):
+        load(names, mode=Mode.INSERT)
+"""
+
+
+def test_a_transaction_around_writes_of_a_branch_the_task_never_takes_is_not_offered_to_it(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, WRITES_OF_A_MODE_NOT_TAKEN)
+    [skipped] = [f for f in found["refresh"] if f["code"] == "atomic-multi-create"]
+    assert skipped["risk"] == "low"
+    assert ("not for this task, none of them runs on its way (it runs only when mode == Mode.INSERT (line 11), and this "
+            "task's calls pass Mode.UPDATE)") in skipped["message"]
+    [offered] = [f for f in found["seed"] if f["code"] == "atomic-multi-create"]
+    assert offered["risk"] != "low" and "not for this task" not in offered["message"]

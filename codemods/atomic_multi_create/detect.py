@@ -69,9 +69,10 @@ class _FunctionCheck:
         self.planner = Planner(view, whole_loops)
         self.name = f"`{view.key.qualname}`"
 
-    def finding(self, line: int, message: str, applicability, reason: str, risk: Risk = Risk.LOW, plan=None) -> Finding:
+    def finding(self, line: int, message: str, applicability, reason: str, risk: Risk = Risk.LOW, plan=None, writes=()) -> Finding:
         key = self.view.key
-        return Finding(NAME, key.module, self.project.display(key.module), line, risk, message, applicability, reason, plan)
+        return Finding(NAME, key.module, self.project.display(key.module), line, risk, message, applicability, reason, plan,
+                       covers=tuple(w.effect for w in writes))
 
     def run(self) -> list[Finding]:
         view = self.view
@@ -125,7 +126,7 @@ class _FunctionCheck:
             return self.finding(first.lineno, what, None, "suppressed by an `# idem-fix: ignore` comment")
 
         def manual(reason: str) -> Finding:
-            return self.finding(first.lineno, f"{what}; not wrapped", Applicability.MANUAL, reason, risk)
+            return self.finding(first.lineno, f"{what}; not wrapped", Applicability.MANUAL, reason, risk, writes=ws)
 
         if isinstance(scope, ast.AsyncFunctionDef):
             return manual(f"`async def` {scope.name} cannot use transaction.atomic() (Django's transactions are synchronous); move these writes into a sync function decorated @transaction.atomic")
@@ -143,7 +144,7 @@ class _FunctionCheck:
         message = f"{what} -> {span} wrapped in `with transaction.atomic():`" + "".join(f"; {n}" for n in self._notes(run))
         plan = Plan(start.lineno, view.column(start), last.lineno, bound_names(view, scope), atomic_name_in_scope(view, scope, start.lineno))
         if guarded:
-            return self.finding(start.lineno, message, Applicability.SAFE, f"{guarded}, and everything in it writes to the database", risk, plan)
+            return self.finding(start.lineno, message, Applicability.SAFE, f"{guarded}, and everything in it writes to the database", risk, plan, ws)
         fresh = self._fresh_aggregate(run)
         if fresh:
             return manual(fresh)
@@ -151,7 +152,7 @@ class _FunctionCheck:
             "narrows the crash window (a worker that dies between the writes leaves none of them), but a crash after the "
             "commit still repeats the block; it becomes safe once the block sets a state that is checked before it"
         )
-        return self.finding(start.lineno, message, Applicability.UNSAFE, reason, risk, plan)
+        return self.finding(start.lineno, message, Applicability.UNSAFE, reason, risk, plan, ws)
 
     def _problem(self, run: Run, writes: list[Write], scope: ast.AST) -> str:
         """Why no transaction belongs around the run ("" when none)."""

@@ -278,17 +278,31 @@ def _for_this_task(project: Project, task: Task, key: FunctionKey, rule_findings
     atomic-multi-create would add where every call on this task's way already runs in one."""
     kept, notes = [], []
     for rule_finding in rule_findings:
-        held = ""
+        why_not = ""
         if rule_finding.rule == "atomic-multi-create" and rule_finding.status is not Status.OK:
             held = project.guards.held_in_transaction(task.key, key)
-        if not held:
+            why_not = f"its writes already commit together ({held})" if held else _writes_not_paired_here(project, task, key, rule_finding)
+        if not why_not:
             kept.append(rule_finding)
             continue
         note = _from_rule(rule_finding)
         note.risk, note.applicability, note.advice = "low", "", ""
-        note.message = f"{rule_finding.message}: not for this task, its writes already commit together ({held})"
+        note.message = f"{rule_finding.message}: not for this task, {why_not}"
         notes.append(note)
     return kept, notes
+
+
+def _writes_not_paired_here(project: Project, task: Task, key: FunctionKey, rule_finding: Finding) -> str:
+    """Why the writes a transaction would pair are not a pair on this task's way ("" when they are): the
+    others sit on branches its calls never take, and what is left is one write, or no create."""
+    skipped = [(effect, project.guards.branch_not_taken(task.key, key, effect)) for effect in rule_finding.covers]
+    taken = [effect for effect, why in skipped if not why]
+    if len(taken) == len(skipped) or (len(taken) >= 2 and any(e.kind in {"db_create", "db_save"} for e in taken)):
+        return ""
+    why = next(why for _, why in skipped if why)
+    if not taken:
+        return f"none of them runs on its way ({why})"
+    return f"only the write at line {taken[0].line} runs on its way (the others: {why})"
 
 
 def _merged(finding: AuditFinding, rule_findings: list[Finding], kind: str) -> list[AuditFinding]:

@@ -44,6 +44,7 @@ class Finding:
     reason: str = ""  # one line: the proof, the guess's evidence, or what a person must decide
     plan: object | None = None  # what `transform` rewrites, for safe and unsafe fixes
     task: str = ""  # the task that reaches the code
+    covers: tuple = ()  # the effects (facts.Effect) a finding about several writes is about, to read them per task
 
     def __post_init__(self) -> None:
         self.risk = Risk(self.risk)
