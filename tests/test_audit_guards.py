@@ -717,3 +717,60 @@ def test_a_transaction_around_writes_of_a_branch_the_task_never_takes_is_not_off
             "task's calls pass Mode.UPDATE)") in skipped["message"]
     [offered] = [f for f in found["seed"] if f["code"] == "atomic-multi-create"]
     assert offered["risk"] != "low" and "not for this task" not in offered["message"]
+
+
+FOUND_MISSING_AMONG_QUERIED_ROWS = """
+    from celery import shared_task
+    from .models import Tag, Video
+
+    @shared_task
+    def add_missing_tags(names):
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        fresh = []
+        for name in names:
+            tag = existing.get(name)
+            if tag is None:
+                fresh.append(Tag(name=name))
+        Tag.objects.bulk_create(fresh)
+
+    @shared_task
+    def add_tags_not_listed(names):
+        listed = {t.name for t in Tag.objects.filter(name__in=names)}
+        fresh = []
+        for name in names:
+            if name in listed:
+                continue_here = True
+            else:
+                fresh.append(Tag(name=name))
+        Tag.objects.bulk_create(fresh)
+
+    @shared_task
+    def add_first_tag(name):
+        tag = next((t for t in Tag.objects.all() if t.name == name), None)
+        if not tag:
+            Tag.objects.create(name=name)
+
+    @shared_task
+    def tag_videos_without_a_tag(names):
+        videos = {str(v.uuid): v for v in Video.objects.all()}
+        fresh = []
+        for name in names:
+            video = videos.get(name)
+            if video is None:
+                fresh.append(Tag(name=name))
+        Tag.objects.bulk_create(fresh)
+"""
+
+
+def test_rows_made_only_for_keys_missing_among_rows_a_query_read_are_made_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FOUND_MISSING_AMONG_QUERIED_ROWS)
+    made = at(found["add_missing_tags"], 12)
+    assert made["risk"] == "low" and "`tag is None` (line 10) finds missing among the Tag rows a query read" in made["message"]
+    assert at(found["add_tags_not_listed"], 23)["risk"] == "low"
+    first = at(found["add_first_tag"], 29)
+    assert first["risk"] == "low" and "it makes only what `not tag` (line 28) finds missing" in first["message"]
+
+
+def test_a_key_missing_among_rows_of_another_model_guards_nothing(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FOUND_MISSING_AMONG_QUERIED_ROWS)
+    assert at(found["tag_videos_without_a_tag"], 39)["risk"] != "low"  # the Video rows stay missing: a repeat makes the tags again

@@ -20,7 +20,7 @@ def rows_already_there(view: FunctionView, call: ast.Call, model: str) -> str:
     runs, or the same rows are deleted before it."""
     if not model:
         return ""
-    diffed = _made_from_a_difference(view, call)
+    diffed = _made_from_a_difference(view, call, model)
     if diffed:
         return diffed
     chain = [call, *view.ancestors(call)]
@@ -57,12 +57,14 @@ def _queries(node: ast.AST, model: str) -> bool:
     )
 
 
-def _made_from_a_difference(view: FunctionView, call: ast.Call) -> str:
-    """The rows made are only those a query did not find: the call sits under `if key not in existing`, or
-    what it is given was built as `wanted - existing` or `[x for x in wanted if x not in existing]` (there or
-    in a name bound to it), with `existing` read from the database in the function (a diff-based sync)."""
-    for ancestor in view.ancestors(call):
-        if isinstance(ancestor, ast.If) and _not_in_queried(view, ancestor.test, ancestor):
+def _made_from_a_difference(view: FunctionView, call: ast.Call, model: str) -> str:
+    """The rows made are only those a query did not find: the call sits under `if key not in existing` (or
+    `if row is None` for `row = existing.get(key)`), or what it is given was built as `wanted - existing` or
+    `[x for x in wanted if x not in existing]` (there or in a name bound to it), with `existing` read from
+    the database in the function (a diff-based sync)."""
+    chain = [call, *view.ancestors(call)]
+    for child, ancestor in zip(chain, chain[1:]):
+        if isinstance(ancestor, ast.If) and (_not_in_queried(view, ancestor.test, ancestor) or _found_missing(view, ancestor, child, model)):
             return f"it makes only what `{one_line(view.segment(ancestor.test), 60)}` (line {ancestor.lineno}) finds missing"
     for argument in [*call.args, *(k.value for k in call.keywords)]:
         found = _difference_in(view, argument, call)
@@ -72,17 +74,18 @@ def _made_from_a_difference(view: FunctionView, call: ast.Call) -> str:
             found = next((f for b in bound if getattr(b, "value", None) is not None for f in [_difference_in(view, b.value, b)] if f), None)
         if found is not None:
             return f"it makes only `{one_line(view.segment(found), 60)}` (line {found.lineno}), what a query did not find"
-        kept = _collected_past_a_skip(view, argument)
+        kept = _collected_past_a_skip(view, argument, model)
         if kept:
             return f"it makes only the items {kept}"
     return ""
 
 
-def _collected_past_a_skip(view: FunctionView, argument: ast.AST, depth: int = 0) -> str:
+def _collected_past_a_skip(view: FunctionView, argument: ast.AST, model: str, depth: int = 0) -> str:
     """How a list the call is given keeps out what a query found ("" when it may not): every item is added
     (`rows.append(row)`, or another such list added with `rows += more`) in a loop past a skip of what was
     found (`if key in existing: continue`), or where a look-up in what was found failed (`try:
-    existing.pop(key) except KeyError: rows.append(new)`)."""
+    existing.pop(key) except KeyError: rows.append(new)`, `if existing.get(key) is None:`, the `else` of `if key
+    in existing:`)."""
     if not isinstance(argument, ast.Name) or depth > 2:
         return ""
     adds = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "extend", "add"}
@@ -91,14 +94,16 @@ def _collected_past_a_skip(view: FunctionView, argument: ast.AST, depth: int = 0
               and isinstance(n.target, ast.Name) and n.target.id == argument.id]
     if not adds and not joined:
         return ""
-    reasons = [_kept_out(view, add) for add in adds] + [_collected_past_a_skip(view, more.value, depth + 1) for more in joined]
+    reasons = [_kept_out(view, add, model) for add in adds] + [_collected_past_a_skip(view, more.value, model, depth + 1) for more in joined]
     return reasons[0] if all(reasons) else ""
 
 
-def _kept_out(view: FunctionView, add: ast.Call) -> str:
+def _kept_out(view: FunctionView, add: ast.Call, model: str) -> str:
     chain = [add, *view.ancestors(add)]
     for child, ancestor in zip(chain, chain[1:]):
-        looked_up = _failed_lookup(view, ancestor) if isinstance(ancestor, ast.ExceptHandler) else None
+        if isinstance(ancestor, ast.If) and _found_missing(view, ancestor, child, model):
+            return f"`{one_line(view.segment(ancestor.test), 60)}` (line {ancestor.lineno}) finds missing among the {model} rows a query read"
+        looked_up = _failed_lookup(view, ancestor, model) if isinstance(ancestor, ast.ExceptHandler) else None
         if looked_up is not None:
             return (f"`{one_line(view.segment(looked_up), 60)}` (line {looked_up.lineno}) does not find among rows a query "
                     f"read (except {view.segment(ancestor.type)})")
@@ -113,9 +118,9 @@ def _kept_out(view: FunctionView, add: ast.Call) -> str:
 LOOKUP_ERRORS = frozenset({"KeyError", "LookupError", "IndexError"})
 
 
-def _failed_lookup(view: FunctionView, handler: ast.ExceptHandler) -> ast.AST | None:
+def _failed_lookup(view: FunctionView, handler: ast.ExceptHandler, model: str) -> ast.AST | None:
     """The look-up of `except KeyError:` after a try that looks a key up (`existing[key]`, `existing.pop(key)`)
-    in rows read from the database; None when the handler is not one."""
+    in `model` rows read from the database; None when the handler is not one."""
     attempt = view.parents.get(handler)
     caught = {n.id for n in ast.walk(handler.type) if isinstance(n, ast.Name)} if handler.type is not None else set()
     if not isinstance(attempt, ast.Try) or not caught & LOOKUP_ERRORS:
@@ -127,7 +132,7 @@ def _failed_lookup(view: FunctionView, handler: ast.ExceptHandler) -> ast.AST | 
             looked_in = node.func.value
         else:
             continue
-        if _queried(view, looked_in, attempt):
+        if _queried(view, looked_in, attempt, model=model):
             return node
     return None
 
@@ -170,15 +175,41 @@ def _not_in_queried(view: FunctionView, test: ast.AST, at: ast.AST) -> bool:
     )
 
 
-def _queried(view: FunctionView, node: ast.AST, at: ast.AST, depth: int = 0) -> bool:
-    """Whether a value is read from the database here: a query in it, or a name bound to one before `at`."""
+def _found_missing(view: FunctionView, branch: ast.If, child: ast.AST, model: str) -> bool:
+    """`child` runs only for a key not among the `model` rows a query read: in the body of `if row is None` /
+    `if not row` for `row = existing.get(key)`, `row = next((r for r in rows if ...), None)` or `row =
+    query.first()`, or in the `else` of `if key in existing`."""
+    test = branch.test
+    if child in branch.orelse:
+        return isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In) and _queried(view, test.comparators[0], branch, model=model)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        tested = test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        tested = test.left
+    else:
+        return False
+    binding = view.binding_before(tested.id, branch) if isinstance(tested, ast.Name) else None
+    value = getattr(binding, "value", None)
+    if not isinstance(value, ast.Call) or child not in branch.body:
+        return False
+    if isinstance(value.func, ast.Attribute) and value.func.attr in {"get", "first", "last"}:
+        return _queried(view, value if value.func.attr != "get" else value.func.value, binding, model=model)
+    if isinstance(value.func, ast.Name) and value.func.id == "next" and value.args and isinstance(value.args[0], ast.GeneratorExp):
+        return any(_queried(view, g.iter, binding, model=model) for g in value.args[0].generators)
+    return False
+
+
+def _queried(view: FunctionView, node: ast.AST, at: ast.AST, depth: int = 0, model: str | None = None) -> bool:
+    """Whether a value is read from the database here: a query in it, or a name bound to one before `at`;
+    with `model`, a query that names that model (`Section.objects.filter(...)`)."""
     for part in ast.walk(node):
         if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and part.func.attr in READ_ROWS:
-            return True
+            if model is None or _mentions(part.func.value, model):
+                return True
         if isinstance(part, ast.Name) and depth < 3:
             binding = view.binding_before(part.id, at)
             value = getattr(binding, "value", None) or getattr(binding, "iter", None)
-            if value is not None and _queried(view, value, binding, depth + 1):
+            if value is not None and _queried(view, value, binding, depth + 1, model):
                 return True
     return False
 
