@@ -107,3 +107,34 @@ def test_a_model_without_a_marker_gets_the_usual_claim(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, MARKER_TASKS, {"app/models.py": MARKED_MODELS})
     [claim] = [f for f in found["welcome"] if f["rule"] == "sent-flag"]
     assert "exists but the task does not check it" not in claim["reason"] and claim["applicability"] in {"safe", "unsafe"}
+
+
+LOG_ROW_BUILT_AND_SAVED = """
+    from celery import shared_task
+    from .models import Mail
+    from .history import MailLog
+
+    @shared_task
+    def log_mail(subject):
+        entry = MailLog(subject=subject)
+        entry.save()
+
+    @shared_task
+    def draft_mail(subject):
+        mail = Mail(subject=subject)
+        mail.save()
+"""
+HISTORY = """
+    from django.db import models
+
+    class MailLog(models.Model):
+        subject = models.CharField(max_length=100)
+"""
+
+
+def test_a_log_row_built_and_saved_records_the_run_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, LOG_ROW_BUILT_AND_SAVED, {"app/history.py": HISTORY})
+    logged = at(found["log_mail"], 8)
+    assert logged["risk"] == "low" and "entry.save() records a new MailLog row (an append-only log)" in logged["message"]
+    drafted = at(found["draft_mail"], 13)
+    assert drafted["risk"] == "moderate" and "inserts the row built in this function" in drafted["message"]

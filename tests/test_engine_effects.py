@@ -114,6 +114,13 @@ CASES = [
         def run(shop, payload, event_id):
             requests.post(shop.webhook_url, json=payload, headers={"X-Delivery-ID": event_id})
      """, {"requests.post": "external"}),
+    ("a factory's create() builds an object, not a row; a manager's create() makes one", """
+        from .search import SearchEngineFactory
+        from .models import Tile
+        def run():
+            SearchEngineFactory().create()
+            Tile.objects.create(data={})
+     """, {"Tile.objects.create": "db_create"}),
     ("building a client is no call", """
         import stripe
         from openai import OpenAI
@@ -170,9 +177,11 @@ def test_calls_described_as_what_they_do():
             fresh.save()
             known = Payout.objects.get(pk=payout_id)
             known.save()
+            for due in Payout.objects.filter(amount=0):
+                due.save()
             job.save()
     """) == {"job.sample_file.delete": "storage", "fresh.save": "db_save/new_row", "known.save": "db_save/read_row",
-             "job.save": "db_save"}
+             "due.save": "db_save/read_row", "job.save": "db_save"}
 
 
 def test_a_count_raised_before_a_save_is_counted_again():

@@ -3,7 +3,11 @@
 from idem_fix.codemods.engine.project import FunctionKey
 
 
-def reached(project):
+def reached(project, task: str = ""):
+    """What the project's tasks reach (with `task`, what that task alone reaches)."""
+    if task:
+        [start] = [t.key for t in project.tasks if t.key.qualname == task]
+        return sorted(f"{k.module}:{k.qualname}" for k in project.reachable_from(start))
     return sorted(f"{k.module}:{k.qualname}" for k in project.reach)
 
 
@@ -74,6 +78,47 @@ def test_instance_in_a_local_variable_and_module_attribute_calls(make_project):
         """,
     })
     assert reached(project) == ["svc:Booker.book", "svc:helper", "tasks:run", "util:slugify"]
+
+
+def test_a_models_own_method_on_a_row_a_query_read_is_reached(make_project):
+    project = make_project({
+        "models.py": """
+            from django.db import models
+
+            class Job(models.Model):
+                def retry(self):
+                    requeue()
+
+                def archive(self):
+                    pass
+
+            def requeue():
+                pass
+        """,
+        "tasks.py": """
+            from celery import shared_task
+            from models import Job
+
+            @shared_task
+            def retry_stuck():
+                stuck = Job.objects.filter(status="running")
+                for job in stuck[:10]:
+                    job.retry()
+
+            @shared_task
+            def archive_one(pk):
+                job = Job.objects.get(pk=pk)
+                job.archive()
+
+            @shared_task
+            def count_jobs():
+                for pk in Job.objects.values_list("pk", flat=True):
+                    pk.retry()
+        """,
+    })
+    assert reached(project, "retry_stuck") == ["models:Job.retry", "models:requeue", "tasks:retry_stuck"]
+    assert reached(project, "archive_one") == ["models:Job.archive", "tasks:archive_one"]
+    assert reached(project, "count_jobs") == ["tasks:count_jobs"]  # values, not rows
 
 
 def test_cycles_terminate(make_project):

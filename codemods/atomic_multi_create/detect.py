@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass
 
 from ..engine.levels import Applicability, Risk
+from ..engine.orm import LOG_ROWS
 from ..engine.project import Project
 from ..engine.rules import Finding, Options, functions_in_scope, money_risk
 from ..engine.view import EXITS, FUNCTIONS, LOOPS, FunctionView, position
@@ -122,6 +123,10 @@ class _FunctionCheck:
         labels = [w.label for w in ws]
         listed = f"{', '.join(labels[:-1])} and {labels[-1]}" if len(labels) > 1 else labels[0]
         what = f"{listed} commit one by one"
+        logs = sorted({w.model for w in ws if w.create and LOG_ROWS.search(w.model)})
+        if logs and all(w.create and w.model in logs for w in ws):
+            return self.finding(first.lineno, f"{self.name} left alone", None,
+                                f"its writes only record log rows ({', '.join(logs)}): a half-done run leaves part of a log, and a transaction changes nothing that matters")
         if any(view.suppressed(NAME, w.node) for w in ws):
             return self.finding(first.lineno, what, None, "suppressed by an `# idem-fix: ignore` comment")
 

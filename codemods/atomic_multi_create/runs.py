@@ -22,6 +22,7 @@ class Write:
     chain: frozenset[int]  # ids of the nodes from the call up to the function
     create: bool
     label: str  # for messages: "`Order.objects.create()` (line 12)"
+    model: str = ""  # the class of the rows a create makes ("Order"), "" for other writes
 
 
 @dataclass
@@ -56,9 +57,11 @@ def writes_of(project: Project, view: FunctionView) -> list[Write]:
         if create is None:
             continue
         label = f"`{one_line(effect.call, 60)}()` (line {effect.line})"
+        model = effect.receiver.removesuffix(".objects").rsplit(".", 1)[-1] if create else ""
         if effect.kind == "db_save" and create:
             label = f"`{one_line(effect.call, 60)}()` of a new {new_instances[effect.receiver]} (line {effect.line})"
-        found.append(Write(effect, call, frozenset(id(n) for n in [call, *view.ancestors(call)]), create, label))
+            model = new_instances[effect.receiver].rsplit(".", 1)[-1]
+        found.append(Write(effect, call, frozenset(id(n) for n in [call, *view.ancestors(call)]), create, label, model))
     return sorted(found, key=lambda w: (w.effect.line, w.effect.column))
 
 

@@ -27,7 +27,7 @@ from .config import Config
 from .files import Files
 from .levels import Refusal, Status
 from .names import dotted
-from .orm import resolve_create
+from .orm import LOG_ROWS, resolve_create
 from .project import FunctionKey, Project, Task
 from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highest
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
@@ -41,7 +41,6 @@ MONEY_LIBRARIES = re.compile(r"\b(stripe|braintree|adyen|paypal\w*|mollie|plaid|
 RULES_OF_KIND = {"db_create": ("create-to-get-or-create",), "db_save": ("create-to-get-or-create",),
                  "external": ("guard-external-call",), "send": ("sent-flag",), "credential": ("sent-flag",)}
 NAMED_LIKE_AN_EFFECT = frozenset({"send", "credential", "external", "external_read"})
-APPEND_ONLY = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
 
 
 def fresh_report(paths: list, files: Files, config: Config, version: str, use_cache: bool, jobs: int, on_progress):
@@ -262,6 +261,13 @@ def _every_caller_names_it(project: Project, key: FunctionKey, parameter: str) -
     return True
 
 
+def _built_class(project: Project, key: FunctionKey, receiver: str) -> str:
+    """The class a row saved as new was built from (`edit = models.EditLog(...)` -> "EditLog"), read off the
+    function's text; "" when it is not found."""
+    found = re.search(rf"^\s*{re.escape(receiver)}\s*=\s*([\w.]+)\(", project.function_text(key), re.M) if receiver.isidentifier() else None
+    return found.group(1).rsplit(".", 1)[-1] if found else ""
+
+
 def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
     seen = set()
     unique = []
@@ -388,7 +394,7 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             return None  # not a Django model we know (a client's .create())
         name = model_name or call.split(".")[0]
         money = money_risk(name, call)
-        if APPEND_ONLY.search(name):
+        if LOG_ROWS.search(name):
             return finding("low", f"{call}() records {name} rows (an append-only log): a repeat adds rows for what it does again", "")
         bulk = call.endswith("bulk_create")
         if bulk and effect.skips_conflicts:
@@ -410,6 +416,9 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     if effect.kind == "db_upsert":
         return finding("low", f"{call}() finds the row a first run made", "")
     if effect.kind == "db_save" and effect.family == "new_row":
+        built = _built_class(project, key, effect.receiver)
+        if LOG_ROWS.search(built):
+            return finding("low", f"{call}() records a new {built} row (an append-only log): a repeat adds rows for what it does again", "")
         return finding(
             "moderate", f"{call}() inserts the row built in this function: a redelivery inserts another one",
             "look the row up by what identifies it (get_or_create behind a unique constraint) instead of building a new one",

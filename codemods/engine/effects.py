@@ -174,7 +174,7 @@ def classify(
         if name in {"post", "put", "patch", "request"} and _webhook_without_delivery_id(call, text_of):
             return "external", _text(receiver, text_of), "webhook"
         return "external", _text(receiver, text_of)
-    if name in CREATE_METHODS and receiver is not None:
+    if name in CREATE_METHODS and receiver is not None and not _built_here(receiver):
         return CREATE_METHODS[name], text_of(receiver)
     if name in {"save", "asave"} and receiver is not None and not call.args:
         built = (types or {}).get(receiver.id, "") if isinstance(receiver, ast.Name) else ""
@@ -187,6 +187,12 @@ def classify(
     if name in {"delete", "adelete"} and receiver is not None:
         return "db_delete", text_of(receiver)
     return None
+
+
+def _built_here(receiver: ast.AST) -> bool:
+    """`SearchEngineFactory().create()`: a method of an object a constructor just built, not a manager (those
+    are reached as attributes: `Model.objects`, `row.items`, `Model._default_manager`)."""
+    return isinstance(receiver, ast.Call) and (dotted(receiver.func) or "").rsplit(".", 1)[-1][:1].isupper()
 
 
 WEBHOOK = re.compile(r"web_?hook|hook_url|callback_url", re.IGNORECASE)

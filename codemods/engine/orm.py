@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from . import facts
 from .levels import Refusal
@@ -10,6 +11,10 @@ from .names import dotted
 from .project import Model, Project
 
 RELATIONS = {"ForeignKey", "OneToOneField", "ParentalKey"}
+# Models whose rows record what happened (a log, a history, an audit trail): a repeat that records again says
+# what it did again, so the audit rates such rows low. Narrower than the rows create-to-get-or-create refuses
+# to key (`APPEND_ONLY` there), which only has to be sure not to merge rows.
+LOG_ROWS = re.compile(r"(Log|Logs|Event|History|Audit|AuditLog|Attempt|Trail)$")
 
 
 def resolve_create(project: Project, module: str, site: facts.CreateSite) -> tuple[Model, tuple[str, ...]] | Refusal | None:

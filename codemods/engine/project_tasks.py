@@ -212,6 +212,10 @@ class TaskIndex:
                 return [], False
             found = self._method_targets(symbol.module, symbol.name, method)
             return found + self._method_targets(symbol.module, symbol.name, "__init__"), False
+        if reference.startswith("row:"):  # a model's own method on a row a query read: no constructor runs
+            model, _, method = reference[4:].rpartition(".")
+            symbol = self.resolve(module, model)
+            return (self._method_targets(symbol.module, symbol.name, method), False) if symbol.kind == "class" else ([], False)
         head, _, method = reference.partition(".")
         if head in {"self", "cls"} and owner and method and "." not in method:
             return self._method_targets(module, owner, method, include_subclasses=True), True

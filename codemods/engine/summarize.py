@@ -12,7 +12,7 @@ import builtins
 import re
 
 from . import celery_settings, effects, facts, newer_syntax
-from .names import call_reference, dotted
+from .names import call_reference, dotted, row_types
 from .source import SourceText, decode, one_line, suppressions
 from .values import VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
 from .summarize_creates import LOOPS, CreateFacts, is_atomic, names_in
@@ -336,6 +336,8 @@ def _assignments(nodes: list[ast.AST]) -> list[tuple[list[ast.expr], ast.expr]]:
     for node in nodes:
         if node.__class__ is ast.Assign:
             found.append((node.targets, node.value))
+        elif node.__class__ in _FOR_TYPES:
+            continue
         elif node.value is not None:  # AnnAssign, AugAssign, NamedExpr
             found.append(([node.target], node.value))
     return found
@@ -373,6 +375,7 @@ _DEFINITION_TYPES = _FUNCTION_TYPES | {ast.ClassDef}
 _ASSIGNMENT_TYPES = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr})
 _IMPORT_TYPES = frozenset({ast.Import, ast.ImportFrom})
 _FOR_TYPES = frozenset({ast.For, ast.AsyncFor})
+_PLACED_TYPES = _ASSIGNMENT_TYPES | _FOR_TYPES  # kept by the walk, see `_Walk.assignments()`
 # `async_to_sync(send)(...)` runs `send`: a wrapper, not an unknown target
 _BUILTINS = frozenset(dir(builtins))
 _COUNTDOWN_CALLS = frozenset({"apply_async", "retry", "set", "signature", "s", "si"})
@@ -415,7 +418,7 @@ class _Walk:
       call (loops, try blocks, `with atomic()`);
     - `body_hits`: the body's calls and possible task-decorator names, statement by statement, each
       statement's in `ast.walk` order;
-    - the assignment nodes, see `assignments()`;
+    - the assignment and for-loop nodes, see `assignments()`;
     - `import_count`: how many import statements it met;
     and it adds the names it meets to `used_names` (see `_Summarizer._free_name`). With
     `enter_functions=False` (the module's walk), the functions it meets are listed in `functions`
@@ -455,7 +458,7 @@ class _Walk:
                     continue
                 elif kind is arg_type:
                     used_names.add(node.arg)
-                elif kind in _ASSIGNMENT_TYPES:
+                elif kind in _PLACED_TYPES:
                     placed.append((index, node))
                 elif kind in _DEFINITION_TYPES:
                     used_names.add(node.name)
@@ -487,7 +490,7 @@ class _Walk:
         self._assignments = placed
 
     def assignments(self) -> list[ast.AST]:
-        """The assignment nodes in `ast.walk` order of the whole root. That walk lists depth d of each
+        """The assignment (and for-loop) nodes in `ast.walk` order of the whole root. That walk lists depth d of each
         of the root's children in turn, so sorting the per-child finds by (depth, child) gives it back."""
         placed = self._assignments
         if len(placed) > 1:
@@ -518,8 +521,10 @@ class _FunctionAnalysis(CreateFacts):
         function_walk = module.function_walks.get(node) or _Walk(node, set())
         self.parents = parents = function_walk.parents
         self.walk = function_walk
-        self.assignments = _assignments(function_walk.assignments())
+        placed = function_walk.assignments()
+        self.assignments = _assignments(placed)
         self.local_types = local_types = self._local_types()
+        self.row_types = rows = row_types(self.assignments, [n for n in placed if n.__class__ in _FOR_TYPES])
         self.volatile = self._volatile_names()
         self._query_names: set[str] | None = None
         self.calls: list[str] = []
@@ -538,7 +543,7 @@ class _FunctionAnalysis(CreateFacts):
         for hit in function_walk.body_hits:
             if hit.__class__ is ast.Call:
                 func = hit.func
-                reference = call_reference(func, local_types)
+                reference = call_reference(func, local_types, rows)
                 if reference:
                     calls.append(reference)
                 if func.__class__ is ast.Attribute:
@@ -834,4 +839,4 @@ class _FunctionAnalysis(CreateFacts):
                 text = self.module.segment(value)
                 if any(hint in text for hint in effects.QUERYSET_HINTS) or "get_object_or_404(" in text:
                     return "read_row"
-        return ""
+        return "read_row" if receiver in self.row_types else ""  # `for row in Model.objects.filter(...)`

@@ -8,7 +8,7 @@ import ast
 from typing import TYPE_CHECKING, Iterator
 
 from . import facts
-from .names import call_reference, dotted, local_types
+from .names import call_reference, dotted, local_types, row_types
 from .source import SourceText
 from .walk import child_nodes
 
@@ -129,6 +129,7 @@ class FunctionView:
         self._scope_nodes: dict[ast.AST, list[ast.AST]] = {}
         self._effects = {(e.line, e.column): e for e in function.effects}
         self._local_types: dict[str, str] | None = None
+        self._row_types: dict[str, str] | None = None
         self._own_calls: list[ast.Call] | None = None
         self._bindings: dict[ast.AST, dict[str, list[ast.AST]]] = {}
 
@@ -252,9 +253,18 @@ class FunctionView:
             self._local_types = local_types(self.walk_scope(self.node))
         return self._local_types
 
+    @property
+    def row_types(self) -> dict[str, str]:
+        """{name: model} of names bound to a row a query read (see `names.row_types`)."""
+        if self._row_types is None:
+            nodes = list(self.walk_scope(self.node))
+            assigned = [(n.targets, n.value) for n in nodes if n.__class__ is ast.Assign]
+            self._row_types = row_types(assigned, [n for n in nodes if n.__class__ in (ast.For, ast.AsyncFor)])
+        return self._row_types
+
     def reference(self, call: ast.Call) -> str | None:
         """How the index names the call's target (see `names.call_reference`)."""
-        return call_reference(call.func, self.local_types)
+        return call_reference(call.func, self.local_types, self.row_types)
 
     def callee_text(self, call: ast.Call) -> str:
         return " ".join(self.segment(call.func).split())
