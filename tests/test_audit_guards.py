@@ -774,3 +774,43 @@ def test_rows_made_only_for_keys_missing_among_rows_a_query_read_are_made_once(t
 def test_a_key_missing_among_rows_of_another_model_guards_nothing(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, FOUND_MISSING_AMONG_QUERIED_ROWS)
     assert at(found["tag_videos_without_a_tag"], 39)["risk"] != "low"  # the Video rows stay missing: a repeat makes the tags again
+
+
+ROW_FROM_A_GETTER = """
+    from celery import shared_task
+    from .models import Mail
+
+    @shared_task
+    def deliver(mail_id):
+        pass
+
+    def load_mail(mail_id):
+        mail = Mail.objects.select_related().get(pk=mail_id)
+        return mail
+
+    def build_mail(subject):
+        return Mail(subject=subject)
+
+    def finish(mail):
+        if mail.state == Mail.SENDING:
+            return
+        deliver.delay(mail.pk)
+        mail.state = Mail.SENDING
+        mail.save()
+
+    @shared_task
+    def send_loaded(mail_id):
+        finish(load_mail(mail_id))
+
+    @shared_task
+    def send_built(subject):
+        mail = build_mail(subject)
+        finish(mail)
+"""
+
+
+def test_a_state_stored_on_a_row_a_project_getter_reads_guards_a_repeat(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, ROW_FROM_A_GETTER)
+    queued = at(found["send_loaded"], 18)
+    assert queued["risk"] == "low" and "it compares `mail.state` (line 16)" in queued["message"]
+    assert at(found["send_built"], 18)["risk"] != "low"  # each run builds its own Mail: nothing stored to find

@@ -20,8 +20,8 @@ import ast
 import re
 
 from .guard_checks import always_run, before, check, claimed_by_update, is_update, on_the_way, sent_mark, stored
-from .guard_rows import rows_already_there
-from .names import dotted
+from .guard_rows import READ_ROWS, rows_already_there
+from .names import ONE_ROW, dotted
 from .project import FunctionKey, Project
 from .view import FunctionView
 
@@ -272,13 +272,35 @@ class Guards:
         provenance = self.project.provenance
         if isinstance(owner, ast.Name) and owner.id in view.parameters() and view.key not in self.project.task_keys:
             passed = [(v, value) for v, value in self.project.graph.arguments_for(view.key, owner.id) or () if v.key in reach]
-            return bool(passed) and all(provenance.of(v, value).stable for v, value in passed)
+            return bool(passed) and all(provenance.of(v, value).stable or self._read_by_a_getter(v, value) for v, value in passed)
         if isinstance(owner, ast.Name):
             binding = view.binding_before(owner.id, view.node.body[-1]) if not provenance.of(view, owner).stable else None
             owner = getattr(binding, "value", owner)
         if isinstance(owner, ast.Call):  # GlobalSettings().settings: a settings store found by a fixed name
             return not owner.args and not owner.keywords and (dotted(owner.func) or "").rsplit(".", 1)[-1].endswith("Settings")
         return provenance.of(view, owner).stable
+
+    def _read_by_a_getter(self, view: FunctionView, value: ast.AST) -> bool:
+        """`view = ViewHandler().get_view(view_id)`: a row from a project function each return of which is a
+        row a query read (`return queryset.select_related(...).get(pk=...)`, or a name bound to one): a row a
+        redelivery reads again, not one the run builds."""
+        if isinstance(value, ast.Name):
+            value = getattr(view.binding_before(value.id, view.node.body[-1]), "value", None)
+        targets = self.project.graph.targets(view, value) if isinstance(value, ast.Call) else []
+        return bool(targets) and all(self._returns_a_read_row(target) for target in targets)
+
+    def _returns_a_read_row(self, key: FunctionKey) -> bool:
+        getter = self.project.view(key)
+        returns = [n for n in getter.walk_scope(getter.node) if isinstance(n, ast.Return)] if getter is not None else []
+        if not returns:
+            return False
+        for returned in returns:
+            value = returned.value
+            if isinstance(value, ast.Name):
+                value = getattr(getter.binding_before(value.id, returned), "value", None)
+            if not _one_row_of_a_query(value):
+                return False
+        return True
 
     def _call_sites(self, caller: FunctionKey, key: FunctionKey) -> tuple[FunctionView | None, list[ast.Call]]:
         """The caller's view and its calls of `key`, in source order (a reason names the first check first)."""
@@ -406,6 +428,16 @@ def _filtered_fields(query: ast.Call) -> dict[str, set[str]]:
                 fields.setdefault(name, set()).add(ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else "")
         node = node.func.value
     return fields
+
+
+def _one_row_of_a_query(value: ast.AST | None) -> bool:
+    """`qs.select_related("table").get(pk=i)`, `Model.objects.filter(...).first()`: a chain of query methods
+    (one at least before the last, so that a dict's `.get(key)` is not one) that ends in one row."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in ONE_ROW):
+        return False
+    inner = value.func.value
+    return (isinstance(inner, ast.Attribute) and inner.attr == "objects") or (
+        isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in READ_ROWS)
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:
