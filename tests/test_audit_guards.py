@@ -814,3 +814,56 @@ def test_a_state_stored_on_a_row_a_project_getter_reads_guards_a_repeat(tmp_path
     queued = at(found["send_loaded"], 18)
     assert queued["risk"] == "low" and "it compares `mail.state` (line 16)" in queued["message"]
     assert at(found["send_built"], 18)["risk"] != "low"  # each run builds its own Mail: nothing stored to find
+
+
+STATE_WRITTEN_THROUGH_A_CALL = """
+    from celery import shared_task
+    from django.core.mail import send_mail
+    from .models import Mail
+
+    def model_update(*, instance, data):
+        for field, value in data.items():
+            setattr(instance, field, value)
+        instance.save(update_fields=list(data))
+
+    def deliver(mail):
+        send_mail(mail.subject, "body", "from@example.com", ["to@example.com"])
+
+    @shared_task
+    def send_once(mail_id):
+        mail = Mail.objects.get(pk=mail_id)
+        if mail.state != Mail.SENDING:
+            return
+        deliver(mail)
+        model_update(instance=mail, data={"state": Mail.SENT})
+
+    @shared_task
+    def send_once_by_key(mail_id):
+        mail = Mail.objects.get(pk=mail_id)
+        if mail.state != Mail.SENDING:
+            return
+        deliver(mail)
+        Mail.objects.filter(pk=mail.pk).update(state=Mail.SENT)
+
+    @shared_task
+    def send_and_rename(mail_id, subject):
+        mail = Mail.objects.get(pk=mail_id)
+        if mail.state != Mail.SENDING:
+            return
+        deliver(mail)
+        model_update(instance=mail, data={"subject": subject})
+"""
+
+
+def test_a_state_checked_and_written_through_a_helper_or_an_update_by_key_guards_a_repeat(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, STATE_WRITTEN_THROUGH_A_CALL)
+    sent = at(found["send_once"], 11)
+    assert sent["risk"] == "low" and "it compares `mail.state` (line 16) before the call and records it after (line 19)" in sent["message"]
+    saved = at(found["send_once"], 8)
+    assert saved["risk"] == "low" and "it compares `mail.state` (line 16) before the call and the call sets it (line 19)" in saved["message"]
+    assert at(found["send_once_by_key"], 11)["risk"] == "low"
+
+
+def test_a_helper_that_writes_another_field_guards_nothing(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, STATE_WRITTEN_THROUGH_A_CALL)
+    assert at(found["send_and_rename"], 11)["risk"] == "moderate"

@@ -179,8 +179,7 @@ def _skipped_on_a_repeat(project: Project, task: Task, key: FunctionKey, effect:
     if effect.kind == "db_create":
         owner = effect.receiver.removesuffix(".objects") if effect.receiver.endswith(".objects") else effect.receiver
         model = owner.rsplit(".", 1)[-1]
-    known_row = effect.kind == "db_save" and effect.family in {"read_row", "update_fields", "volatile"}
-    reason = project.guards.of(task.key, key, effect, model, on_the_way=not known_row)
+    reason = project.guards.of(task.key, key, effect, model)
     if not reason:
         return False
     finding.risk = "low"

@@ -53,11 +53,15 @@ def check(view: FunctionView, calls: list[ast.Call], planned, sends: bool) -> tu
         if claimed:
             return claimed, None
         after_test = (node.test.end_lineno or node.lineno, node.test.end_col_offset or 0)
-        on_path = [s for s in on_the_way(view, calls[0]) if (s.lineno, s.col_offset) > after_test]
+        own = view.statement_of(calls[0])  # the call itself may be the write: `model_update(email, data={"status": SENT})`
+        on_path = [s for s in [*on_the_way(view, calls[0]), own] if (s.lineno, s.col_offset) > after_test]
         written = _stored_write(view, node.test, on_path)
         if written is not None:
             chain, line, owner = written
-            when = "records it after" if (line, 0) > first else "sets it before"
+            if calls[0].lineno <= line <= (calls[0].end_lineno or calls[0].lineno):
+                when = "the call sets it"
+            else:
+                when = "records it after" if (line, 0) > first else "sets it before"
             return f"it compares `{chain}` (line {node.lineno}) before {'sending' if sends else 'the call'} and {when} (line {line})", owner
     return "", None
 
@@ -219,6 +223,34 @@ def _stored_write(view: FunctionView, test: ast.AST, statements: list[ast.stmt])
                 owner, name = node.args[0], node.args[1]
                 if isinstance(name, ast.Constant) and f"{view.segment(owner)}.{name.value}" in read:
                     return f"{view.segment(owner)}.{name.value}", node.lineno, _root(owner)
+            elif isinstance(node, ast.Call):
+                written = _written_through_a_call(view, node, read, compared)
+                if written is not None:
+                    return written
+    return None
+
+
+def _written_through_a_call(view: FunctionView, call: ast.Call, read: set[str], compared: set[str]) -> tuple[str, int, ast.AST] | None:
+    """A stored value written by a call given the row and the new values: a helper handed the object and a
+    dict that names the field (`model_update(instance=email, data={"status": Email.Status.SENT})`), or an
+    update of the row by its own key (`Email.objects.filter(pk=email.pk).update(status=Email.Status.SENT)`)."""
+    arguments = [*call.args, *(k.value for k in call.keywords)]
+    owners = {view.segment(a) for a in arguments if isinstance(a, ast.Name)}
+    for values in (a for a in arguments if isinstance(a, ast.Dict)):
+        for key, value in zip(values.keys, values.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and _fixed(view, value, compared):
+                chain = next((f"{owner}.{key.value}" for owner in owners if f"{owner}.{key.value}" in read), None)
+                if chain is not None:
+                    return chain, call.lineno, next(a for a in arguments if isinstance(a, ast.Name) and chain.startswith(f"{a.id}."))
+    if isinstance(call.func, ast.Attribute) and call.func.attr in {"update", "aupdate"} and isinstance(call.func.value, ast.Call):
+        selected = call.func.value
+        by_key = [k.value for k in selected.keywords if k.arg in {"pk", "id"}] if isinstance(selected.func, ast.Attribute) and selected.func.attr == "filter" else []
+        for key in by_key:
+            if isinstance(key, ast.Attribute) and key.attr in {"pk", "id"} and isinstance(key.value, ast.Name):
+                owner = key.value.id
+                for keyword in call.keywords:
+                    if keyword.arg and f"{owner}.{keyword.arg}" in read and _fixed(view, keyword.value, compared):
+                        return f"{owner}.{keyword.arg}", call.lineno, key.value
     return None
 
 

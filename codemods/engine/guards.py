@@ -39,15 +39,15 @@ class Guards:
         self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
         self._selection_changes: dict[FunctionKey, bool] = {}
 
-    def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "", on_the_way: bool = True) -> str:
-        """The guard of the effect for this task; with `on_the_way` False only the function's own code is read
-        (for an effect whose finding only gains a sentence: it stays low either way)."""
-        memo = (task, key, effect.line, effect.column, on_the_way)
+    def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "") -> str:
+        """The guard of the effect for this task: in the function holding it, or around every call of that
+        function on the task's way ("" when there is none)."""
+        memo = (task, key, effect.line, effect.column)
         if memo not in self._memo:
-            self._memo[memo] = self._of(task, key, effect, model, on_the_way)
+            self._memo[memo] = self._of(task, key, effect, model)
         return self._memo[memo]
 
-    def _of(self, task: FunctionKey, key: FunctionKey, effect, model: str, on_the_way: bool) -> str:
+    def _of(self, task: FunctionKey, key: FunctionKey, effect, model: str) -> str:
         text = self._text(key)
         if effect.kind == "db_save" and effect.family == "new_row":
             model = "?"  # known once the view is read
@@ -55,7 +55,7 @@ class Guards:
             model = key.qualname.split(".")[0]  # `image.save()` in `ExerciseImage.from_json`: found by its class's lookups
         could, selects = _could_guard(text, effect.kind == "send", model), self._may_change_its_selection(key)
         if not (could or selects):
-            return "" if key == task or not on_the_way else self._callers(task, key, frozenset({key}), 3, model)
+            return "" if key == task else self._callers(task, key, frozenset({key}), 3, model)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
         if call is None:
@@ -71,7 +71,7 @@ class Guards:
             if memo not in self._rows:
                 self._rows[memo] = rows_already_there(view, call, model)
             found = self._rows[memo]
-        if found or key == task or not on_the_way:
+        if found or key == task:
             return found
         return self._callers(task, key, frozenset({key}), 3, model)
 
@@ -365,11 +365,21 @@ def _changed_fields(text: str) -> set[str]:
     return set(_ATTRIBUTE_WRITE.findall(text))
 
 
+_FIELD_HANDED_ON = re.compile(r"""[{,]\s*["'](\w+)["']\s*:|\.a?update\((\w+)=""")
+
+
+def _writes_a_field_it_reads(text: str) -> bool:
+    """A field handed to a call that writes it (`data={"status": ...}`, `.update(status=...)`) that the text also
+    reads as an attribute (`email.status`): a stored value written through a helper or an update by key."""
+    fields = {a or b for a, b in _FIELD_HANDED_ON.findall(text)}
+    return any(re.search(rf"\w\.{field}\b", text) for field in fields)
+
+
 def _could_guard(text: str, sends: bool, model: str) -> bool:
     if sends and _MARKER.search(text):
         return True  # a sent marker checked before the send, or written before it
     condition = bool(_CONDITION.search(text))
-    if condition and (_STORED_WRITE.search(text) or _TAKEN_MARK.search(text)):
+    if condition and (_STORED_WRITE.search(text) or _TAKEN_MARK.search(text) or _writes_a_field_it_reads(text)):
         return True
     return bool(model) and (
         model == "?" or ".delete(" in text or " - " in text or "__isnull" in text
