@@ -867,3 +867,44 @@ def test_a_state_checked_and_written_through_a_helper_or_an_update_by_key_guards
 def test_a_helper_that_writes_another_field_guards_nothing(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, STATE_WRITTEN_THROUGH_A_CALL)
     assert at(found["send_and_rename"], 11)["risk"] == "moderate"
+
+
+SELECTED_THROUGH_A_QUERYSET_METHOD = """
+    from celery import shared_task
+    from django.db import models
+    from .models import Webhook
+
+    class WebhookQuerySet(models.QuerySet):
+        def failing(self):
+            return self.filter(active=True, failures__gt=3)
+
+    @shared_task
+    def ping(key):
+        pass
+
+    @shared_task
+    def disable_failing():
+        def disable(webhook):
+            webhook.active = False
+            webhook.save()
+            ping.delay(webhook.pk)
+        for webhook in Webhook.objects.failing():
+            disable(webhook)
+
+    @shared_task
+    def touch_failing():
+        def touch(webhook):
+            webhook.active = True
+            webhook.save()
+            ping.delay(webhook.pk)
+        for webhook in Webhook.objects.failing():
+            touch(webhook)
+"""
+
+
+def test_a_row_selected_through_a_queryset_method_and_changed_by_a_nested_function_is_not_selected_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SELECTED_THROUGH_A_QUERYSET_METHOD)
+    enqueue = at(found["disable_failing"], 18)
+    assert enqueue["risk"] == "low"
+    assert "it selects webhook by active (through failing(), line 19) and changes active (line 16)" in enqueue["message"]
+    assert at(found["touch_failing"], 27)["risk"] == "moderate"  # set to the value it was selected by: selected again

@@ -278,14 +278,15 @@ def stored(view: FunctionView, chain: str, write: ast.AST) -> bool:
     if ".settings." in f".{chain}":
         return True
     owner = chain.rsplit(".", 1)[0]
-    later = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and (c.lineno, c.col_offset) > (write.lineno, write.col_offset)]
+    calls = view.calls(view.scope_of(write))
+    later = [c for c in calls if isinstance(c.func, ast.Attribute) and (c.lineno, c.col_offset) > (write.lineno, write.col_offset)]
     if any(c.func.attr in {"save", "asave"} and view.segment(c.func.value) == owner for c in later):
         return True
     collected = {view.segment(c.func.value) for c in later if c.func.attr == "append" and c.args and view.segment(c.args[0]) == owner}
     return bool(collected) and any(
         isinstance(c.func, ast.Attribute) and c.func.attr in {"bulk_update", "abulk_update"} and c.args
         and view.segment(c.args[0]) in collected
-        for c in view.calls()
+        for c in calls
     )
 
 

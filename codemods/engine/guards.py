@@ -38,6 +38,7 @@ class Guards:
         self._rows: dict[tuple, str] = {}
         self._reach: dict[FunctionKey, frozenset[FunctionKey]] = {}
         self._selection_changes: dict[FunctionKey, bool] = {}
+        self._queryset_methods: dict[str, dict[str, set[str]]] = {}
 
     def of(self, task: FunctionKey, key: FunctionKey, effect, model: str = "") -> str:
         """The guard of the effect for this task: in the function holding it, or around every call of that
@@ -196,7 +197,10 @@ class Guards:
                 for _ in range(2):
                     frontier = {caller for k in frontier for caller in self.project.graph.callers(k)} - near
                     near |= frontier
-                found = any(lookup.search(self._text(k)) for k in near)
+                texts = [self._text(k) for k in near]
+                found = any(lookup.search(text) for text in texts) or any(
+                    fields & self._queryset_method_fields(method).keys()
+                    for text in texts for method in set(_CUSTOM_QUERY.findall(text)) - ORM_CHAIN)
             self._selection_changes[key] = found
         return self._selection_changes[key]
 
@@ -214,10 +218,12 @@ class Guards:
             owner, field = target.value.id, target.attr
             if not stored(view, view.segment(target), statement):
                 continue
-            query = self._selecting_query(task, view, owner, 2)
-            selected = _filtered_fields(query[1]) if query is not None else {}
+            query = self._selecting_query(task, view, owner, 2, view.scope_of(statement))
+            selected = self._selected_by(query[1]) if query is not None else {}
             if field in selected and view.segment(statement.value) not in selected[field]:  # `active=True` then `active = True` changes nothing
                 where, line = query[0], query[1].lineno
+                if field not in _filtered_fields(query[1]):
+                    where += f"through {'(), '.join(_project_query_methods(query[1]))}(), "
                 return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
                         "a repeat does not select it again")
         return "" if only else self._over_changed_rows(task, view, call)
@@ -234,10 +240,14 @@ class Guards:
                 return f"{reasons[0]}, and the loop at line {loop.lineno} goes over those rows"
         return ""
 
-    def _selecting_query(self, task: FunctionKey, view: FunctionView, name: str, depth: int) -> tuple[str, ast.Call] | None:
+    def _selecting_query(self, task: FunctionKey, view: FunctionView, name: str, depth: int,
+                         scope: ast.AST | None = None, at: ast.AST | None = None) -> tuple[str, ast.Call] | None:
         """(where, the query call) a name's row came from: `x = Model.objects.get(...)`, `for x in qs.filter(...)`,
-        or, for a parameter, the argument every caller on this task's way passes."""
-        binding = view.binding_before(name, view.node.body[-1])
+        or, for a parameter, the argument every caller on this task's way passes (for a parameter of a function
+        nested in this one, what its calls here pass)."""
+        if scope is not None and scope is not view.node and name in view.parameters(scope):
+            return self._passed_to_nested(task, view, scope, name, depth)
+        binding = view.binding_before(name, at or view.node.body[-1])
         value = getattr(binding, "value", None) if not isinstance(binding, (ast.For, ast.AsyncFor)) else binding.iter
         if isinstance(value, ast.Name) and depth:
             return self._selecting_query(task, view, value.id, depth - 1)
@@ -251,6 +261,41 @@ class Guards:
                 caller = passed[0][0].key.qualname
                 return f"{caller}(), ", found[0][1]
         return None
+
+    def _passed_to_nested(self, task: FunctionKey, view: FunctionView, nested: ast.AST, name: str, depth: int) -> tuple[str, ast.Call] | None:
+        """The query behind what every call of a nested function (`def fail_job(job):` ... `fail_job(running_job)`)
+        passes for its parameter `name`."""
+        index = view.parameters(nested).index(name)
+        calls = [c for c in view.calls() if isinstance(c.func, ast.Name) and c.func.id == getattr(nested, "name", None)]
+        passed = [c.args[index] if index < len(c.args) else next((k.value for k in c.keywords if k.arg == name), None) for c in calls]
+        if not depth or not passed or not all(isinstance(p, ast.Name) for p in passed):
+            return None
+        found = [self._selecting_query(task, view, p.id, depth - 1, view.scope_of(p), p) for p in passed]
+        return found[0] if all(found) and len({f[1].lineno for f in found}) == 1 else None
+
+    def _selected_by(self, query: ast.Call) -> dict[str, set[str]]:
+        """_filtered_fields() of a query chain, with what the project's own queryset methods in it select by
+        (`Job.objects.running()`, whose body excludes the final statuses)."""
+        fields = _filtered_fields(query)
+        for method in _project_query_methods(query):
+            for field, values in self._queryset_method_fields(method).items():
+                fields.setdefault(field, set()).update(values)
+        return fields
+
+    def _queryset_method_fields(self, method: str) -> dict[str, set[str]]:
+        """The fields a project QuerySet or Manager method of that name filters or excludes by; {} when no such
+        method is loaded, or when several classes define one."""
+        if method not in self._queryset_methods:
+            owners = [FunctionKey(module, f"{cls.qualname}.{method}") for module, summary in self.project.modules.items()
+                      for cls in summary.classes.values() if cls.name.endswith(("QuerySet", "Manager")) and method in cls.methods]
+            fields: dict[str, set[str]] = {}
+            body = self.project.view(owners[0]) if len(owners) == 1 else None
+            for call in body.calls() if body is not None else ():
+                if isinstance(call.func, ast.Attribute) and call.func.attr in {"filter", "exclude", "get"}:
+                    for field, values in _filtered_fields(call).items():
+                        fields.setdefault(field, set()).update(values)
+            self._queryset_methods[method] = fields
+        return self._queryset_methods[method]
 
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
@@ -355,6 +400,7 @@ _TAKEN_MARK = re.compile(r"\.(delete|\w*pop\w*|getdel|clear|reset|unset)\(")
 _MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
 
 
+_CUSTOM_QUERY = re.compile(r"\.objects\.(\w+)\(")
 _ATTRIBUTE_WRITE = re.compile(r"^\s*[A-Za-z_]\w*\.(\w+)\s*=[^=]", re.M)
 
 
@@ -422,6 +468,26 @@ def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
     positional = [*args.posonlyargs, *args.args]
     found = {a.arg: ast.unparse(d) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
     found.update({a.arg: ast.unparse(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    return found
+
+
+# Query methods Django itself defines: any other method in a chain on a manager is the project's own.
+ORM_CHAIN = frozenset({
+    "get", "aget", "filter", "exclude", "all", "select_related", "prefetch_related", "select_for_update", "only", "defer",
+    "order_by", "distinct", "using", "annotate", "alias", "values", "values_list", "first", "last", "latest", "earliest",
+    "iterator", "none", "reverse", "union", "intersection", "difference", "extra", "dates", "datetimes", "in_bulk", "count",
+    "exists", "afirst", "alast", "acount", "aexists", "aiterator",
+})
+
+
+def _project_query_methods(query: ast.Call) -> list[str]:
+    """The methods of a query chain Django does not define (`running` of `Job.objects.running()`), first first."""
+    found = []
+    node: ast.AST = query
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr not in ORM_CHAIN:
+            found.insert(0, node.func.attr)
+        node = node.func.value
     return found
 
 
