@@ -908,3 +908,48 @@ def test_a_row_selected_through_a_queryset_method_and_changed_by_a_nested_functi
     assert enqueue["risk"] == "low"
     assert "it selects webhook by active (through failing(), line 19) and changes active (line 16)" in enqueue["message"]
     assert at(found["touch_failing"], 27)["risk"] == "moderate"  # set to the value it was selected by: selected again
+
+
+MADE_FOR_THE_MISSING = """
+    from celery import shared_task
+    from .models import Tag, Video
+
+    def add_video(name):
+        Video.objects.create(uuid=name)
+
+    @shared_task
+    def enable_tags(names):
+        enabled = {t.name for t in Tag.objects.filter(name__in=names)}
+        to_add = []
+        for name in names:
+            if name not in enabled:
+                to_add.append(name)
+        for name in to_add:
+            add_video(name)
+            Tag.objects.create(name=name)
+
+    @shared_task
+    def enable_tags_sometimes(names, really):
+        enabled = {t.name for t in Tag.objects.filter(name__in=names)}
+        to_add = []
+        for name in names:
+            if name not in enabled:
+                to_add.append(name)
+        for name in to_add:
+            add_video(name)
+            if really:
+                Tag.objects.create(name=name)
+"""
+
+
+def test_work_in_a_loop_over_items_missing_among_rows_the_loop_makes_runs_once(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MADE_FOR_THE_MISSING)
+    video = at(found["enable_tags"], 5)
+    assert video["risk"] == "low"
+    assert ("it runs in the loop over `to_add` (line 14), which holds only the items `name not in enabled` (line 12) finds "
+            "missing among the Tag rows a query read, and each turn makes that Tag row (line 16)") in video["message"]
+
+
+def test_a_loop_that_does_not_always_make_the_row_it_looks_for_guards_nothing(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MADE_FOR_THE_MISSING)
+    assert at(found["enable_tags_sometimes"], 5)["risk"] == "moderate"

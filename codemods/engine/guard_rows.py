@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import ast
 
-from .guard_checks import earlier_statements
+from .guard_checks import always_run, earlier_statements
+from .names import dotted
 from .source import one_line
 from .view import EXITS, FunctionView
 
@@ -78,6 +79,30 @@ def _made_from_a_difference(view: FunctionView, call: ast.Call, model: str) -> s
         if kept:
             return f"it makes only the items {kept}"
     return ""
+
+
+def made_for_the_missing(view: FunctionView, call: ast.Call) -> str:
+    """Why a call runs for nothing a first run did: it sits in a loop over a list that holds only the items
+    missing among a model's rows a query read (`to_add.append(p)` under `if p.key not in enabled_keys`), and
+    each turn of the loop makes that model's row, so a repeat finds them and the list is empty."""
+    for loop in (a for a in view.ancestors(call) if isinstance(a, (ast.For, ast.AsyncFor)) and isinstance(a.iter, ast.Name)):
+        for model, made in _models_made_each_turn(view, loop):
+            kept = _collected_past_a_skip(view, loop.iter, model)
+            if kept:
+                return (f"it runs in the loop over `{loop.iter.id}` (line {loop.lineno}), which holds only the items {kept}, "
+                        f"and each turn makes that {model} row (line {made.lineno}): a repeat finds them")
+    return ""
+
+
+def _models_made_each_turn(view: FunctionView, loop: ast.For | ast.AsyncFor):
+    """(model, the call) for each `Model.objects.create(...)` a turn of the loop always runs."""
+    for statement in always_run(loop.body):
+        for node in ast.walk(statement):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"create", "acreate"}
+                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "objects"):
+                model = (dotted(node.func.value.value) or "").rsplit(".", 1)[-1]
+                if model[:1].isupper():
+                    yield model, node
 
 
 def _collected_past_a_skip(view: FunctionView, argument: ast.AST, model: str, depth: int = 0) -> str:
@@ -178,10 +203,12 @@ def _not_in_queried(view: FunctionView, test: ast.AST, at: ast.AST) -> bool:
 def _found_missing(view: FunctionView, branch: ast.If, child: ast.AST, model: str) -> bool:
     """`child` runs only for a key not among the `model` rows a query read: in the body of `if row is None` /
     `if not row` for `row = existing.get(key)`, `row = next((r for r in rows if ...), None)` or `row =
-    query.first()`, or in the `else` of `if key in existing`."""
+    query.first()`, in the body of `if key not in existing`, or in the `else` of `if key in existing`."""
     test = branch.test
     if child in branch.orelse:
         return isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In) and _queried(view, test.comparators[0], branch, model=model)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn):
+        return child in branch.body and _queried(view, test.comparators[0], branch, model=model)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         tested = test.operand
     elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:

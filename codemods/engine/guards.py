@@ -20,7 +20,7 @@ import ast
 import re
 
 from .guard_checks import always_run, before, check, claimed_by_update, is_update, on_the_way, sent_mark, stored
-from .guard_rows import READ_ROWS, rows_already_there
+from .guard_rows import READ_ROWS, made_for_the_missing, rows_already_there
 from .names import ONE_ROW, dotted
 from .project import FunctionKey, Project
 from .view import FunctionView
@@ -63,7 +63,7 @@ class Guards:
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        found = (could and self._checked(view, call, effect.kind == "send", task)) or (
+        found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call))) or (
             selects and self._selected_then_changed(task, view, call))
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
@@ -375,7 +375,7 @@ class Guards:
                 return ""
             each = [
                 self._checked(view, site, False, task) or self._selected_then_changed(task, view, site)
-                or (rows_already_there(view, site, model) if model else "")
+                or made_for_the_missing(view, site) or (rows_already_there(view, site, model) if model else "")
                 for site in sites
             ]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
