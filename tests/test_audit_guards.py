@@ -17,6 +17,14 @@ MODELS = """
         state = models.CharField(max_length=10, default=DRAFT)
         subject = models.CharField(max_length=100)
 
+        def claim(self):
+            self.state = self.SENDING
+            self.save(update_fields=["state"])
+
+        def retitle(self):
+            self.subject = "Re: " + self.subject
+            self.save(update_fields=["subject"])
+
     class Video(models.Model):
         uuid = models.UUIDField()
 
@@ -953,3 +961,36 @@ def test_work_in_a_loop_over_items_missing_among_rows_the_loop_makes_runs_once(t
 def test_a_loop_that_does_not_always_make_the_row_it_looks_for_guards_nothing(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, MADE_FOR_THE_MISSING)
     assert at(found["enable_tags_sometimes"], 5)["risk"] == "moderate"
+
+
+BRANCH_LEFT_BY_A_METHOD = """
+    from celery import shared_task
+    from .models import Mail
+
+    @shared_task
+    def deliver(mail_id):
+        pass
+
+    @shared_task
+    def send_drafts():
+        for mail in Mail.objects.filter(subject__startswith="News"):
+            if mail.state == Mail.DRAFT:
+                mail.claim()
+                deliver.delay(mail.pk)
+
+    @shared_task
+    def resend_drafts():
+        for mail in Mail.objects.filter(subject__startswith="News"):
+            if mail.state == Mail.DRAFT:
+                mail.retitle()
+                deliver.delay(mail.pk)
+"""
+
+
+def test_a_branch_a_method_of_the_row_leaves_is_not_taken_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, BRANCH_LEFT_BY_A_METHOD)
+    enqueue = at(found["send_drafts"], 13)
+    assert enqueue["risk"] == "low"
+    assert ("it runs only when `mail.state == Mail.DRAFT` (line 11), and mail.claim() sets state and saves it "
+            "(Mail.claim, line 9)") in enqueue["message"]
+    assert at(found["resend_drafts"], 20)["risk"] == "moderate"  # the method changes another field

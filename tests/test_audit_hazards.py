@@ -138,3 +138,49 @@ def test_a_log_row_built_and_saved_records_the_run_again(tmp_path, monkeypatch):
     assert logged["risk"] == "low" and "entry.save() records a new MailLog row (an append-only log)" in logged["message"]
     drafted = at(found["draft_mail"], 13)
     assert drafted["risk"] == "moderate" and "inserts the row built in this function" in drafted["message"]
+
+
+UPSERTS = """
+    from celery import shared_task
+    from .models import Tag
+    from .pending import Pending
+
+    @shared_task
+    def retag(names):
+        Tag.objects.filter(name__startswith="x").delete()
+        for name in names:
+            Tag.objects.update_or_create(name=name, defaults={})
+
+    @shared_task
+    def retag_others(names):
+        Tag.objects.exclude(name__in=names).delete()
+        for name in names:
+            Tag.objects.update_or_create(name=name, defaults={})
+
+    @shared_task
+    def queue_updates(field_id, row_ids):
+        Pending.objects.bulk_create([Pending(field_id=field_id, row_id=r) for r in row_ids], ignore_conflicts=True)
+"""
+PENDING = """
+    from django.db import models
+
+    class Pending(models.Model):
+        field_id = models.IntegerField()
+        row_id = models.IntegerField(null=True)
+
+        class Meta:
+            unique_together = ("field_id", "row_id")
+"""
+
+
+def test_an_upsert_after_a_delete_of_its_rows_makes_them_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, UPSERTS, {"app/pending.py": PENDING})
+    remade = at(found["retag"], 9)
+    assert remade["risk"] == "low" and "makes again the rows `Tag.objects.filter(name__startswith=\"x\").delete()` (line 7)" in remade["message"]
+    assert "finds the row a first run made" in at(found["retag_others"], 15)["message"]  # the delete keeps the named rows
+
+
+def test_a_unique_constraint_on_a_nullable_field_lets_rows_with_null_in(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, UPSERTS, {"app/pending.py": PENDING})
+    queued = at(found["queue_updates"], 19)
+    assert "except rows whose row_id is NULL (the database never counts two NULLs as equal): those are added again" in queued["message"]

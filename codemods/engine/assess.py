@@ -260,6 +260,18 @@ def _every_caller_names_it(project: Project, key: FunctionKey, parameter: str) -
     return True
 
 
+def _deleted_first(function: facts.Function, upsert: facts.Effect) -> facts.Effect | None:
+    """A delete of the same model's rows earlier in the function (`Alias.objects.filter(t=t).delete()` before
+    `Alias.objects.update_or_create(...)`): the upsert then finds none of a first run's rows. Not a delete of
+    the rows left out (`.exclude(...)`) or of some rows by their own key, which keeps the ones upserted next."""
+    model = upsert.receiver.removesuffix(".objects")
+    return next((e for e in function.effects if e.kind == "db_delete" and e.line < upsert.line
+                 and e.receiver.startswith(f"{model}.objects") and not _KEEPS_OTHERS.search(e.receiver)), None) if model != upsert.receiver else None
+
+
+_KEEPS_OTHERS = re.compile(r"\.exclude\(|\b(pk|id)(__in)?\s*=")
+
+
 def _built_class(project: Project, key: FunctionKey, receiver: str) -> str:
     """The class a row saved as new was built from (`edit = models.EditLog(...)` -> "EditLog"), read off the
     function's text; "" when it is not found."""
@@ -397,7 +409,11 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             return finding("low", f"{call}() records {name} rows (an append-only log): a repeat adds rows for what it does again", "")
         bulk = call.endswith("bulk_create")
         if bulk and effect.skips_conflicts:
-            unique = _unique_constraint(project, key, effect)
+            unique, nullable = _unique_constraint(project, key, effect)
+            if unique and nullable:
+                return finding("low", f"{call}() meets the rows {unique} already holds with ignore_conflicts or update_conflicts, "
+                               f"except rows whose {' or '.join(nullable)} is NULL (the database never counts two NULLs as equal): "
+                               "those are added again", "")
             if unique:
                 return finding("low", f"{call}() meets the rows {unique} already holds with ignore_conflicts or update_conflicts "
                                "instead of adding them again: already safe to repeat", "")
@@ -413,6 +429,10 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             else "get_or_create keyed on the row's identity, behind a unique constraint",
         )
     if effect.kind == "db_upsert":
+        cleared = _deleted_first(function, effect)
+        if cleared is not None:
+            return finding("low", f"{call}() makes again the rows `{one_line(cleared.call, 50)}()` (line {cleared.line}) deleted "
+                           "just before: a repeat deletes and makes them again, to the same end", "")
         return finding("low", f"{call}() finds the row a first run made", "")
     if effect.kind == "db_save" and effect.family == "new_row":
         built = _built_class(project, key, effect.receiver)
@@ -534,9 +554,10 @@ def _singleton_task(project: Project, key: FunctionKey, effect: facts.Effect) ->
 
 
 
-def _unique_constraint(project: Project, key: FunctionKey, effect: facts.Effect) -> str:
+def _unique_constraint(project: Project, key: FunctionKey, effect: facts.Effect) -> tuple[str, list[str]]:
     """An unconditional unique constraint of the model a bulk_create writes, other than an automatic id
-    (new rows get new ids, so that one never conflicts)."""
+    (new rows get new ids, so that one never conflicts), and its fields that may hold NULL (rows with NULL
+    there never conflict)."""
     manager_of = effect.receiver.rsplit(".", 1)[0] if "." in effect.receiver else effect.receiver
     model = project.model_of(key.module, manager_of)
 
@@ -547,7 +568,9 @@ def _unique_constraint(project: Project, key: FunctionKey, effect: facts.Effect)
     constraint = next(
         (c for c in model.constraints if not c.conditional and not all(automatic(f) for f in c.fields)), None
     ) if model is not None else None
-    return f"{model.name}.{constraint.name}" if constraint is not None else ""
+    if constraint is None:
+        return "", []
+    return f"{model.name}.{constraint.name}", [f for f in constraint.fields if f in model.fields and model.fields[f].null]
 
 
 def _model_name(project: Project, key: FunctionKey, site: facts.CreateSite | None) -> str | None:

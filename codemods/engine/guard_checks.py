@@ -261,6 +261,15 @@ def _root(node: ast.AST) -> ast.AST:
     return node
 
 
+def fixed_value(view: FunctionView, value: ast.AST) -> bool:
+    """A value written the same on every run that names itself: a constant or a named constant (`State.SENT`,
+    `self.STATUSES.RUNNING`, an enum's `Status.SENT.value`)."""
+    if isinstance(value, ast.Constant):
+        return True
+    text = view.segment(value) if isinstance(value, (ast.Name, ast.Attribute)) else ""
+    return bool(text) and text.removesuffix(".value").rsplit(".", 1)[-1].isupper()
+
+
 def _fixed(view: FunctionView, value: ast.AST, compared: set[str]) -> bool:
     """A value a repeat writes again the same way: a constant, a named constant (`State.SENDING`), now(), or
     the value the test compared with."""

@@ -19,9 +19,10 @@ from __future__ import annotations
 import ast
 import re
 
-from .guard_checks import always_run, before, check, claimed_by_update, is_update, on_the_way, sent_mark, stored
+from .guard_checks import always_run, before, check, claimed_by_update, fixed_value, is_update, on_the_way, sent_mark, stored
 from .guard_rows import READ_ROWS, made_for_the_missing, rows_already_there
 from .names import ONE_ROW, dotted
+from .source import one_line
 from .project import FunctionKey, Project
 from .view import FunctionView
 
@@ -63,7 +64,8 @@ class Guards:
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call))) or (
+        found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call)
+                            or self._branch_left_by_a_method(task, view, call))) or (
             selects and self._selected_then_changed(task, view, call))
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
@@ -262,6 +264,40 @@ class Guards:
                 return f"{caller}(), ", found[0][1]
         return None
 
+    def _branch_left_by_a_method(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
+        """The call sits in a branch taken on a stored value of a row (`elif job.status == PENDING:`) and, on the
+        way, a method of that row sets the value and saves it (`job.retry()`, whose body does `self.status =
+        RUNNING; self.save()`): a repeat meets the row with the new value and does not take the branch."""
+        chain = [call, *view.ancestors(call)]
+        for child, branch in zip(chain, chain[1:]):
+            if not isinstance(branch, ast.If) or child not in branch.body:
+                continue
+            read = {view.segment(n) for n in ast.walk(branch.test) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+            after_test = (branch.test.end_lineno or branch.lineno, branch.test.end_col_offset or 0)
+            statements = [s for s in [*on_the_way(view, call), view.statement_of(call)] if (s.lineno, s.col_offset) > after_test]
+            for method_call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call)):
+                owner = method_call.func.value if isinstance(method_call.func, ast.Attribute) else None
+                if not isinstance(owner, ast.Name) or not any(r.startswith(f"{owner.id}.") for r in read):
+                    continue
+                for target in self.project.graph.targets(view, method_call):
+                    field, line = self._set_and_saved_on_self(target, {r.split(".", 1)[1] for r in read if r.startswith(f"{owner.id}.")})
+                    if field and self._same_object(view, owner, self._reached(task)):
+                        return (f"it runs only when `{one_line(view.segment(branch.test), 60)}` (line {branch.lineno}), and "
+                                f"{owner.id}.{method_call.func.attr}() sets {field} and saves it ({target.qualname}, line {line}): "
+                                "a repeat does not take this branch again")
+        return ""
+
+    def _set_and_saved_on_self(self, method: FunctionKey, fields: set[str]) -> tuple[str, int]:
+        """(field, line) of `self.<field> = <a named value>` that the method then saves, for one of `fields`."""
+        body = self.project.view(method)
+        for node in body.nodes if body is not None else ():
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
+                target = node.targets[0]
+                if (isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in fields
+                        and fixed_value(body, node.value) and stored(body, f"self.{target.attr}", node)):
+                    return target.attr, node.lineno
+        return "", 0
+
     def _passed_to_nested(self, task: FunctionKey, view: FunctionView, nested: ast.AST, name: str, depth: int) -> tuple[str, ast.Call] | None:
         """The query behind what every call of a nested function (`def fail_job(job):` ... `fail_job(running_job)`)
         passes for its parameter `name`."""
@@ -318,6 +354,8 @@ class Guards:
         if isinstance(owner, ast.Name) and owner.id in view.parameters() and view.key not in self.project.task_keys:
             passed = [(v, value) for v, value in self.project.graph.arguments_for(view.key, owner.id) or () if v.key in reach]
             return bool(passed) and all(provenance.of(v, value).stable or self._read_by_a_getter(v, value) for v, value in passed)
+        if isinstance(owner, ast.Name) and owner.id in view.row_types:
+            return True  # a row a query read (`for job in Job.objects.running()`): a repeat that selects it sees what was stored
         if isinstance(owner, ast.Name):
             binding = view.binding_before(owner.id, view.node.body[-1]) if not provenance.of(view, owner).stable else None
             owner = getattr(binding, "value", owner)
@@ -375,7 +413,8 @@ class Guards:
                 return ""
             each = [
                 self._checked(view, site, False, task) or self._selected_then_changed(task, view, site)
-                or made_for_the_missing(view, site) or (rows_already_there(view, site, model) if model else "")
+                or made_for_the_missing(view, site) or self._branch_left_by_a_method(task, view, site)
+                or (rows_already_there(view, site, model) if model else "")
                 for site in sites
             ]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
@@ -421,11 +460,20 @@ def _writes_a_field_it_reads(text: str) -> bool:
     return any(re.search(rf"\w\.{field}\b", text) for field in fields)
 
 
+_TESTED_ROW = re.compile(r"\b(?:el)?if\s+(?:not\s+)?(\w+)\.\w+")
+
+
+def _calls_a_method_of_a_tested_row(text: str) -> bool:
+    """`if job.status == PENDING:` and `job.retry()`: a method of the row may set what was tested."""
+    return any(re.search(rf"\b{name}\.\w+\(", text) for name in set(_TESTED_ROW.findall(text)) - {"self"})
+
+
 def _could_guard(text: str, sends: bool, model: str) -> bool:
     if sends and _MARKER.search(text):
         return True  # a sent marker checked before the send, or written before it
     condition = bool(_CONDITION.search(text))
-    if condition and (_STORED_WRITE.search(text) or _TAKEN_MARK.search(text) or _writes_a_field_it_reads(text)):
+    if condition and (_STORED_WRITE.search(text) or _TAKEN_MARK.search(text) or _writes_a_field_it_reads(text)
+                      or _calls_a_method_of_a_tested_row(text)):
         return True
     return bool(model) and (
         model == "?" or ".delete(" in text or " - " in text or "__isnull" in text
