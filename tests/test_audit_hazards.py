@@ -184,3 +184,46 @@ def test_a_unique_constraint_on_a_nullable_field_lets_rows_with_null_in(tmp_path
     found = findings(tmp_path, monkeypatch, UPSERTS, {"app/pending.py": PENDING})
     queued = at(found["queue_updates"], 19)
     assert "except rows whose row_id is NULL (the database never counts two NULLs as equal): those are added again" in queued["message"]
+
+
+CANVAS_STARTED = """
+    from celery import chain, shared_task
+    from celery.canvas import Signature
+
+    @shared_task
+    def step(x):
+        pass
+
+    def pipeline(x) -> Signature:
+        return step.s(x) | step.s(x + 1)
+
+    def plain_steps(x):
+        return chain(step.s(x), step.s(x + 1))
+
+    def callback(x):
+        return print
+
+    @shared_task
+    def run_pipeline(x):
+        runner = pipeline(x)
+        runner()
+
+    @shared_task
+    def run_plain_steps(x):
+        runner = plain_steps(x)
+        runner()
+
+    @shared_task
+    def run_callback(x):
+        report = callback(x)
+        report()
+"""
+
+
+def test_calling_a_celery_canvas_a_function_returns_enqueues_it_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, CANVAS_STARTED)
+    started = at(found["run_pipeline"], 20)
+    assert started["risk"] == "moderate" and started["code"] == "fanout"
+    assert "runner() starts the Celery canvas pipeline() builds (chain, group or signature)" in started["message"]
+    assert at(found["run_plain_steps"], 25)["code"] == "fanout"
+    assert at(found["run_callback"], 30)["code"] == "not-followed"  # what it returns is no canvas: not read

@@ -233,7 +233,20 @@ def _not_followed(project: Project, key: FunctionKey, function: facts.Function) 
     (`harmless-calls` in [tool.idem-fix], globs on the callee as written)."""
     harmless = project.config.section.get("harmless-calls", [])
     path = project.display(key.module)
-    return [
+    canvases = {(line, callee): producer for line, callee, why in function.unfollowed if why.endswith(" returned")
+                for producer in [_canvas_producer(project, key, line, callee)] if producer}
+    started = [
+        AuditFinding(
+            "manual", path, line, "moderate",
+            f"{callee}() starts the Celery canvas {producer}() builds (chain, group or signature): a redelivery enqueues "
+            f"it again in {function.qualname}()",
+            "manual", "", "fanout",
+            "start it from a task whose repeat finds it already started (a state the row records first), or give its "
+            "tasks their own guards",
+        )
+        for (line, callee), producer in canvases.items()
+    ]
+    return started + [
         AuditFinding(
             "manual", path, line, "low",
             f"{callee}() is not followed in {function.qualname}(): {why}, so what it runs is not analysed",
@@ -242,9 +255,40 @@ def _not_followed(project: Project, key: FunctionKey, function: facts.Function) 
             f'"{callee}" to harmless-calls in [tool.idem-fix]',
         )
         for line, callee, why in function.unfollowed
-        if not any(fnmatch.fnmatchcase(callee, pattern) for pattern in harmless if isinstance(pattern, str))
+        if (line, callee) not in canvases
+        and not any(fnmatch.fnmatchcase(callee, pattern) for pattern in harmless if isinstance(pattern, str))
         and not (why.endswith(PASSED_IN) and _every_caller_names_it(project, key, callee))
     ]
+
+
+CANVAS = re.compile(r"\b(Signature|chain|group|chord|canvas)\b")
+
+
+def _canvas_producer(project: Project, key: FunctionKey, line: int, callee: str) -> str:
+    """For `runner()` with `runner = self._get_pipeline(...)`: the producer as written when every function it
+    may be says it returns a Celery canvas (`-> Signature`, or a return of `chain(...)`, `group(...)`, `t.s(...)`);
+    "" otherwise."""
+    view = project.view(key)
+    call = next((c for c in view.parents if isinstance(c, ast.Call) and c.lineno == line and isinstance(c.func, ast.Name)
+                 and c.func.id == callee), None) if view is not None else None
+    value = getattr(view.binding_before(callee, call), "value", None) if call is not None else None
+    targets = project.graph.targets(view, value) if isinstance(value, ast.Call) else []
+    if not targets or not all(_returns_a_canvas(project.view(t)) for t in targets):
+        return ""
+    return one_line(view.segment(value.func), 60)
+
+
+def _returns_a_canvas(producer) -> bool:
+    if producer is None:
+        return False
+    annotation = producer.node.returns
+    if annotation is not None:
+        return bool(CANVAS.search(producer.segment(annotation)))
+    returns = [n.value for n in producer.walk_scope(producer.node) if isinstance(n, ast.Return) and n.value is not None]
+    return bool(returns) and all(
+        isinstance(r, ast.Call) and ((dotted(r.func) or "").rsplit(".", 1)[-1] in {"chain", "group", "chord", "signature", "s", "si"})
+        for r in returns
+    )
 
 
 def _every_caller_names_it(project: Project, key: FunctionKey, parameter: str) -> bool:
