@@ -227,3 +227,47 @@ def test_calling_a_celery_canvas_a_function_returns_enqueues_it_again(tmp_path, 
     assert "runner() starts the Celery canvas pipeline() builds (chain, group or signature)" in started["message"]
     assert at(found["run_plain_steps"], 25)["code"] == "fanout"
     assert at(found["run_callback"], 30)["code"] == "not-followed"  # what it returns is no canvas: not read
+
+
+BULK_INDEXED = """
+    from celery import shared_task
+    from elasticsearch.helpers import bulk
+    from .models import Tag
+    from .search import client
+
+    @shared_task
+    def index_tags():
+        bulk(client, [{"_index": "tags", "_source": {"name": t.name}} for t in Tag.objects.all()])
+"""
+BULK_INDEXED_BY_ID = BULK_INDEXED.replace('{"_index": "tags",', '{"_index": "tags", "_id": t.pk,')
+
+
+def test_documents_bulk_indexed_without_an_id_are_added_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, BULK_INDEXED, {"app/search.py": "client = None\n"})
+    added = at(found["index_tags"], 8)
+    assert added["risk"] == "moderate" and "bulk() indexes documents that carry no `_id`: a redelivery adds them again" in added["message"]
+
+
+def test_documents_bulk_indexed_by_id_are_written_again_in_place(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, BULK_INDEXED_BY_ID, {"app/search.py": "client = None\n"})
+    assert at(found["index_tags"], 8)["risk"] == "low"
+
+
+REPLACED_RELATION = """
+    from celery import shared_task
+    from .models import Mail, Tag
+
+    @shared_task
+    def retag(mail_id, name):
+        mail = Mail.objects.get(pk=mail_id)
+        if mail.tag:
+            mail.tag.delete()
+        mail.tag = Tag.objects.create(name=name)
+        mail.save()
+"""
+
+
+def test_a_delete_of_what_the_function_then_replaces_says_a_repeat_replaces_the_replacement(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REPLACED_RELATION)
+    [deleted] = [f for f in found["retag"] if f["line"] == 8 and f["code"] == "db-delete"]
+    assert "mail.tag.delete() deletes what mail.tag holds, which the function then replaces (line 9)" in deleted["message"]

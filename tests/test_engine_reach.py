@@ -111,6 +111,10 @@ def test_a_models_own_method_on_a_row_a_query_read_is_reached(make_project):
                 job.archive()
 
             @shared_task
+            def archive_first():
+                Job.objects.filter(pk__gt=0).first().archive()
+
+            @shared_task
             def count_jobs():
                 for pk in Job.objects.values_list("pk", flat=True):
                     pk.retry()
@@ -118,6 +122,7 @@ def test_a_models_own_method_on_a_row_a_query_read_is_reached(make_project):
     })
     assert reached(project, "retry_stuck") == ["models:Job.retry", "models:requeue", "tasks:retry_stuck"]
     assert reached(project, "archive_one") == ["models:Job.archive", "tasks:archive_one"]
+    assert reached(project, "archive_first") == ["models:Job.archive", "tasks:archive_first"]
     assert reached(project, "count_jobs") == ["tasks:count_jobs"]  # values, not rows
 
 

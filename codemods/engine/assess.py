@@ -316,6 +316,29 @@ def _deleted_first(function: facts.Function, upsert: facts.Effect) -> facts.Effe
 _KEEPS_OTHERS = re.compile(r"\.exclude\(|\b(pk|id)(__in)?\s*=")
 
 
+def _replaced_after(project: Project, key: FunctionKey, delete: facts.Effect) -> int:
+    """The line where the function puts something new where it deleted (`job.data_model.delete()`, then
+    `job.data_model = merged`), read off its text; 0 when it does not."""
+    if "." not in delete.receiver or not delete.receiver.replace(".", "").replace("_", "").isalnum():
+        return 0
+    function = project.function(key)
+    text = project.function_text(key)
+    found = re.search(rf"^\s*{re.escape(delete.receiver)}\s*=[^=]", text, re.M)
+    if found is None or function is None:
+        return 0
+    line = function.first_line + text.count("\n", 0, found.start())
+    return line if line > delete.line else 0
+
+
+BULK_INDEX = frozenset({"bulk", "streaming_bulk", "parallel_bulk"})
+
+
+def _documents_have_ids(project: Project, key: FunctionKey) -> bool:
+    """Whether the module that bulk-indexes names an `_id` for its documents (else the index makes one per write)."""
+    source = project.source(key.module)
+    return source is None or "_id'" in source.text or '_id"' in source.text
+
+
 def _built_class(project: Project, key: FunctionKey, receiver: str) -> str:
     """The class a row saved as new was built from (`edit = models.EditLog(...)` -> "EditLog"), read off the
     function's text; "" when it is not found."""
@@ -514,6 +537,10 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     if effect.kind == "db_delete" and any(hint in effect.receiver + "." for hint in QUERYSET_HINTS):
         return finding("low", f"{call}() deletes the rows its query selects when it runs: what a first run deleted is "
                               "already gone, a repeat deletes only what matches then", "")
+    replaced = _replaced_after(project, key, effect) if effect.kind == "db_delete" else 0
+    if replaced:
+        return finding("low", f"{call}() deletes what {effect.receiver} holds, which the function then replaces (line "
+                              f"{replaced}): a repeat deletes the first run's replacement and puts another, to the same end", "")
     if effect.kind == "db_delete":
         return finding("low", f"{call}() deletes again: what a first run deleted is already gone, so a repeat deletes "
                               "nothing more", "")
@@ -560,6 +587,9 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         return finding("low", f"{call}() posts to an endpoint named as a check: read as a query that changes nothing there", "")
     if effect.kind == "external_read":
         return finding("low", f"{call}() reads from an external system", "")
+    if effect.kind == "search_index" and call.rsplit(".", 1)[-1] in BULK_INDEX and not _documents_have_ids(project, key):
+        return finding("moderate", f"{call}() indexes documents that carry no `_id`: a redelivery adds them again",
+                       "give each document an `_id` made from what it describes (its model and primary key)")
     if effect.kind == "search_index":
         return finding("low", f"{call}() writes a search index entry keyed by id: writing it again gives the same index", "")
     singleton = _singleton_task(project, key, effect) if effect.kind == "fanout" else ""

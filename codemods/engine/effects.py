@@ -61,7 +61,7 @@ KEYED_WRITES = frozenset({  # redis and cache calls that change state, all keyed
     "incr", "incrby", "decr", "decrby", "hset", "hmset", "hdel", "hsetnx", "sadd", "srem", "zadd", "zrem", "lpush", "rpush",
     "lrem", "ltrim", "publish", "xadd", "acquire", "release", "extend", "add", "touch", "set_many", "delete_many",
 })
-INDEX_WRITES = frozenset({"index", "create", "update", "delete", "bulk", "save_object", "save_objects", "add_documents",
+INDEX_WRITES = frozenset({"index", "create", "update", "delete", "bulk", "streaming_bulk", "parallel_bulk", "save_object", "save_objects", "add_documents",
                           "update_documents", "delete_document", "delete_documents", "upsert", "add", "partial_update_object"})
 CLIENT_WORDS = frozenset({"client", "clients", "api", "apis", "gateway", "sdk", "wrapper", "connector"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
@@ -142,6 +142,8 @@ def classify(
     origin = library_of(root, imports, types) if receiver is not None and types is not None else (
         imports.get(root, "") if receiver is not None else ""
     )
+    if receiver is None and name in INDEX_WRITES and library_kind(imports.get(root, "")) == "search_index":
+        return "search_index", ""  # `from elasticsearch.helpers import bulk`: `bulk(client, actions)`
     if origin:
         if origin.startswith(IN_PROCESS):
             return None  # a process pool, Django's test client: nothing leaves the process

@@ -74,7 +74,7 @@ def _claimed_in_test(view: FunctionView, node: ast.If | ast.While, encloses: boo
         return ""
     for name in (n for n in ast.walk(node.test) if isinstance(n, ast.Name)):
         value = getattr(view.binding_before(name.id, node), "value", None)
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and "pop" in value.func.attr.lower():
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and "pop" in value.func.attr.lower() and not _a_dict_pop(value):
             return (f"it runs only for what `{one_line(view.segment(value), 50)}` (line {value.lineno}) took off a queue: a repeat "
                     "takes the next item, not this one")
     for call in (n for n in ast.walk(node.test) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
@@ -88,6 +88,13 @@ def _claimed_in_test(view: FunctionView, node: ast.If | ast.While, encloses: boo
                 return (f"it runs only when `{one_line(view.segment(call), 50)}` (line {node.lineno}) finds the mark set again after "
                         f"the function cleared it (line {cleared.lineno})")
     return ""
+
+
+def _a_dict_pop(call: ast.Call) -> bool:
+    """`kwargs.pop("index", True)`: a key taken out of a dict, not an item off a queue (`queue.get_and_pop_next()`,
+    `redis.lpop(key)`)."""
+    return call.func.attr == "pop" and (len(call.args) == 2 or bool(
+        call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)))
 
 
 def _mark_of(view: FunctionView, call: ast.Call) -> tuple[str, str]:

@@ -43,6 +43,9 @@ def call_reference(func: ast.expr, local_types: dict[str, str], row_types: dict[
         inner = func.value
         if isinstance(inner.func, ast.Name) and inner.func.id == "super":
             return f"super.{func.attr}"
+        read = queried_model(inner)
+        if read is not None and read[1] in ONE_ROW:  # `EngineConfig.objects.first().run(job)`
+            return f"row:{read[0]}.{func.attr}"
         callee = dotted(inner.func)
         return f"new:{callee}.{func.attr}" if callee else None
     name = dotted(func)
