@@ -994,3 +994,40 @@ def test_a_branch_a_method_of_the_row_leaves_is_not_taken_again(tmp_path, monkey
     assert ("it runs only when `mail.state == Mail.DRAFT` (line 11), and mail.claim() sets state and saves it "
             "(Mail.claim, line 9)") in enqueue["message"]
     assert at(found["resend_drafts"], 20)["risk"] == "moderate"  # the method changes another field
+
+
+SAVED_ONLY_WHAT_IT_CLEARS = """
+    from celery import shared_task
+    from .models import Mail
+
+    def reset(mail):
+        fields = []
+        if mail.subject:
+            mail.subject = None
+            fields.append("subject")
+        if fields:
+            mail.save(update_fields=fields)
+
+    def retitle(mail):
+        fields = []
+        if mail.subject:
+            mail.subject = "Re: " + mail.subject
+            fields.append("subject")
+        if fields:
+            mail.save(update_fields=fields)
+
+    @shared_task
+    def reset_mail(mail_id):
+        reset(Mail.objects.get(pk=mail_id))
+
+    @shared_task
+    def retitle_mail(mail_id):
+        retitle(Mail.objects.get(pk=mail_id))
+"""
+
+
+def test_a_save_of_only_the_fields_it_clears_is_not_repeated(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SAVED_ONLY_WHAT_IT_CLEARS)
+    saved = at(found["reset_mail"], 10)
+    assert saved["risk"] == "low" and "it runs only when `fields` (line 9) has items, added only where `mail.subject` is set" in saved["message"]
+    assert "does not do it twice" not in at(found["retitle_mail"], 18)["message"]  # what it writes is set again on a repeat

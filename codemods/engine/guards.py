@@ -65,7 +65,7 @@ class Guards:
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
         found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call)
-                            or self._branch_left_by_a_method(task, view, call))) or (
+                            or self._branch_left_by_a_method(task, view, call) or self._only_what_it_clears(view, call))) or (
             selects and self._selected_then_changed(task, view, call))
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
@@ -285,6 +285,40 @@ class Guards:
                         return (f"it runs only when `{one_line(view.segment(branch.test), 60)}` (line {branch.lineno}), and "
                                 f"{owner.id}.{method_call.func.attr}() sets {field} and saves it ({target.qualname}, line {line}): "
                                 "a repeat does not take this branch again")
+        return ""
+
+    def _only_what_it_clears(self, view: FunctionView, call: ast.Call) -> str:
+        """The call runs only when a list is not empty (`if fields_to_save: workflow.save(update_fields=...)`),
+        and the list gets an item only in a branch that reads a stored value and clears it (`if
+        workflow.simulate_until_node: workflow.simulate_until_node = None; fields_to_save.append(...)`): a repeat
+        finds the values cleared and the list empty."""
+        branch = next((a for a in view.ancestors(call) if isinstance(a, ast.If)), None)
+        listed = branch.test if branch is not None else None
+        if isinstance(listed, ast.Call) and dotted(listed.func) == "len" and listed.args:
+            listed = listed.args[0]
+        if not isinstance(listed, ast.Name):
+            return ""
+        adds = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "add", "extend"}
+                and isinstance(c.func.value, ast.Name) and c.func.value.id == listed.id]
+        cleared = [self._cleared_where_added(view, add) for add in adds]
+        if not adds or not all(cleared):
+            return ""
+        fields = " or ".join(dict.fromkeys(cleared))
+        return (f"it runs only when `{listed.id}` (line {branch.lineno}) has items, added only where {fields} is set and then "
+                "cleared and saved: a repeat finds them cleared")
+
+    @staticmethod
+    def _cleared_where_added(view: FunctionView, add: ast.Call) -> str:
+        """`o.f` when the add sits in `if o.f:` whose branch clears `o.f` (None or False): a repeat that meets the row
+        again finds it cleared, and a row a repeat makes anew has it unset."""
+        branch = next((a for a in view.ancestors(add) if isinstance(a, ast.If)), None)
+        if branch is None or not isinstance(branch.test, ast.Attribute) or not isinstance(branch.test.value, ast.Name):
+            return ""
+        chain = view.segment(branch.test)
+        for statement in branch.body:
+            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and view.segment(statement.targets[0]) == chain
+                    and isinstance(statement.value, ast.Constant) and statement.value.value in (None, False)):
+                return f"`{chain}`"
         return ""
 
     def _set_and_saved_on_self(self, method: FunctionKey, fields: set[str]) -> tuple[str, int]:
