@@ -121,6 +121,17 @@ CASES = [
             SearchEngineFactory().create()
             Tile.objects.create(data={})
      """, {"Tile.objects.create": "db_create"}),
+    ("a hook handed the row is no delete; a row's own delete is", """
+        def run(tile, hooks):
+            for hook in hooks:
+                hook.delete(self, None)
+            tile.delete()
+     """, {"tile.delete": "db_delete"}),
+    ("a search library's bulk helper writes the index", """
+        from elasticsearch.helpers import bulk
+        def run(client, actions):
+            bulk(client, actions)
+     """, {"bulk": "search_index"}),
     ("building a client is no call", """
         import stripe
         from openai import OpenAI

@@ -186,9 +186,15 @@ def classify(
         receiver_text = _text(receiver, text_of)
         if any(h in receiver_text + "." for h in QUERYSET_HINTS):
             return "db_update", receiver_text
-    if name in {"delete", "adelete"} and receiver is not None:
+    if name in {"delete", "adelete"} and receiver is not None and not _hands_itself_on(call):
         return "db_delete", text_of(receiver)
     return None
+
+
+def _hands_itself_on(call: ast.Call) -> bool:
+    """`function.delete(self, request)`: an object handing itself to a hook of that name, not a row's delete
+    (whose arguments are `using` and `keep_parents`)."""
+    return bool(call.args) and isinstance(call.args[0], ast.Name) and call.args[0].id == "self"
 
 
 def _built_here(receiver: ast.AST) -> bool:
