@@ -703,9 +703,10 @@ WRITES_OF_A_MODE_NOT_TAKEN = """
             if mode == Mode.INSERT:
                 tag = Tag(name=name)
                 tag.save()
-                Tag.objects.bulk_create([Tag(name=name.upper())])
             else:
                 Tag.objects.update_or_create(name=name, defaults={})
+        if mode == Mode.INSERT:
+            Tag.objects.bulk_create([Tag(name="last")])
 
     @shared_task
     def refresh(names):
@@ -721,8 +722,9 @@ def test_a_transaction_around_writes_of_a_branch_the_task_never_takes_is_not_off
     found = findings(tmp_path, monkeypatch, WRITES_OF_A_MODE_NOT_TAKEN)
     [skipped] = [f for f in found["refresh"] if f["code"] == "atomic-multi-create"]
     assert skipped["risk"] == "low"
-    assert ("not for this task, none of them runs on its way (it runs only when mode == Mode.INSERT (line 11), and this "
-            "task's calls pass Mode.UPDATE)") in skipped["message"]
+    assert ("not for this task, only the write at line 15 runs on its way (the others: it runs only when mode == Mode.INSERT "
+            "(line 11), and this task's calls pass Mode.UPDATE)") in skipped["message"]
+    assert not [f for f in found["refresh"] if f["line"] in (13, 17)]  # the INSERT-mode writes are not this task's
     [offered] = [f for f in found["seed"] if f["code"] == "atomic-multi-create"]
     assert offered["risk"] != "low" and "not for this task" not in offered["message"]
 
@@ -1031,3 +1033,27 @@ def test_a_save_of_only_the_fields_it_clears_is_not_repeated(tmp_path, monkeypat
     saved = at(found["reset_mail"], 10)
     assert saved["risk"] == "low" and "it runs only when `fields` (line 9) has items, added only where `mail.subject` is set" in saved["message"]
     assert "does not do it twice" not in at(found["retitle_mail"], 18)["message"]  # what it writes is set again on a repeat
+
+
+FLAG_LEFT_UNSET = """
+    from celery import shared_task
+    from .models import Tag
+
+    def record(name, notify=False):
+        if notify:
+            Tag.objects.create(name=name)
+
+    @shared_task
+    def quiet(name):
+        record(name)
+
+    @shared_task
+    def loud(name):
+        record(name, notify=True)
+"""
+
+
+def test_an_effect_under_a_flag_the_tasks_calls_leave_unset_is_not_theirs(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, FLAG_LEFT_UNSET)
+    assert not [f for f in found["quiet"] if f["line"] == 6]
+    assert at(found["loud"], 6)["risk"] == "moderate"

@@ -270,4 +270,5 @@ REPLACED_RELATION = """
 def test_a_delete_of_what_the_function_then_replaces_says_a_repeat_replaces_the_replacement(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, REPLACED_RELATION)
     [deleted] = [f for f in found["retag"] if f["line"] == 8 and f["code"] == "db-delete"]
-    assert "mail.tag.delete() deletes what mail.tag holds, which the function then replaces (line 9)" in deleted["message"]
+    assert ("mail.tag.delete() deletes what mail.tag holds (and whatever that delete cascades to), which the function then "
+            "replaces (line 9): a repeat deletes the first run's replacement") in deleted["message"]

@@ -129,7 +129,8 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
             site = (key.module, effect.line)
             unsure = effect.kind == "db_save" and effect.family != "increment"  # a guard in front says it is not repeated
             if (finding.risk != "low" or unsure) and project.guards.branch_not_taken(task.key, key, effect):
-                continue  # on a branch this task's calls never take
+                claimed.add(site)  # on a branch this task's calls never take: neither the effect nor a rule's finding there
+                continue
             settled = site in by_site and all(f.status is Status.OK for f in by_site[site]) and any(
                 f.rule in RULES_OF_KIND.get(effect.kind, ()) for f in by_site[site])  # the rule of that effect found it safe
             if (finding.risk != "low" or unsure) and not settled and _skipped_on_a_repeat(project, task, key, effect, finding):
@@ -539,8 +540,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
                               "already gone, a repeat deletes only what matches then", "")
     replaced = _replaced_after(project, key, effect) if effect.kind == "db_delete" else 0
     if replaced:
-        return finding("low", f"{call}() deletes what {effect.receiver} holds, which the function then replaces (line "
-                              f"{replaced}): a repeat deletes the first run's replacement and puts another, to the same end", "")
+        return finding("low", f"{call}() deletes what {effect.receiver} holds (and whatever that delete cascades to), which "
+                              f"the function then replaces (line {replaced}): a repeat deletes the first run's replacement", "")
     if effect.kind == "db_delete":
         return finding("low", f"{call}() deletes again: what a first run deleted is already gone, so a repeat deletes "
                               "nothing more", "")

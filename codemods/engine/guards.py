@@ -131,13 +131,16 @@ class Guards:
             if not isinstance(ancestor, ast.If) or child not in ancestor.body:
                 continue
             tested = _parameter_equals(view, ancestor.test)
-            if tested is None:
+            flag = _parameter_flag(view, ancestor.test) if tested is None else ""
+            if tested is None and not flag:
                 continue
-            parameter, wanted = tested
+            parameter = tested[0] if tested else flag
             passed = self._values_passed(task, key, view, parameter)
-            if passed and wanted not in passed and all(_named_constant(v) for v in passed):
-                shown = ", ".join(sorted(passed))
-                return f"it runs only when {parameter} == {wanted} (line {ancestor.lineno}), and this task's calls pass {shown}"
+            shown = ", ".join(sorted(passed))
+            if tested and passed and tested[1] not in passed and all(_named_constant(v) for v in passed):
+                return f"it runs only when {parameter} == {tested[1]} (line {ancestor.lineno}), and this task's calls pass {shown}"
+            if flag and passed and passed <= FALSY:
+                return f"it runs only when {parameter} is set (line {ancestor.lineno}), and this task's calls pass {shown}"
         return ""
 
     def _values_passed(self, task: FunctionKey, key: FunctionKey, view: FunctionView, parameter: str) -> set[str]:
@@ -515,7 +518,7 @@ def _could_guard(text: str, sends: bool, model: str) -> bool:
     )
 
 
-_TESTED_NAME = re.compile(r"\bif\s+(\w+)\s*(?:==|is)\s")
+_TESTED_NAME = re.compile(r"\bif\s+(\w+)\s*(?:(?:==|is)\s|:|and\b)")
 
 
 def _tests_a_default(text: str) -> bool:
@@ -537,6 +540,16 @@ def _parameter_equals(view: FunctionView, test: ast.AST) -> tuple[str, str] | No
     if isinstance(left, ast.Name) and left.id in view.parameters() and _named_constant(view.segment(right)):
         return left.id, view.segment(right)
     return None
+
+
+FALSY = frozenset({"False", "None", "0", '""', "''"})
+
+
+def _parameter_flag(view: FunctionView, test: ast.AST) -> str:
+    """The parameter of `if new_resource_created:`, also as one side of an `and`; "" for another test."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return next((found for value in test.values for found in [_parameter_flag(view, value)] if found), "")
+    return test.id if isinstance(test, ast.Name) and test.id in view.parameters() else ""
 
 
 def _named_constant(text: str) -> bool:
