@@ -272,3 +272,30 @@ def test_a_delete_of_what_the_function_then_replaces_says_a_repeat_replaces_the_
     [deleted] = [f for f in found["retag"] if f["line"] == 8 and f["code"] == "db-delete"]
     assert ("mail.tag.delete() deletes what mail.tag holds (and whatever that delete cascades to), which the function then "
             "replaces (line 9): a repeat deletes the first run's replacement") in deleted["message"]
+
+
+OWN_CLASS_SAVED = """
+    from celery import shared_task
+    from .models import Tag
+
+    class Classifier:
+        def save(self):
+            with open("model.pickle", "wb") as out:
+                out.write(b"")
+
+    @shared_task
+    def train():
+        classifier = Classifier()
+        classifier.save()
+
+    @shared_task
+    def tag():
+        row = Tag(name="x")
+        row.save()
+"""
+
+
+def test_a_save_of_the_projects_own_class_that_is_no_model_is_no_row(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, OWN_CLASS_SAVED)
+    assert not [f for f in found["train"] if f["code"] == "db-save"]
+    assert at(found["tag"], 17)["code"] == "db-save"

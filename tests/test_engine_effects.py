@@ -132,6 +132,12 @@ CASES = [
         def run(client, actions):
             bulk(client, actions)
      """, {"bulk": "search_index"}),
+    ("a callback named like a send, passed in or bound from a parameter, is no send", """
+        def run(status_callback=None, send_mail=None):
+            notify = status_callback if status_callback is not None else lambda _: None
+            notify("training...")
+            send_mail("done")
+     """, {}),
     ("building a client is no call", """
         import stripe
         from openai import OpenAI

@@ -340,11 +340,17 @@ def _documents_have_ids(project: Project, key: FunctionKey) -> bool:
     return source is None or "_id'" in source.text or '_id"' in source.text
 
 
-def _built_class(project: Project, key: FunctionKey, receiver: str) -> str:
-    """The class a row saved as new was built from (`edit = models.EditLog(...)` -> "EditLog"), read off the
-    function's text; "" when it is not found."""
-    found = re.search(rf"^\s*{re.escape(receiver)}\s*=\s*([\w.]+)\(", project.function_text(key), re.M) if receiver.isidentifier() else None
-    return found.group(1).rsplit(".", 1)[-1] if found else ""
+def _a_class_but_no_model(project: Project, key: FunctionKey, callee: str) -> bool:
+    """A class of the project that is not a Django model (its `save()` writes what it likes, not a row)."""
+    symbol = project.resolve(key.module, callee) if callee else None
+    return symbol is not None and symbol.kind == "class" and project.model(symbol.module, symbol.name) is None
+
+
+def _built_from(project: Project, key: FunctionKey, receiver: str) -> str:
+    """The class, as written, a row saved as new was built from (`edit = models.EditLog(...)` ->
+    "models.EditLog"), read off the function's text; "" when it is not found."""
+    built = re.findall(rf"^\s*{re.escape(receiver)}\s*=\s*([\w.]+)\(", project.function_text(key), re.M) if receiver.isidentifier() else []
+    return next((callee for callee in built if callee.rsplit(".", 1)[-1][:1].isupper()), "")
 
 
 def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
@@ -503,7 +509,10 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
                            "just before: a repeat deletes and makes them again, to the same end", "")
         return finding("low", f"{call}() finds the row a first run made", "")
     if effect.kind == "db_save" and effect.family == "new_row":
-        built = _built_class(project, key, effect.receiver)
+        callee = _built_from(project, key, effect.receiver)
+        if _a_class_but_no_model(project, key, callee):
+            return None  # `classifier = DocumentClassifier(); classifier.save()`: the project's own class, not a row
+        built = callee.rsplit(".", 1)[-1]
         if LOG_ROWS.search(built):
             return finding("low", f"{call}() records a new {built} row (an append-only log): a repeat adds rows for what it does again", "")
         return finding(

@@ -562,7 +562,8 @@ class _FunctionAnalysis(CreateFacts):
                         seconds = celery_settings.wait_seconds(hit.keywords)
                         if seconds is not None:
                             self.countdowns.append((hit.lineno, seconds))
-                kind = effects.classify(hit, imports, segment, email_names, types)
+                local_callable = func.__class__ is ast.Name and (func.id in self.parameters_all or func.id in self.local_names)
+                kind = None if local_callable else effects.classify(hit, imports, segment, email_names, types)
                 if kind:
                     if kind[0] == "external" and len(kind) == 2 and func.__class__ is ast.Attribute and func.attr in effects.HTTP_WRITES:
                         kind = self._a_check(hit, kind)
@@ -610,6 +611,9 @@ class _FunctionAnalysis(CreateFacts):
         looked_up = self._looked_up_by_name().get(func.id)
         if looked_up:
             return f"{func.id} is what {looked_up}"
+        handed = self._bound_to_a_parameter(func.id)
+        if handed:
+            return f"{func.id} is {handed}, which {PASSED_IN}"
         if func.id not in self.module.plugin_loop_names:
             return ""
         iterable = self._loop_over_constant(func.id, call)
@@ -641,6 +645,29 @@ class _FunctionAnalysis(CreateFacts):
                           and callee != targets[0].id and not last.lower().endswith(_RETURNS_A_CLASS)):
                         self._by_name[targets[0].id] = f"{callee}() returned"  # `request = get_request_function()`
         return self._by_name
+
+    @property
+    def parameters_all(self) -> set[str]:
+        """Every parameter, with a default or not: calling one runs what a caller passed, named as it likes."""
+        args = self.node.args
+        return {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a is not None}
+
+    @property
+    def local_names(self) -> set[str]:
+        """Names the function binds by assignment (`notify = status_callback or print`): a call of one runs what
+        was bound, not a library function of that name."""
+        return {t.id for targets, _ in self.assignments for t in targets if t.__class__ is ast.Name}
+
+    def _bound_to_a_parameter(self, name: str) -> str:
+        """The parameter a local name is bound to, alone or as one choice of `a if t else b` / `a or b` whose
+        other choices are lambdas or constants (`notify = status_callback if status_callback else lambda _: None`)."""
+        for targets, value in self.assignments:
+            if len(targets) == 1 and targets[0].__class__ is ast.Name and targets[0].id == name:
+                choices = [value.body, value.orelse] if value.__class__ is ast.IfExp else value.values if value.__class__ is ast.BoolOp else [value]
+                named = [c.id for c in choices if c.__class__ is ast.Name and c.id in self.parameters_all]
+                if named and all(c.__class__ in (ast.Name, ast.Lambda, ast.Constant) for c in choices):
+                    return named[0]
+        return ""
 
     @property
     def parameters(self) -> set[str]:
