@@ -8,10 +8,13 @@ alone when it is already guarded). A guard is one of:
     result`);
   - for a call that makes rows, a lookup of the same model first (`if Video.objects.filter(uuid=u).exists():
     continue`, `try: Video.objects.get(...); continue except DoesNotExist:`), or a delete of the same rows
-    before it (delete-then-insert replaces);
+    before it (delete-then-insert replaces), or rows made only for what a query did not find;
+  - a row selected by a field the run then changes (`get(active=True)`, then `active = False`);
+  - a branch on a row's state that a method of the row leaves, a save of only what the function clears;
 and on the way from a task, a guard in any function whose call leads to the effect. What one function's
 code says is read in `guard_checks.py` (checks, claims, marks) and `guard_rows.py` (lookups, replaced and
-diffed rows); this module walks the way from each task and keeps the answers for the run.
+diffed rows); `guard_selection.py` and `guard_row_state.py` read what needs the project (callers, queryset
+methods, a row's own methods); this module walks the way from each task and keeps the answers for the run.
 """
 
 from __future__ import annotations
@@ -19,15 +22,16 @@ from __future__ import annotations
 import ast
 import re
 
-from .guard_checks import always_run, before, check, claimed_by_update, fixed_value, is_update, on_the_way, sent_mark, stored
-from .guard_rows import READ_ROWS, made_for_the_missing, rows_already_there
-from .names import ONE_ROW, dotted
-from .source import one_line
+from .guard_checks import before, check, claimed_by_update, is_update, sent_mark
+from .guard_row_state import RowStateGuards
+from .guard_rows import made_for_the_missing, rows_already_there
+from .guard_selection import SelectionGuards
+from .names import dotted
 from .project import FunctionKey, Project
 from .view import FunctionView
 
 
-class Guards:
+class Guards(SelectionGuards, RowStateGuards):
     """The guard of an effect on the way from a task: in the function holding it, or in every call of that
     function on the way. What a function's own code says is read once per call site, whatever task asks;
     only whether a stored value belongs to the same object a redelivery meets depends on the task."""
@@ -188,187 +192,6 @@ class Guards:
             reasons.append(outer)
         return "; ".join(dict.fromkeys(reasons))
 
-    def _may_change_its_selection(self, key: FunctionKey) -> bool:
-        """Text that could hold a row selected by a field the function changes: a field written and stored
-        here, and a lookup by that field (`active=True`, `last_sync__lt=`) here or in a caller two calls up,
-        where `_selecting_query` looks. Read before parsing: most functions that save never select by what
-        they write."""
-        if key not in self._selection_changes:
-            fields = _changed_fields(self._text(key))
-            found = False
-            if fields:
-                lookup = re.compile(r"[(,]\s*(?:" + "|".join(map(re.escape, sorted(fields))) + r")(?:__\w+)?\s*=[^=]")
-                near, frontier = {key}, {key}
-                for _ in range(2):
-                    frontier = {caller for k in frontier for caller in self.project.graph.callers(k)} - near
-                    near |= frontier
-                texts = [self._text(k) for k in near]
-                found = any(lookup.search(text) for text in texts) or any(
-                    fields & self._queryset_method_fields(method).keys()
-                    for text in texts for method in set(_CUSTOM_QUERY.findall(text)) - ORM_CHAIN)
-            self._selection_changes[key] = found
-        return self._selection_changes[key]
-
-    def _selected_then_changed(self, task: FunctionKey, view: FunctionView, call: ast.Call, only: str = "") -> str:
-        """The row was selected by a field (`get(pk=i, active=True)`, `filter(last_sync__lt=t)`) that the
-        function changes and saves on the call's way (`webhook.active = False`): a repeat does not select it
-        again. Also for a call in a loop over a list of such rows (`for row in to_disable:`, each appended
-        after its field was changed). `only` keeps to the row of that name."""
-        for statement in always_run(on_the_way(view, call)):
-            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
-                continue
-            target = statement.targets[0]
-            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)) or only not in ("", target.value.id):
-                continue
-            owner, field = target.value.id, target.attr
-            if not stored(view, view.segment(target), statement):
-                continue
-            query = self._selecting_query(task, view, owner, 2, view.scope_of(statement))
-            selected = self._selected_by(query[1]) if query is not None else {}
-            if field in selected and view.segment(statement.value) not in selected[field]:  # `active=True` then `active = True` changes nothing
-                where, line = query[0], query[1].lineno
-                if field not in _filtered_fields(query[1]):
-                    where += f"through {'(), '.join(_project_query_methods(query[1]))}(), "
-                return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
-                        "a repeat does not select it again")
-        return "" if only else self._over_changed_rows(task, view, call)
-
-    def _over_changed_rows(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
-        """A call in a loop over a list (`for row in to_disable:`) each item of which was appended after a
-        field it was selected by changed: a repeat's list holds none of the first run's rows."""
-        for loop in (a for a in view.ancestors(call) if isinstance(a, (ast.For, ast.AsyncFor)) and isinstance(a.iter, ast.Name)):
-            appends = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr == "append"
-                       and isinstance(c.func.value, ast.Name) and c.func.value.id == loop.iter.id
-                       and len(c.args) == 1 and isinstance(c.args[0], ast.Name)]
-            reasons = [self._selected_then_changed(task, view, a, only=a.args[0].id) for a in appends]
-            if reasons and all(reasons):
-                return f"{reasons[0]}, and the loop at line {loop.lineno} goes over those rows"
-        return ""
-
-    def _selecting_query(self, task: FunctionKey, view: FunctionView, name: str, depth: int,
-                         scope: ast.AST | None = None, at: ast.AST | None = None) -> tuple[str, ast.Call] | None:
-        """(where, the query call) a name's row came from: `x = Model.objects.get(...)`, `for x in qs.filter(...)`,
-        or, for a parameter, the argument every caller on this task's way passes (for a parameter of a function
-        nested in this one, what its calls here pass)."""
-        if scope is not None and scope is not view.node and name in view.parameters(scope):
-            return self._passed_to_nested(task, view, scope, name, depth)
-        binding = view.binding_before(name, at or view.node.body[-1])
-        value = getattr(binding, "value", None) if not isinstance(binding, (ast.For, ast.AsyncFor)) else binding.iter
-        if isinstance(value, ast.Name) and depth:
-            return self._selecting_query(task, view, value.id, depth - 1)
-        if isinstance(value, ast.Call):
-            return "", value
-        if binding is None and name in view.parameters() and depth:
-            reach = self._reached(task)
-            passed = [(v, a) for v, a in self.project.graph.arguments_for(view.key, name) or () if v.key in reach]
-            found = [self._selecting_query(task, v, a.id, depth - 1) if isinstance(a, ast.Name) else None for v, a in passed]
-            if passed and all(found) and len({f[1].lineno for f in found}) == 1:
-                caller = passed[0][0].key.qualname
-                return f"{caller}(), ", found[0][1]
-        return None
-
-    def _branch_left_by_a_method(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
-        """The call sits in a branch taken on a stored value of a row (`elif job.status == PENDING:`) and, on the
-        way, a method of that row sets the value and saves it (`job.retry()`, whose body does `self.status =
-        RUNNING; self.save()`): a repeat meets the row with the new value and does not take the branch."""
-        chain = [call, *view.ancestors(call)]
-        for child, branch in zip(chain, chain[1:]):
-            if not isinstance(branch, ast.If) or child not in branch.body:
-                continue
-            read = {view.segment(n) for n in ast.walk(branch.test) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
-            after_test = (branch.test.end_lineno or branch.lineno, branch.test.end_col_offset or 0)
-            statements = [s for s in [*on_the_way(view, call), view.statement_of(call)] if (s.lineno, s.col_offset) > after_test]
-            for method_call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call)):
-                owner = method_call.func.value if isinstance(method_call.func, ast.Attribute) else None
-                if not isinstance(owner, ast.Name) or not any(r.startswith(f"{owner.id}.") for r in read):
-                    continue
-                for target in self.project.graph.targets(view, method_call):
-                    field, line = self._set_and_saved_on_self(target, {r.split(".", 1)[1] for r in read if r.startswith(f"{owner.id}.")})
-                    if field and self._same_object(view, owner, self._reached(task)):
-                        return (f"it runs only when `{one_line(view.segment(branch.test), 60)}` (line {branch.lineno}), and "
-                                f"{owner.id}.{method_call.func.attr}() sets {field} and saves it ({target.qualname}, line {line}): "
-                                "a repeat does not take this branch again")
-        return ""
-
-    def _only_what_it_clears(self, view: FunctionView, call: ast.Call) -> str:
-        """The call runs only when a list is not empty (`if fields_to_save: workflow.save(update_fields=...)`),
-        and the list gets an item only in a branch that reads a stored value and clears it (`if
-        workflow.simulate_until_node: workflow.simulate_until_node = None; fields_to_save.append(...)`): a repeat
-        finds the values cleared and the list empty."""
-        branch = next((a for a in view.ancestors(call) if isinstance(a, ast.If)), None)
-        listed = branch.test if branch is not None else None
-        if isinstance(listed, ast.Call) and dotted(listed.func) == "len" and listed.args:
-            listed = listed.args[0]
-        if not isinstance(listed, ast.Name):
-            return ""
-        adds = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr in {"append", "add", "extend"}
-                and isinstance(c.func.value, ast.Name) and c.func.value.id == listed.id]
-        cleared = [self._cleared_where_added(view, add) for add in adds]
-        if not adds or not all(cleared):
-            return ""
-        fields = " or ".join(dict.fromkeys(cleared))
-        return (f"it runs only when `{listed.id}` (line {branch.lineno}) has items, added only where {fields} is set and then "
-                "cleared and saved: a repeat finds them cleared")
-
-    @staticmethod
-    def _cleared_where_added(view: FunctionView, add: ast.Call) -> str:
-        """`o.f` when the add sits in `if o.f:` whose branch clears `o.f` (None or False): a repeat that meets the row
-        again finds it cleared, and a row a repeat makes anew has it unset."""
-        branch = next((a for a in view.ancestors(add) if isinstance(a, ast.If)), None)
-        if branch is None or not isinstance(branch.test, ast.Attribute) or not isinstance(branch.test.value, ast.Name):
-            return ""
-        chain = view.segment(branch.test)
-        for statement in branch.body:
-            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and view.segment(statement.targets[0]) == chain
-                    and isinstance(statement.value, ast.Constant) and statement.value.value in (None, False)):
-                return f"`{chain}`"
-        return ""
-
-    def _set_and_saved_on_self(self, method: FunctionKey, fields: set[str]) -> tuple[str, int]:
-        """(field, line) of `self.<field> = <a named value>` that the method then saves, for one of `fields`."""
-        body = self.project.view(method)
-        for node in body.nodes if body is not None else ():
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
-                target = node.targets[0]
-                if (isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in fields
-                        and fixed_value(body, node.value) and stored(body, f"self.{target.attr}", node)):
-                    return target.attr, node.lineno
-        return "", 0
-
-    def _passed_to_nested(self, task: FunctionKey, view: FunctionView, nested: ast.AST, name: str, depth: int) -> tuple[str, ast.Call] | None:
-        """The query behind what every call of a nested function (`def fail_job(job):` ... `fail_job(running_job)`)
-        passes for its parameter `name`."""
-        index = view.parameters(nested).index(name)
-        calls = [c for c in view.calls() if isinstance(c.func, ast.Name) and c.func.id == getattr(nested, "name", None)]
-        passed = [c.args[index] if index < len(c.args) else next((k.value for k in c.keywords if k.arg == name), None) for c in calls]
-        if not depth or not passed or not all(isinstance(p, ast.Name) for p in passed):
-            return None
-        found = [self._selecting_query(task, view, p.id, depth - 1, view.scope_of(p), p) for p in passed]
-        return found[0] if all(found) and len({f[1].lineno for f in found}) == 1 else None
-
-    def _selected_by(self, query: ast.Call) -> dict[str, set[str]]:
-        """_filtered_fields() of a query chain, with what the project's own queryset methods in it select by
-        (`Job.objects.running()`, whose body excludes the final statuses)."""
-        fields = _filtered_fields(query)
-        for method in _project_query_methods(query):
-            for field, values in self._queryset_method_fields(method).items():
-                fields.setdefault(field, set()).update(values)
-        return fields
-
-    def _queryset_method_fields(self, method: str) -> dict[str, set[str]]:
-        """The fields a project QuerySet or Manager method of that name filters or excludes by; {} when no such
-        method is loaded, or when several classes define one."""
-        if method not in self._queryset_methods:
-            owners = [FunctionKey(module, f"{cls.qualname}.{method}") for module, summary in self.project.modules.items()
-                      for cls in summary.classes.values() if cls.name.endswith(("QuerySet", "Manager")) and method in cls.methods]
-            fields: dict[str, set[str]] = {}
-            body = self.project.view(owners[0]) if len(owners) == 1 else None
-            for call in body.calls() if body is not None else ():
-                if isinstance(call.func, ast.Attribute) and call.func.attr in {"filter", "exclude", "get"}:
-                    for field, values in _filtered_fields(call).items():
-                        fields.setdefault(field, set()).update(values)
-            self._queryset_methods[method] = fields
-        return self._queryset_methods[method]
 
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
@@ -400,27 +223,6 @@ class Guards:
             return not owner.args and not owner.keywords and (dotted(owner.func) or "").rsplit(".", 1)[-1].endswith("Settings")
         return provenance.of(view, owner).stable
 
-    def _read_by_a_getter(self, view: FunctionView, value: ast.AST) -> bool:
-        """`view = ViewHandler().get_view(view_id)`: a row from a project function each return of which is a
-        row a query read (`return queryset.select_related(...).get(pk=...)`, or a name bound to one): a row a
-        redelivery reads again, not one the run builds."""
-        if isinstance(value, ast.Name):
-            value = getattr(view.binding_before(value.id, view.node.body[-1]), "value", None)
-        targets = self.project.graph.targets(view, value) if isinstance(value, ast.Call) else []
-        return bool(targets) and all(self._returns_a_read_row(target) for target in targets)
-
-    def _returns_a_read_row(self, key: FunctionKey) -> bool:
-        getter = self.project.view(key)
-        returns = [n for n in getter.walk_scope(getter.node) if isinstance(n, ast.Return)] if getter is not None else []
-        if not returns:
-            return False
-        for returned in returns:
-            value = returned.value
-            if isinstance(value, ast.Name):
-                value = getattr(getter.binding_before(value.id, returned), "value", None)
-            if not _one_row_of_a_query(value):
-                return False
-        return True
 
     def _call_sites(self, caller: FunctionKey, key: FunctionKey) -> tuple[FunctionView | None, list[ast.Call]]:
         """The caller's view and its calls of `key`, in source order (a reason names the first check first)."""
@@ -474,17 +276,6 @@ _CONDITION = re.compile(r"\b(if|while|except)\b")
 _STORED_WRITE = re.compile(r"^\s*[A-Za-z_][\w.]*\.\w+\s*=[^=]|\.set\(|\bsetattr\(", re.M)
 _TAKEN_MARK = re.compile(r"\.(delete|\w*pop\w*|getdel|clear|reset|unset)\(")
 _MARKER = re.compile(r"sent|notified|emailed|mailed|texted|messaged|welcomed|reminded|invited|alerted|cache|exists|count|created|status|state", re.I)
-
-
-_CUSTOM_QUERY = re.compile(r"\.objects\.(\w+)\(")
-_ATTRIBUTE_WRITE = re.compile(r"^\s*[A-Za-z_]\w*\.(\w+)\s*=[^=]", re.M)
-
-
-def _changed_fields(text: str) -> set[str]:
-    """The fields a function writes on a row it may store (saved, or collected for bulk_update)."""
-    if ".save(" not in text and "bulk_update(" not in text:
-        return set()
-    return set(_ATTRIBUTE_WRITE.findall(text))
 
 
 _FIELD_HANDED_ON = re.compile(r"""[{,]\s*["'](\w+)["']\s*:|\.a?update\((\w+)=""")
@@ -564,51 +355,6 @@ def _defaults(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
     found = {a.arg: ast.unparse(d) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults)}
     found.update({a.arg: ast.unparse(d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
     return found
-
-
-# Query methods Django itself defines: any other method in a chain on a manager is the project's own.
-ORM_CHAIN = frozenset({
-    "get", "aget", "filter", "exclude", "all", "select_related", "prefetch_related", "select_for_update", "only", "defer",
-    "order_by", "distinct", "using", "annotate", "alias", "values", "values_list", "first", "last", "latest", "earliest",
-    "iterator", "none", "reverse", "union", "intersection", "difference", "extra", "dates", "datetimes", "in_bulk", "count",
-    "exists", "afirst", "alast", "acount", "aexists", "aiterator",
-})
-
-
-def _project_query_methods(query: ast.Call) -> list[str]:
-    """The methods of a query chain Django does not define (`running` of `Job.objects.running()`), first first."""
-    found = []
-    node: ast.AST = query
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr not in ORM_CHAIN:
-            found.insert(0, node.func.attr)
-        node = node.func.value
-    return found
-
-
-def _filtered_fields(query: ast.Call) -> dict[str, set[str]]:
-    """The fields a query chain selects on, with the values exact lookups ask for ("" for a range or a test):
-    `get(pk=i, active=True)` -> {pk: {"i"}, active: {"True"}}; `last_sync__lt=t` -> {last_sync: {""}}; also inside
-    Q(...), where `Q(kind=A) | Q(kind=B)` asks for either."""
-    fields: dict[str, set[str]] = {}
-    node: ast.AST = query
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr in {"get", "filter", "exclude", "aget"}:
-            for keyword in (k for part in [*node.args, *node.keywords] for k in ast.walk(part) if isinstance(k, ast.keyword) and k.arg):
-                name, _, lookup = keyword.arg.partition("__")
-                fields.setdefault(name, set()).add(ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else "")
-        node = node.func.value
-    return fields
-
-
-def _one_row_of_a_query(value: ast.AST | None) -> bool:
-    """`qs.select_related("table").get(pk=i)`, `Model.objects.filter(...).first()`: a chain of query methods
-    (one at least before the last, so that a dict's `.get(key)` is not one) that ends in one row."""
-    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in ONE_ROW):
-        return False
-    inner = value.func.value
-    return (isinstance(inner, ast.Attribute) and inner.attr == "objects") or (
-        isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in READ_ROWS)
 
 
 def _call_at(view: FunctionView, line: int, column: int) -> ast.Call | None:
