@@ -299,3 +299,49 @@ def test_a_save_of_the_projects_own_class_that_is_no_model_is_no_row(tmp_path, m
     found = findings(tmp_path, monkeypatch, OWN_CLASS_SAVED)
     assert not [f for f in found["train"] if f["code"] == "db-save"]
     assert at(found["tag"], 17)["code"] == "db-save"
+
+
+OWN_HELPERS_NAMED_LIKE_WRITES = """
+    from celery import shared_task
+    from django.utils import timezone
+    from .models import Tag
+
+    class IndexTable:
+        @staticmethod
+        def create(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS idx (k TEXT)")
+
+    class StemCache:
+        def save(self):
+            pass
+
+    class Stemmer:
+        def __init__(self):
+            self._cache = StemCache()
+
+        def stem(self, words):
+            self._cache.save()
+
+    @shared_task
+    def open_index(conn):
+        IndexTable.create(conn)
+
+    @shared_task
+    def stem(words):
+        Stemmer().stem(words)
+
+    @shared_task
+    def touch(names):
+        Tag.objects.filter(name__in=names).update(name="x", modified=timezone.now())
+"""
+
+
+def test_the_projects_own_create_and_save_helpers_are_read_as_their_bodies(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, OWN_HELPERS_NAMED_LIKE_WRITES)
+    assert not [f for f in found["open_index"] if f["code"] in ("db-create", "create-to-get-or-create")]
+    assert not [f for f in found["stem"] if f["code"] == "db-save"]
+
+
+def test_an_update_that_stamps_the_time_says_a_repeat_writes_a_later_time(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, OWN_HELPERS_NAMED_LIKE_WRITES)
+    assert "with the time of the run: a repeat sets them again with a later time" in at(found["touch"], 31)["message"]

@@ -192,7 +192,8 @@ def _skipped_on_a_repeat(project: Project, task: Task, key: FunctionKey, effect:
 def _runs_project_code(project: Project, key: FunctionKey, effect: facts.Effect) -> bool:
     """A call of one of the project's own functions that is named like a send or an API call
     (`notify_admins()`, `send_report_email()`): what it does is reported where its body does it."""
-    return effect.kind in NAMED_LIKE_AN_EFFECT and not effect.family and bool(project.call_targets(key, effect.call))
+    named = effect.kind in NAMED_LIKE_AN_EFFECT or (effect.kind == "db_create" and "." in effect.call and ".objects." not in f".{effect.call}")
+    return named and not effect.family and bool(project.call_targets(key, effect.call))
 
 
 def _fingerprint(project: Project, findings: list[AuditFinding]) -> None:
@@ -338,6 +339,22 @@ def _documents_have_ids(project: Project, key: FunctionKey) -> bool:
     """Whether the module that bulk-indexes names an `_id` for its documents (else the index makes one per write)."""
     source = project.source(key.module)
     return source is None or "_id'" in source.text or '_id"' in source.text
+
+
+def _held_object_no_model(project: Project, key: FunctionKey, receiver: str) -> bool:
+    """`self._stem_cache` when the class sets it from a project class that is no model (`self._stem_cache =
+    StemCache(...)`, in any of its methods)."""
+    attribute = receiver.removeprefix("self.")
+    if attribute == receiver or not attribute.isidentifier() or "." not in key.qualname:
+        return False
+    owner = FunctionKey(key.module, key.qualname.rsplit(".", 1)[0])
+    cls = project.cls(owner)
+    assigned = re.compile(rf"^\s*self\.{re.escape(attribute)}\s*(?::[^=\n]*)?=\s*([\w.]+)\(", re.M)
+    for method in cls.methods.values() if cls is not None else ():
+        for callee in assigned.findall(project.function_text(FunctionKey(key.module, method.qualname))):
+            if callee.rsplit(".", 1)[-1][:1].isupper():
+                return _a_class_but_no_model(project, key, callee)
+    return False
 
 
 def _a_class_but_no_model(project: Project, key: FunctionKey, callee: str) -> bool:
@@ -529,6 +546,8 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         receiver = one_line(effect.receiver, 40)
         return finding("low", f"{call}() saves {receiver} with a value made new on every run (a uuid or random name): a "
                               "repeat writes another one, and what the first named (a file, a link) is left behind", "")
+    if effect.kind == "db_save" and not effect.family and _held_object_no_model(project, key, effect.receiver):
+        return None  # `self._stem_cache.save()` with `self._stem_cache = StemCache()`: the project's own class, not a row
     if effect.kind == "db_save" and effect.family == "update_fields":
         return finding("low", f"{call}() updates the fields it names on a row that exists (update_fields): the same update again", "")
     if effect.kind == "db_save" and effect.family == "read_row":
@@ -542,6 +561,9 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
     if effect.kind == "db_update" and effect.family == "volatile":
         return finding("low", f"{call}() updates rows to a value made new on every run (a uuid or random value): a "
                               "repeat writes another one, harmless unless something keeps the first", "")
+    if effect.kind == "db_update" and effect.family == "stamped":
+        return finding("low", f"{call}() updates rows to the values it sets, with the time of the run: a repeat sets "
+                              "them again with a later time", "")
     if effect.kind == "db_update":
         return finding("low", f"{call}() updates rows to the values it sets: repeating it gives the same result", "")
     if effect.kind == "db_delete" and any(hint in effect.receiver + "." for hint in QUERYSET_HINTS):

@@ -385,6 +385,7 @@ _RAW_SQL = frozenset({"execute", "executemany", "callproc", "execute_values"})
 _RETURNS_A_CLASS = ("model", "class", "cls", "type")  # `model = table.get_model(); model(...)` builds a row
 _LOOKUPS_BY_NAME = frozenset({"getattr", "import_module", "import_string", "locate", "import_class"})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
+_A_TIME = re.compile(r"\b(utc)?now\(")  # what a value made anew each run comes from when it is the run's time
 PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
 _FOR_IN = re.compile(r"for\s+(\w+)\s+in\s+([\w.]+)")
 
@@ -825,8 +826,11 @@ class _FunctionAnalysis(CreateFacts):
         return False
 
     def _volatile_update(self, call: ast.Call) -> str:
-        """ "volatile" for `.update(version=str(uuid4()))`: each run writes a new random value."""
-        return "volatile" if any(self._made_at_random(keyword.value) for keyword in call.keywords) else ""
+        """ "volatile" for `.update(version=str(uuid4()))`: each run writes a new random value; "stamped" for
+        `.update(modified=timezone.now())`: a repeat writes a later time."""
+        if any(self._made_at_random(keyword.value) for keyword in call.keywords):
+            return "volatile"
+        return "stamped" if any(_A_TIME.search(self._volatile_cause(k.value, self.volatile)[0]) for k in call.keywords) else ""
 
     def _made_at_random(self, value: ast.AST) -> bool:
         """A value a uuid, random or token call makes anew on every run (not a time: a repeat's later
