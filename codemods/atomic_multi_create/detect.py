@@ -137,6 +137,11 @@ class _FunctionCheck:
             return manual(f"`async def` {scope.name} cannot use transaction.atomic() (Django's transactions are synchronous); move these writes into a sync function decorated @transaction.atomic")
         if not view.starts_line(run.block[0]):
             return manual("the writes share a one-line block; put its statements on their own lines")
+        alternative = next((n for s in run.statements for n in view.walk_scope(s) if isinstance(n, TRIES) and _alternatives(n, ws)), None)
+        if alternative is not None:
+            return self.finding(first.lineno, f"{self.name} left alone", None,
+                                f"the writes are alternatives (the try at line {alternative.lineno}): the handler's write runs only when "
+                                "the body's last statement, its write, failed, so no run commits both")
         problem = self._problem(run, writes, scope)
         if problem:
             return manual(problem)
@@ -340,6 +345,18 @@ def _exclusive_paths(node: ast.AST, writes: list[Write]) -> str:
         if ("body" in busy and ("handler" in busy or "orelse" in busy)) or busy.count("handler") > 1:
             return f"the writes are on paths one run does not take together (the {type(node).__name__.lower()} at line {node.lineno})"
     return ""
+
+
+def _alternatives(node: ast.AST, writes: list[Write]) -> bool:
+    """A try whose body ends in its only write and whose handlers write instead (`try: ...;
+    ProcessedMail.objects.create(status="SUCCESS") except Exception: ProcessedMail.objects.create(status="FAILED")`):
+    the handler runs after the body's write only if that write failed, so no pass commits both."""
+    if not node.body or any(id(s) in w.chain for w in writes for s in node.orelse + node.finalbody):
+        return False
+    in_body = [w for w in writes if any(id(s) in w.chain for s in node.body)]
+    in_handlers = [w for w in writes if any(id(s) in w.chain for h in node.handlers for s in h.body)]
+    return (bool(in_body and in_handlers) and len(in_body) == 1 and id(node.body[-1]) in in_body[0].chain
+            and len(in_body) + len(in_handlers) == len(writes))  # nothing else in the run pairs with either
 
 
 def _catches_db_error(handler: ast.ExceptHandler) -> bool:

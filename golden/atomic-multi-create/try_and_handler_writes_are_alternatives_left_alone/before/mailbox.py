@@ -1,0 +1,2 @@
+def move_message(uid):
+    return uid
