@@ -1057,3 +1057,37 @@ def test_an_effect_under_a_flag_the_tasks_calls_leave_unset_is_not_theirs(tmp_pa
     found = findings(tmp_path, monkeypatch, FLAG_LEFT_UNSET)
     assert not [f for f in found["quiet"] if f["line"] == 6]
     assert at(found["loud"], 6)["risk"] == "moderate"
+
+
+EXPIRY_MOVED_ON = """
+    from datetime import timedelta
+    from celery import shared_task
+    from django.utils import timezone
+    from .models import Mail
+    from .oauth import refresh_remote
+
+    def refresh(mail):
+        refresh_remote(mail.subject)
+        mail.sent_at = timezone.now() + timedelta(hours=1)
+        mail.save()
+
+    @shared_task
+    def refresh_if_due(mail_id):
+        mail = Mail.objects.get(pk=mail_id)
+        if mail.sent_at < timezone.now():
+            refresh(mail)
+
+    @shared_task
+    def refresh_if_due_or_forced(mail_id, force):
+        mail = Mail.objects.get(pk=mail_id)
+        if force or mail.sent_at < timezone.now():
+            refresh(mail)
+"""
+
+
+def test_a_call_past_an_expiry_the_run_moves_on_is_not_repeated(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, EXPIRY_MOVED_ON, {"app/oauth.py": "import requests\n\ndef refresh_remote(token):\n    requests.post('https://auth.example.com/token', data={'t': token})\n"})
+    [remote] = [f for f in found["refresh_if_due"] if f["path"].endswith("oauth.py")]
+    assert remote["risk"] == "low" and "refresh() sets mail.sent_at and saves it (refresh, line 9)" in remote["message"]
+    [forced] = [f for f in found["refresh_if_due_or_forced"] if f["path"].endswith("oauth.py")]
+    assert forced["risk"] != "low"  # `force or ...`: moving the expiry on does not leave the branch

@@ -6,6 +6,7 @@ and whether a row a project getter returns (`ViewHandler().get_view(id)`) is one
 from __future__ import annotations
 
 import ast
+import re
 
 from .guard_checks import fixed_value, on_the_way, stored
 from .guard_rows import READ_ROWS
@@ -15,31 +16,53 @@ from .source import one_line
 from .view import FunctionView
 
 
+_A_NOW = re.compile(r"\b(utc)?now\(")  # a test against the run's time, a time set from it
+
+
 class RowStateGuards:
     """What `Guards` asks about a row's own state; it provides `project`, `_reached` and `_same_object`."""
 
     def _branch_left_by_a_method(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
         """The call sits in a branch taken on a stored value of a row (`elif job.status == PENDING:`) and, on the
         way, a method of that row sets the value and saves it (`job.retry()`, whose body does `self.status =
-        RUNNING; self.save()`): a repeat meets the row with the new value and does not take the branch."""
+        RUNNING; self.save()`), or a function handed the row does (`refresh_token(account)` setting
+        `account.expiration = now() + lifetime` past an `expiration < now()` test): a repeat meets the row with
+        the new value and does not take the branch."""
         chain = [call, *view.ancestors(call)]
         for child, branch in zip(chain, chain[1:]):
             if not isinstance(branch, ast.If) or child not in branch.body:
                 continue
+            if any(isinstance(n, ast.BoolOp) and isinstance(n.op, ast.Or) for n in ast.walk(branch.test)):
+                continue  # one condition left is not the branch left
             read = {view.segment(n) for n in ast.walk(branch.test) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
             after_test = (branch.test.end_lineno or branch.lineno, branch.test.end_col_offset or 0)
             statements = [s for s in [*on_the_way(view, call), view.statement_of(call)] if (s.lineno, s.col_offset) > after_test]
+            later_time = bool(_A_NOW.search(view.segment(branch.test)))
             for method_call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call)):
-                owner = method_call.func.value if isinstance(method_call.func, ast.Attribute) else None
-                if not isinstance(owner, ast.Name) or not any(r.startswith(f"{owner.id}.") for r in read):
-                    continue
-                for target in self.project.graph.targets(view, method_call):
-                    field, line = self._set_and_saved_on_self(target, {r.split(".", 1)[1] for r in read if r.startswith(f"{owner.id}.")})
-                    if field and self._same_object(view, owner, self._reached(task)):
-                        return (f"it runs only when `{one_line(view.segment(branch.test), 60)}` (line {branch.lineno}), and "
-                                f"{owner.id}.{method_call.func.attr}() sets {field} and saves it ({target.qualname}, line {line}): "
-                                "a repeat does not take this branch again")
+                for owner, inside in self._rows_handed_to(view, method_call, read):
+                    fields = {r.split(".", 1)[1] for r in read if r.startswith(f"{owner.id}.")}
+                    for target in self.project.graph.targets(view, method_call):
+                        field, line = self._set_and_saved(target, inside, fields, later_time)
+                        if field and self._same_object(view, owner, self._reached(task)):
+                            what = field if inside == "self" else f"{owner.id}.{field}"
+                            return (f"it runs only when `{one_line(view.segment(branch.test), 60)}` (line {branch.lineno}), and "
+                                    f"{one_line(view.segment(method_call.func), 50)}() sets {what} and saves it "
+                                    f"({target.qualname}, line {line}): a repeat does not take this branch again")
         return ""
+
+    def _rows_handed_to(self, view: FunctionView, call: ast.Call, read: set[str]):
+        """(the row, its name inside the callee) for a row the test reads that the call acts on: its receiver
+        (`job.retry()`: `self`) or a positional argument (`manager.refresh(account)`: the parameter's name)."""
+        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(owner, ast.Name) and any(r.startswith(f"{owner.id}.") for r in read):
+            yield owner, "self"
+        for index, argument in enumerate(call.args):
+            if isinstance(argument, ast.Name) and any(r.startswith(f"{argument.id}.") for r in read):
+                for target in self.project.graph.targets(view, call):
+                    callee = self.project.view(target)
+                    names = callee.parameters() if callee is not None else []
+                    if index < len(names):
+                        yield argument, names[index]
 
     def _only_what_it_clears(self, view: FunctionView, call: ast.Call) -> str:
         """The call runs only when a list is not empty (`if fields_to_save: workflow.save(update_fields=...)`),
@@ -75,14 +98,16 @@ class RowStateGuards:
                 return f"`{chain}`"
         return ""
 
-    def _set_and_saved_on_self(self, method: FunctionKey, fields: set[str]) -> tuple[str, int]:
-        """(field, line) of `self.<field> = <a named value>` that the method then saves, for one of `fields`."""
-        body = self.project.view(method)
+    def _set_and_saved(self, function: FunctionKey, row: str, fields: set[str], later_time: bool) -> tuple[str, int]:
+        """(field, line) of `<row>.<field> = <a named value>` that the function then saves, for one of `fields`;
+        with `later_time`, a time from now on counts too (`timezone.now() + timedelta(...)`)."""
+        body = self.project.view(function)
         for node in body.nodes if body is not None else ():
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
                 target = node.targets[0]
-                if (isinstance(target.value, ast.Name) and target.value.id == "self" and target.attr in fields
-                        and fixed_value(body, node.value) and stored(body, f"self.{target.attr}", node)):
+                settled = fixed_value(body, node.value) or (later_time and bool(_A_NOW.search(body.segment(node.value))))
+                if (isinstance(target.value, ast.Name) and target.value.id == row and target.attr in fields
+                        and settled and stored(body, f"{row}.{target.attr}", node)):
                     return target.attr, node.lineno
         return "", 0
 

@@ -292,8 +292,9 @@ _TESTED_ROW = re.compile(r"\b(?:el)?if\s+(?:not\s+)?(\w+)\.\w+")
 
 
 def _calls_a_method_of_a_tested_row(text: str) -> bool:
-    """`if job.status == PENDING:` and `job.retry()`: a method of the row may set what was tested."""
-    return any(re.search(rf"\b{name}\.\w+\(", text) for name in set(_TESTED_ROW.findall(text)) - {"self"})
+    """`if job.status == PENDING:` and `job.retry()` or `refresh(job)`: a method of the row, or a function
+    handed it, may set what was tested."""
+    return any(re.search(rf"\b{name}\.\w+\(|[(,]\s*{name}\s*[,)]", text) for name in set(_TESTED_ROW.findall(text)) - {"self"})
 
 
 def _could_guard(text: str, sends: bool, model: str) -> bool:
