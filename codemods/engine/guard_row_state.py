@@ -6,17 +6,14 @@ and whether a row a project getter returns (`ViewHandler().get_view(id)`) is one
 from __future__ import annotations
 
 import ast
-import re
 
 from .guard_checks import fixed_value, on_the_way, stored
 from .guard_rows import READ_ROWS
 from .names import ONE_ROW, dotted
 from .project import FunctionKey
 from .source import one_line
+from .values import RUN_TIME
 from .view import FunctionView
-
-
-_A_NOW = re.compile(r"\b(utc)?now\(")  # a test against the run's time, a time set from it
 
 
 class RowStateGuards:
@@ -37,7 +34,7 @@ class RowStateGuards:
             read = {view.segment(n) for n in ast.walk(branch.test) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
             after_test = (branch.test.end_lineno or branch.lineno, branch.test.end_col_offset or 0)
             statements = [s for s in [*on_the_way(view, call), view.statement_of(call)] if (s.lineno, s.col_offset) > after_test]
-            later_time = bool(_A_NOW.search(view.segment(branch.test)))
+            later_time = bool(RUN_TIME.search(view.segment(branch.test)))
             for method_call in (n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call)):
                 for owner, inside in self._rows_handed_to(view, method_call, read):
                     fields = {r.split(".", 1)[1] for r in read if r.startswith(f"{owner.id}.")}
@@ -105,7 +102,7 @@ class RowStateGuards:
         for node in body.nodes if body is not None else ():
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
                 target = node.targets[0]
-                settled = fixed_value(body, node.value) or (later_time and bool(_A_NOW.search(body.segment(node.value))))
+                settled = fixed_value(body, node.value) or (later_time and bool(RUN_TIME.search(body.segment(node.value))))
                 if (isinstance(target.value, ast.Name) and target.value.id == row and target.attr in fields
                         and settled and stored(body, f"{row}.{target.attr}", node)):
                     return target.attr, node.lineno

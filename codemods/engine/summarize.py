@@ -14,7 +14,7 @@ import re
 from . import celery_settings, effects, facts, newer_syntax
 from .names import call_reference, dotted, row_types
 from .source import SourceText, decode, one_line, suppressions
-from .values import VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
+from .values import RUN_TIME, VALUE_TRANSFORMS, VOLATILE_CALLS, VOLATILE_MODULES
 from .summarize_creates import LOOPS, CreateFacts, is_atomic, names_in
 from .summarize_models import ModelFacts
 from .walk import CHILD_FIELDS, child_nodes
@@ -385,7 +385,6 @@ _RAW_SQL = frozenset({"execute", "executemany", "callproc", "execute_values"})
 _RETURNS_A_CLASS = ("model", "class", "cls", "type")  # `model = table.get_model(); model(...)` builds a row
 _LOOKUPS_BY_NAME = frozenset({"getattr", "import_module", "import_string", "locate", "import_class"})
 _WRAPS_ITS_ARGUMENT = frozenset({"async_to_sync", "sync_to_async", "partial", "wraps"})
-_A_TIME = re.compile(r"\b(utc)?now\(")  # what a value made anew each run comes from when it is the run's time
 PASSED_IN = "is a callable passed in"  # the reason given for a call of a parameter (see assess)
 _FOR_IN = re.compile(r"for\s+(\w+)\s+in\s+([\w.]+)")
 
@@ -830,7 +829,7 @@ class _FunctionAnalysis(CreateFacts):
         `.update(modified=timezone.now())`: a repeat writes a later time."""
         if any(self._made_at_random(keyword.value) for keyword in call.keywords):
             return "volatile"
-        return "stamped" if any(_A_TIME.search(self._volatile_cause(k.value, self.volatile)[0]) for k in call.keywords) else ""
+        return "stamped" if any(RUN_TIME.search(self._volatile_cause(k.value, self.volatile)[0]) for k in call.keywords) else ""
 
     def _made_at_random(self, value: ast.AST) -> bool:
         """A value a uuid, random or token call makes anew on every run (not a time: a repeat's later

@@ -4,6 +4,8 @@ Shared by the summaries (volatile create arguments) and `provenance`."""
 
 from __future__ import annotations
 
+import re
+
 VOLATILE_CALLS = frozenset(
     {
         "now", "utcnow", "today", "localtime", "localdate", "time", "time_ns", "monotonic",
@@ -28,3 +30,6 @@ VALUE_TRANSFORMS = frozenset(
         "enumerate", "reversed", "iter", "zip",
     }
 )
+
+# The run's time in code (`timezone.now()`, `datetime.utcnow()`): a value each run writes anew, later.
+RUN_TIME = re.compile(r"\b(utc)?now\(")
