@@ -349,11 +349,10 @@ def _held_object_no_model(project: Project, key: FunctionKey, receiver: str) -> 
         return False
     owner = FunctionKey(key.module, key.qualname.rsplit(".", 1)[0])
     cls = project.cls(owner)
-    assigned = re.compile(rf"^\s*self\.{re.escape(attribute)}\s*(?::[^=\n]*)?=\s*([\w.]+)\(", re.M)
     for method in cls.methods.values() if cls is not None else ():
-        for callee in assigned.findall(project.function_text(FunctionKey(key.module, method.qualname))):
-            if callee.rsplit(".", 1)[-1][:1].isupper():
-                return _a_class_but_no_model(project, key, callee)
+        callee = _built_from(project, FunctionKey(key.module, method.qualname), receiver)
+        if callee:
+            return _a_class_but_no_model(project, key, callee)
     return False
 
 
@@ -364,9 +363,10 @@ def _a_class_but_no_model(project: Project, key: FunctionKey, callee: str) -> bo
 
 
 def _built_from(project: Project, key: FunctionKey, receiver: str) -> str:
-    """The class, as written, a row saved as new was built from (`edit = models.EditLog(...)` ->
-    "models.EditLog"), read off the function's text; "" when it is not found."""
-    built = re.findall(rf"^\s*{re.escape(receiver)}\s*=\s*([\w.]+)\(", project.function_text(key), re.M) if receiver.isidentifier() else []
+    """The class, as written, an object the function binds was built from (`edit = models.EditLog(...)` ->
+    "models.EditLog", also `self._cache: Cache = Cache()`), read off the function's text; "" when none is."""
+    named = receiver.replace(".", "").replace("_", "").isalnum()
+    built = re.findall(rf"^\s*{re.escape(receiver)}\s*(?::[^=\n]*)?=\s*([\w.]+)\(", project.function_text(key), re.M) if named else []
     return next((callee for callee in built if callee.rsplit(".", 1)[-1][:1].isupper()), "")
 
 
