@@ -272,6 +272,62 @@ def test_a_delete_of_what_the_function_then_replaces_says_a_repeat_replaces_the_
     [deleted] = [f for f in found["retag"] if f["line"] == 8 and f["code"] == "db-delete"]
     assert ("mail.tag.delete() deletes what mail.tag holds (and whatever that delete cascades to), which the function then "
             "replaces (line 9): a repeat deletes the first run's replacement") in deleted["message"]
+    saved = at([f for f in found["retag"] if f["code"] == "db-save"], 10)
+    assert ("mail.save() stores mail.tag set at line 9, after the one there was deleted (line 8): a repeat deletes the "
+            "first run's replacement and stores one of its own") in saved["message"]
+
+
+def test_a_save_with_nothing_replaced_is_the_same_update_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REPLACED_RELATION.replace("mail.tag.delete()", "mail.tag.name = name"))
+    saved = at([f for f in found["retag"] if f["code"] == "db-save"], 10)
+    assert "replacement" not in saved["message"] and "the same update again" in saved["message"]
+
+
+REWRITTEN_AFTER_A_DELETE = """
+    from celery import shared_task
+    from django.db import connection
+    from .models import Mail, Tag
+
+    def copy_staged(batch):
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO app_tag SELECT * FROM staged WHERE batch = %s", [batch])
+
+    @shared_task
+    def reload_tags(batch):
+        Tag.objects.filter(pk__in=Mail.objects.filter(subject=batch).values("tag_id")).delete()
+        copy_staged(batch)
+
+    @shared_task
+    def recheck(mail_ids, names):
+        Tag.objects.filter(mail__pk__in=mail_ids).delete()
+        Tag.objects.bulk_create([Tag(name=n) for n in names])
+
+    @shared_task
+    def prune(names):
+        Tag.objects.exclude(name__in=names).delete()
+        Tag.objects.bulk_create([Tag(name=n) for n in names])
+
+    @shared_task
+    def drop(tag_ids, names):
+        Tag.objects.filter(pk__in=tag_ids).delete()
+        Tag.objects.bulk_create([Tag(name=n) for n in names])
+"""
+
+
+def test_a_delete_then_writes_that_may_put_the_rows_back_says_a_repeat_deletes_them_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REWRITTEN_AFTER_A_DELETE)
+    raw = at(found["reload_tags"], 11)["message"]
+    assert "may write such rows after it (`copy_staged(batch)` (line 12) runs raw SQL, not read here)" in raw
+    assert "a repeat deletes what a first run wrote there, where it matches the query, and writes it again" in raw
+    remade = at(found["recheck"], 16)["message"]
+    assert "(`Tag.objects.bulk_create()` (line 17) makes Tag rows again)" in remade
+
+
+def test_a_delete_of_rows_left_out_or_chosen_by_key_is_not_what_is_written_next(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, REWRITTEN_AFTER_A_DELETE)
+    for task, line in (("prune", 21), ("drop", 26)):
+        message = at(found[task], line)["message"]
+        assert "already gone" in message and "writes it again" not in message
 
 
 OWN_CLASS_SAVED = """

@@ -29,6 +29,7 @@ from .levels import Refusal, Status
 from .names import dotted
 from .orm import LOG_ROWS, resolve_create
 from .project import FunctionKey, Project, Task
+from .replacements import deleted_first, replaced_after, stores_a_replacement, written_again_after
 from .report import NOT_FOLLOWED, RISKS, AuditFinding, Report, TaskReport, highest
 from .rules import Finding, Options, Rule, all_rules, detect_each, money_risk
 from .runner import errors_in_targets, index
@@ -306,32 +307,6 @@ def _every_caller_names_it(project: Project, key: FunctionKey, parameter: str) -
     return True
 
 
-def _deleted_first(function: facts.Function, upsert: facts.Effect) -> facts.Effect | None:
-    """A delete of the same model's rows earlier in the function (`Alias.objects.filter(t=t).delete()` before
-    `Alias.objects.update_or_create(...)`): the upsert then finds none of a first run's rows. Not a delete of
-    the rows left out (`.exclude(...)`) or of some rows by their own key, which keeps the ones upserted next."""
-    model = upsert.receiver.removesuffix(".objects")
-    return next((e for e in function.effects if e.kind == "db_delete" and e.line < upsert.line
-                 and e.receiver.startswith(f"{model}.objects") and not _KEEPS_OTHERS.search(e.receiver)), None) if model != upsert.receiver else None
-
-
-_KEEPS_OTHERS = re.compile(r"\.exclude\(|\b(pk|id)(__in)?\s*=")
-
-
-def _replaced_after(project: Project, key: FunctionKey, delete: facts.Effect) -> int:
-    """The line where the function puts something new where it deleted (`job.data_model.delete()`, then
-    `job.data_model = merged`), read off its text; 0 when it does not."""
-    if "." not in delete.receiver or not delete.receiver.replace(".", "").replace("_", "").isalnum():
-        return 0
-    function = project.function(key)
-    text = project.function_text(key)
-    found = re.search(rf"^\s*{re.escape(delete.receiver)}\s*=[^=]", text, re.M)
-    if found is None or function is None:
-        return 0
-    line = function.first_line + text.count("\n", 0, found.start())
-    return line if line > delete.line else 0
-
-
 BULK_INDEX = frozenset({"bulk", "streaming_bulk", "parallel_bulk"})
 
 
@@ -520,7 +495,7 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
             else "get_or_create keyed on the row's identity, behind a unique constraint",
         )
     if effect.kind == "db_upsert":
-        cleared = _deleted_first(function, effect)
+        cleared = deleted_first(function, effect)
         if cleared is not None:
             return finding("low", f"{call}() makes again the rows `{one_line(cleared.call, 50)}()` (line {cleared.line}) deleted "
                            "just before: a repeat deletes and makes them again, to the same end", "")
@@ -546,6 +521,10 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
         receiver = one_line(effect.receiver, 40)
         return finding("low", f"{call}() saves {receiver} with a value made new on every run (a uuid or random name): a "
                               "repeat writes another one, and what the first named (a file, a link) is left behind", "")
+    replacement = stores_a_replacement(project, key, function, effect) if effect.kind == "db_save" else ""
+    if replacement:
+        return finding("low", f"{call}() stores {replacement}: a repeat deletes the first run's replacement and "
+                              "stores one of its own", "")
     if effect.kind == "db_save" and not effect.family and _held_object_no_model(project, key, effect.receiver):
         return None  # `self._stem_cache.save()` with `self._stem_cache = StemCache()`: the project's own class, not a row
     if effect.kind == "db_save" and effect.family == "update_fields":
@@ -566,10 +545,16 @@ def _effect_finding(project: Project, key: FunctionKey, function: facts.Function
                               "them again with a later time", "")
     if effect.kind == "db_update":
         return finding("low", f"{call}() updates rows to the values it sets: repeating it gives the same result", "")
+    rewritten = written_again_after(project, key, function, effect) if effect.kind == "db_delete" and any(
+        hint in effect.receiver + "." for hint in QUERYSET_HINTS) else ""
+    if rewritten:
+        return finding("low", f"{call}() deletes the rows its query selects when it runs, and the function may write such "
+                              f"rows after it ({rewritten}): a repeat deletes what a first run wrote there, where it "
+                              "matches the query, and writes it again", "")
     if effect.kind == "db_delete" and any(hint in effect.receiver + "." for hint in QUERYSET_HINTS):
         return finding("low", f"{call}() deletes the rows its query selects when it runs: what a first run deleted is "
                               "already gone, a repeat deletes only what matches then", "")
-    replaced = _replaced_after(project, key, effect) if effect.kind == "db_delete" else 0
+    replaced = replaced_after(project, key, effect) if effect.kind == "db_delete" else 0
     if replaced:
         return finding("low", f"{call}() deletes what {effect.receiver} holds (and whatever that delete cascades to), which "
                               f"the function then replaces (line {replaced}): a repeat deletes the first run's replacement", "")

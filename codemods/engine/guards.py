@@ -26,12 +26,13 @@ from .guard_checks import before, check, claimed_by_update, is_update, sent_mark
 from .guard_row_state import RowStateGuards
 from .guard_rows import made_for_the_missing, rows_already_there
 from .guard_selection import SelectionGuards
+from .guard_settled import FALSY, SettledBranches
 from .names import dotted
 from .project import FunctionKey, Project
 from .view import FunctionView
 
 
-class Guards(SelectionGuards, RowStateGuards):
+class Guards(SelectionGuards, RowStateGuards, SettledBranches):
     """The guard of an effect on the way from a task: in the function holding it, or in every call of that
     function on the way. What a function's own code says is read once per call site, whatever task asks;
     only whether a stored value belongs to the same object a redelivery meets depends on the task."""
@@ -68,15 +69,16 @@ class Guards(SelectionGuards, RowStateGuards):
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call)
-                            or self._branch_left_by_a_method(task, view, call) or self._only_what_it_clears(view, call))) or (
+        found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call, self._passed_on_the_way(task))
+                            or self._branch_left_by_a_method(task, view, call) or self._only_what_it_clears(view, call)
+                            or self._branch_settled(task, view, call))) or (
             selects and self._selected_then_changed(task, view, call))
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
         if not found and model:
-            memo = (key, effect.line, effect.column, model)
+            memo = (task, key, effect.line, effect.column, model)
             if memo not in self._rows:
-                self._rows[memo] = rows_already_there(view, call, model)
+                self._rows[memo] = rows_already_there(view, call, model, self._passed_on_the_way(task))
             found = self._rows[memo]
         if found or key == task:
             return found
@@ -147,9 +149,10 @@ class Guards(SelectionGuards, RowStateGuards):
                 return f"it runs only when {parameter} is set (line {ancestor.lineno}), and this task's calls pass {shown}"
         return ""
 
-    def _values_passed(self, task: FunctionKey, key: FunctionKey, view: FunctionView, parameter: str) -> set[str]:
-        """The values the task's calls of `key` give `parameter` (its default where they leave it), as written;
-        empty when a call passes it in a way not read here."""
+    def _values_passed(self, task: FunctionKey, key: FunctionKey, view: FunctionView, parameter: str, depth: int = 2) -> set[str]:
+        """The values the task's calls of `key` give `parameter` (its default where they leave it), as written,
+        also through a caller that passes on a parameter of its own (`force=force`); empty when a call passes it
+        in a way not read here."""
         positional = view.parameters(with_self=True)
         defaults = _defaults(view.node)
         offset = 1 if positional[:1] in (["self"], ["cls"]) else 0
@@ -165,6 +168,12 @@ class Guards(SelectionGuards, RowStateGuards):
                 if given is None and 0 <= index < len(site.args):
                     given = site.args[index]
                 text = caller_view.segment(given) if given is not None else defaults.get(parameter, "")
+                if isinstance(given, ast.Name) and given.id in caller_view.parameters() and caller != task and depth:
+                    passed_on = self._values_passed(task, caller, caller_view, given.id, depth - 1)
+                    if not passed_on:
+                        return set()
+                    values |= passed_on
+                    continue
                 if not text:
                     return set()
                 values.add(text)
@@ -192,6 +201,15 @@ class Guards(SelectionGuards, RowStateGuards):
             reasons.append(outer)
         return "; ".join(dict.fromkeys(reasons))
 
+
+    def _passed_on_the_way(self, task: FunctionKey):
+        """What the calls on this task's way pass for a parameter (`Graph.arguments_for`, other callers left out)."""
+        reach = self._reached(task)
+
+        def passed(key: FunctionKey, name: str):
+            given = self.project.graph.arguments_for(key, name)
+            return None if given is None else [(v, value) for v, value in given if v.key in reach]
+        return passed
 
     def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
         if task not in self._reach:
@@ -252,8 +270,9 @@ class Guards(SelectionGuards, RowStateGuards):
                 return ""
             each = [
                 self._checked(view, site, False, task) or self._selected_then_changed(task, view, site)
-                or made_for_the_missing(view, site) or self._branch_left_by_a_method(task, view, site)
-                or (rows_already_there(view, site, model) if model else "")
+                or made_for_the_missing(view, site, self._passed_on_the_way(task)) or self._branch_left_by_a_method(task, view, site)
+                or self._branch_settled(task, view, site)
+                or (rows_already_there(view, site, model, self._passed_on_the_way(task)) if model else "")
                 for site in sites
             ]
             here = "; ".join(dict.fromkeys(each)) if all(each) else ""
@@ -332,9 +351,6 @@ def _parameter_equals(view: FunctionView, test: ast.AST) -> tuple[str, str] | No
     if isinstance(left, ast.Name) and left.id in view.parameters() and _named_constant(view.segment(right)):
         return left.id, view.segment(right)
     return None
-
-
-FALSY = frozenset({"False", "None", "0", '""', "''"})
 
 
 def _parameter_flag(view: FunctionView, test: ast.AST) -> str:
