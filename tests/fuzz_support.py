@@ -687,6 +687,19 @@ MUTATIONS = {
 }
 
 
+# Mutations of indentation: a project that formats with black or ruff has its formatter's layout, and the
+# lines a rule rewrites come back in that layout, so these are no meaning-preserving change for it.
+LAYOUT_MUTATIONS = frozenset({"tabs", "two_spaces"})
+
+
+def mutations_for(case: Path) -> list[str]:
+    """The mutations a golden case is checked under: all of them, but for a case whose project configures a
+    formatter, those that leave its indentation alone."""
+    pyproject = case / "before" / "pyproject.toml"
+    formatted = pyproject.is_file() and any(table in pyproject.read_text() for table in ("[tool.black]", "[tool.ruff"))
+    return sorted(m for m in MUTATIONS if not (formatted and m in LAYOUT_MUTATIONS))
+
+
 def mutate_tree(files: dict[str, bytes], mutation: str) -> dict[str, bytes]:
     """`mutation` applied to every .py file (other files as they are); a file the mutation would
     break (it no longer compiles) is kept as it was."""

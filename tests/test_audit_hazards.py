@@ -357,6 +357,39 @@ def test_a_save_of_the_projects_own_class_that_is_no_model_is_no_row(tmp_path, m
     assert at(found["tag"], 17)["code"] == "db-save"
 
 
+MODULE_OBJECTS = """
+    from celery import shared_task
+    from .cache import local_cache
+    from .models import Tag
+
+    stale_tags = Tag.objects.filter(name="")
+
+    @shared_task
+    def forget(name):
+        local_cache.delete(name)
+
+    @shared_task
+    def prune():
+        stale_tags.delete()
+"""
+LOCAL_CACHE = """
+    class LocalCache:
+        def __init__(self):
+            self.values = {}
+
+        def delete(self, key):
+            self.values.pop(key, None)
+
+    local_cache = LocalCache()
+"""
+
+
+def test_a_delete_on_a_module_object_of_the_projects_own_class_is_no_row(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, MODULE_OBJECTS, {"app/cache.py": LOCAL_CACHE})
+    assert not [f for f in found["forget"] if f["code"] == "db-delete"]
+    assert at(found["prune"], 13)["code"] == "db-delete"  # a queryset bound at the module's top still deletes rows
+
+
 OWN_HELPERS_NAMED_LIKE_WRITES = """
     from celery import shared_task
     from django.utils import timezone

@@ -71,7 +71,7 @@ def test_a_branch_every_part_of_which_a_first_run_settles_is_not_taken_again(tmp
     assert made["risk"] == "low"
     assert "it runs only when `not mail or mail.state != digest or force` (line 28), and a first run settles each part" in made["message"]
     assert "`mail` is found among the Mail rows a query reads once the first run makes it (line 32)" in made["message"]
-    assert "`mail.state` holds `digest` once the first run stores it (line 32)" in made["message"]
+    assert "`mail.state` holds `digest` once the first run stores it (lines 32 and 35)" in made["message"]
     assert "this task's calls leave force at False" in made["message"]
 
 
@@ -93,3 +93,89 @@ def test_a_value_stored_on_one_way_only_leaves_the_branch_open(tmp_path, monkeyp
 def test_a_part_no_run_settles_leaves_the_branch_open(tmp_path, monkeypatch):
     found = findings(tmp_path, monkeypatch, SYNC.replace("or force:", "or feed.get(\"refresh\"):"))
     assert at(found["sync_feeds"], 29)["risk"] != "low"
+
+
+INITIALIZE_MISSING = """
+    from celery import shared_task
+    from django.db import transaction
+    from django.utils import timezone
+    from .models import Mail, Tag
+
+    @shared_task
+    def tag_new_mails():
+        fresh = Mail.objects.filter(state__isnull=True)
+        if not fresh:
+            return
+        for mail in fresh:
+            mail.state = timezone.now()
+        with transaction.atomic():
+            Mail.objects.bulk_update(fresh, ["state"])
+            queue_tags([mail.pk for mail in fresh])
+        Mail.objects.filter(pk__in=[m.pk for m in fresh]).update(subject=str(timezone.now()))
+
+    @shared_task
+    def tag_mails_again():
+        fresh = Mail.objects.filter(state__isnull=True)
+        if not fresh:
+            return
+        for mail in fresh:
+            mail.state = None
+        Mail.objects.bulk_update(fresh, ["state"])
+        queue_tags([mail.pk for mail in fresh])
+
+    @shared_task
+    def tag_mails_by_subject():
+        fresh = Mail.objects.filter(subject="")
+        if not fresh:
+            return
+        for mail in fresh:
+            mail.state = timezone.now()
+        Mail.objects.bulk_update(fresh, ["state"])
+        queue_tags([mail.pk for mail in fresh])
+
+    def queue_tags(ids):
+        Tag.objects.bulk_create([Tag(name=str(i)) for i in ids])
+"""
+
+
+def test_work_after_the_rows_a_query_selects_are_marked_is_not_done_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, INITIALIZE_MISSING)
+    made = at(found["tag_new_mails"], 39)
+    assert made["risk"] == "low" and "it leaves when `not fresh` (line 9) finds no rows, and sets state on every row it found" in made["message"]
+    stamped = at(found["tag_new_mails"], 16)  # low already, and its claim that a repeat writes a later time is answered too
+    assert "a redelivery does not do it twice: it leaves when `not fresh` (line 9)" in stamped["message"]
+
+
+def test_rows_marked_with_what_the_query_still_selects_or_by_another_field_are_found_again(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, INITIALIZE_MISSING)
+    assert at(found["tag_mails_again"], 39)["risk"] != "low"  # state set back to None: still selected by state__isnull=True
+    assert at(found["tag_mails_by_subject"], 39)["risk"] != "low"  # selected by subject, which the run leaves alone
+
+
+SCHEDULED_UPDATES = """
+    from celery import shared_task
+    from .models import Tag
+
+    @shared_task
+    def refresh_all(names):
+        for name in names:
+            schedule(name)
+
+    @shared_task
+    def refresh_some(names, extra):
+        for name in names:
+            schedule(name, extra=extra)
+
+    def schedule(name, extra=None, more=None):
+        if extra or more:
+            add_tags(name)
+
+    def add_tags(name):
+        Tag.objects.create(name=name)
+"""
+
+
+def test_a_call_in_a_branch_on_flags_the_task_never_passes_is_not_this_tasks(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, SCHEDULED_UPDATES)
+    assert not [f for f in found["refresh_all"] if f["line"] == 19]
+    assert at(found["refresh_some"], 19)["risk"] == "moderate"  # it passes `extra` from its message

@@ -322,7 +322,6 @@ def test_mutated_golden_cases_slow(example) -> None:
 # --------------------------------------------------------------------------------------------
 # 5. Metamorphic: mutate(before) gives mutate(after) for the case's own rule
 
-MUTATION_NAMES = sorted(fs.MUTATIONS)
 
 
 def _metamorphic(case: Path, mutation: str, tmp_path: Path) -> None:
@@ -343,18 +342,17 @@ def _metamorphic(case: Path, mutation: str, tmp_path: Path) -> None:
 
 
 # Normal run: every case once, the mutations in turn; slow run: every case with every mutation.
-@pytest.mark.parametrize(
-    "case, mutation",
-    [(case, MUTATION_NAMES[number % len(MUTATION_NAMES)]) for number, case in enumerate(fs.CASES)],
-    ids=[f"{c.parent.name}/{c.name}-{MUTATION_NAMES[n % len(MUTATION_NAMES)]}" for n, c in enumerate(fs.CASES)],
-)
+ONE_EACH = [(case, fs.mutations_for(case)[number % len(fs.mutations_for(case))]) for number, case in enumerate(fs.CASES)]
+EVERY = [(case, mutation) for case in fs.CASES for mutation in fs.mutations_for(case)]
+
+
+@pytest.mark.parametrize("case, mutation", ONE_EACH, ids=[f"{c.parent.name}/{c.name}-{m}" for c, m in ONE_EACH])
 def test_meaning_preserving_mutation_of_golden_case(case: Path, mutation: str, tmp_path: Path) -> None:
     _metamorphic(case, mutation, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mutation", MUTATION_NAMES)
-@pytest.mark.parametrize("case", fs.CASES, ids=[f"{c.parent.name}/{c.name}" for c in fs.CASES])
+@pytest.mark.parametrize("case, mutation", EVERY, ids=[f"{c.parent.name}/{c.name}-{m}" for c, m in EVERY])
 def test_meaning_preserving_mutation_of_golden_case_slow(case: Path, mutation: str, tmp_path: Path) -> None:
     _metamorphic(case, mutation, tmp_path)
 

@@ -9,13 +9,15 @@ in modules no code chooses between.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from ..engine.celery_checks import DEFAULT_VISIBILITY_TIMEOUT
-from ..engine.celery_config import REDELIVERING, CeleryConfig, Home, longest_countdown, longest_time_limit, transports
+from ..engine.celery_config import REDELIVERING, CeleryConfig, Home, dict_display_keys, longest_countdown, longest_time_limit, transports
 from ..engine.levels import Applicability, Risk
 from ..engine.project import Project
 from ..engine.rules import Finding, Options
+from ..engine.source import one_line
 from .plans import Insert, MergeKey, SetValue
 
 NAME = "acks-late-config"
@@ -33,9 +35,49 @@ def detect(project: Project, options: Options) -> list[Finding]:
         return []
     config = project.celery_config()
     home, doubt = config.home()
-    findings = [_setting(project, config, home, doubt, name) for name in WANTED]
-    findings.append(_visibility(project, config, home, doubt))
-    return [f for f in findings if f is not None]
+    visibility = _visibility(project, config, home, doubt)
+    settings = {name: _setting(project, config, home, doubt, name) for name in WANTED}
+    if _acks_late_before_its_timeout(settings["task_acks_late"], visibility):
+        _hold_back(settings.values(), config, visibility)
+    acks_late, reject = settings["task_acks_late"], settings["task_reject_on_worker_lost"]
+    if acks_late is not None and acks_late.applicability is Applicability.MANUAL and reject is not None and reject.plan is not None:
+        settings["task_reject_on_worker_lost"] = dataclasses.replace(
+            reject, applicability=Applicability.MANUAL, plan=None,
+            reason="it acts only together with task_acks_late, which is left to a person here")
+    return [f for f in [*settings.values(), visibility] if f is not None]
+
+
+def _left_off_in_a_comment(project: Project, config: CeleryConfig, home: Home, name: str) -> tuple[str, int, str] | None:
+    """(module, line, comment) of a comment in the modules holding the Celery settings that names the setting
+    (`# task_acks_late=True,` under `# we disabled task_acks_late because ...`): a setting the project left off
+    on purpose, or turned off and kept the reason for."""
+    key = name.split("_", 1)[1] if name.startswith(("task_", "worker_")) else name
+    modules = dict.fromkeys([home.module, *(m for m, _ in config.written), *(app.module for app in config.apps)])
+    for module in modules:
+        source = project.source(module)
+        for number, line in enumerate(source.text.splitlines() if source is not None else (), start=1):
+            comment = line.partition("#")[2]
+            if key in comment.lower():
+                return module, number, comment.strip()
+    return None
+
+
+def _acks_late_before_its_timeout(acks_late: Finding | None, visibility: Finding | None) -> bool:
+    """Acknowledging late would be written while a broker that redelivers by timeout keeps a visibility_timeout
+    this fix does not set (the options dict is built elsewhere, say): a task running longer than that timeout
+    would be delivered to a second worker while the first still runs it."""
+    return (acks_late is not None and acks_late.applicability is Applicability.SAFE
+            and visibility is not None and visibility.applicability is not Applicability.SAFE)
+
+
+def _hold_back(findings, config: CeleryConfig, visibility: Finding) -> None:
+    """The settings go in together or not at all: plain `apply` writes none of them, `--unsafe-fixes` all."""
+    shown = ", ".join(sorted(transports(config) & REDELIVERING))
+    for finding in (f for f in findings if f is not None and f.applicability is Applicability.SAFE):
+        finding.applicability = Applicability.UNSAFE
+        finding.reason = (f"the broker ({shown}) delivers an unacknowledged message again after its visibility_timeout, "
+                          f"which this fix does not write ({visibility.reason}): set it above what tasks take first, or a "
+                          "task that runs longer is delivered a second time while it runs")
 
 
 def _setting(project: Project, config: CeleryConfig, home: Home | None, doubt: str, name: str) -> Finding | None:
@@ -59,6 +101,12 @@ def _setting(project: Project, config: CeleryConfig, home: Home | None, doubt: s
     if home is None:
         return _finding(project, _nowhere(project, config), 1, risk)(f"{name} is not set: set it to {wanted!r} to {does}", Applicability.MANUAL, doubt)
     spelled = home.spelling(name)
+    said = _left_off_in_a_comment(project, config, home, name)
+    if said is not None:
+        module, line, comment = said
+        return _finding(project, module, line, risk)(
+            f"{spelled} is not set: set it to {wanted!r} to {does}", Applicability.MANUAL,
+            f"a comment here names it (`{one_line(comment, 70)}`): it may be off on purpose, so read why before turning it on")
     plan = Insert(_after(home), _class_of(home), spelled, repr(wanted), name)
     return _finding(project, home.module, plan.after or 1, risk)(
         f"{spelled} = {wanted!r} (not set): {does}", Applicability.SAFE, _home_reason(project, config, home), plan)
@@ -74,6 +122,11 @@ def _visibility(project: Project, config: CeleryConfig, home: Home | None, doubt
     known = max((x for x in (limit, countdown) if x is not None), default=None)
     needed = TWELVE_HOURS if known is None else max(TWELVE_HOURS, 3600 * (math.floor(known / 3600) + 1))
     why = (f"above the longest time limit / countdown ({known:g} s)" if known is not None else "12 h: no task says how long it may take")
+    computed = [s for n in ("task_time_limit", "task_soft_time_limit") for _, s in [config.in_effect.get(n, (None, None))]
+                if s is not None and not isinstance(s.value, (int, float))]
+    if computed:
+        why = (f"12 h, a bound the time limit read at run time ({computed[0].written} = {one_line(computed[0].source, 50)}) "
+               f"should stay below{f'; the longest known is {known:g} s' if known is not None else ''}")
     does = f"visibility_timeout = {needed} ({why}), so a message still running or waiting for its countdown is not delivered a second time"
     options = config.in_effect.get("broker_transport_options")
     if options is None:
@@ -89,11 +142,14 @@ def _visibility(project: Project, config: CeleryConfig, home: Home | None, doubt
     current = setting.value.get("visibility_timeout") if isinstance(setting.value, dict) else None
     if isinstance(current, (int, float)) and not isinstance(current, bool) and (known is None or current > known):
         return None  # the project chose it, and nothing known runs or waits longer
+    keys = dict_display_keys(setting.source)
     problem = _cannot_write(config, "broker_transport_options", setting)
-    if not problem and not setting.source.lstrip().startswith("{"):
+    if keys is not None and "visibility_timeout" not in keys and problem.startswith("read from $"):
+        problem = ""  # a dict written here whose other values come from the environment: the key is merged beside them
+    elif not problem and keys is None:
         problem = f"its dict is built elsewhere ({setting.source}): add the key where it is written"
-    if problem or not isinstance(setting.value, dict):
-        return where(f"{setting.written} = {setting.source}: {does}", Applicability.MANUAL, problem or "computed, so it cannot be merged into")
+    if problem or (not isinstance(setting.value, dict) and (keys is None or "visibility_timeout" in keys)):
+        return where(f"{setting.written} = {one_line(setting.source, 60)}: {does}", Applicability.MANUAL, problem or "computed, so it cannot be merged into")
     plan = MergeKey(setting.statement_line, setting.written, "visibility_timeout", str(needed))
     if current is not None:
         return where(f"{setting.written}: visibility_timeout {current:g} -> {needed}: {does}", Applicability.UNSAFE,

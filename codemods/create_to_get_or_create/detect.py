@@ -141,6 +141,9 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
     beside = _finds_or_creates_in_the_other_branch(project, view, call, model)
     if beside:
         return Refusal(beside)
+    outcome = _records_an_outcome(project, view.key.module, model, site)
+    if outcome:
+        return Refusal(outcome)
     guessed = _by_project_lookups(project, model, values)
     if guessed is not None:
         return guessed
@@ -153,6 +156,28 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
             f"(rule sent-flag)"
         )
     return Refusal(_no_identity(model))
+
+
+def _records_an_outcome(project: Project, module: str, model: Model, site: facts.CreateSite) -> str:
+    """The rows record outcomes: this create sets a field to one literal (`status="SUCCESS"`) and another
+    create of the model in the same module to another (`status="FAILED"`, in the `except` of the same try or
+    in an error callback). A guessed lookup keyed on the rest would find a row of the other outcome, an
+    earlier attempt's, and record nothing for this one."""
+    mine = {k.name: k.source for k in site.kwargs if k.name and k.kind == "literal"}
+    summary = project.module(module)
+    functions = [*summary.functions.values(), *(m for c in summary.classes.values() for m in c.methods.values())] if summary else []
+    for other in (c for f in functions for c in f.creates if c.line != site.line):
+        differs = next((k for k in other.kwargs if k.name in mine and k.kind == "literal" and k.source != mine[k.name]), None)
+        if differs is not None and _same_model(project.model_of(module, other.receiver), model):
+            return (f"{model.name} rows record outcomes: this call sets {differs.name} to {mine[differs.name]}, the one at line "
+                    f"{other.line} to {differs.source}, so a lookup without {differs.name} would find the row of another outcome "
+                    f"(an earlier attempt's) and record nothing for this one; if a repeat must not add a row, record the "
+                    f"task's id on it and look it up by that")
+    return ""
+
+
+def _same_model(found: Model | None, model: Model) -> bool:
+    return found is not None and (found.module, found.name) == (model.module, model.name)
 
 
 class _Values:

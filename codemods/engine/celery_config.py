@@ -211,6 +211,17 @@ def _in_effect(project: Project, written) -> dict[str, tuple[str, facts.Setting]
     return {name: entry for name, (_, entry) in ranked.items()}
 
 
+def dict_display_keys(source: str) -> set[str] | None:
+    """The literal keys of a dict written out (`{"global_keyprefix": PREFIX}`), None for anything else."""
+    try:
+        node = ast.parse(source.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Dict) or any(k is None or not isinstance(k, ast.Constant) for k in node.keys):
+        return None
+    return {k.value for k in node.keys}
+
+
 def longest_time_limit(project: Project, found) -> tuple[float | None, str]:
     longest, where = None, ""
     for name in ("task_time_limit", "task_soft_time_limit"):

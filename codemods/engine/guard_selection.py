@@ -8,9 +8,9 @@ from __future__ import annotations
 import ast
 import re
 
-from .guard_checks import always_run, on_the_way, stored
+from .guard_checks import always_run, before, on_the_way, stored
 from .project import FunctionKey
-from .view import FunctionView
+from .view import EXITS, FunctionView
 
 
 class SelectionGuards:
@@ -59,7 +59,7 @@ class SelectionGuards:
                     where += f"through {'(), '.join(_project_query_methods(query[1]))}(), "
                 return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
                         "a repeat does not select it again")
-        return "" if only else self._over_changed_rows(task, view, call)
+        return "" if only else self._over_changed_rows(task, view, call) or _selection_emptied(view, call)
 
     def _over_changed_rows(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
         """A call in a loop over a list (`for row in to_disable:`) each item of which was appended after a
@@ -172,3 +172,70 @@ def _filtered_fields(query: ast.Call) -> dict[str, set[str]]:
                 fields.setdefault(name, set()).add(ast.unparse(keyword.value) if not lookup and node.func.attr != "exclude" else "")
         node = node.func.value
     return fields
+
+
+def _selection_emptied(view: FunctionView, call: ast.Call) -> str:
+    """The function leaves when a query finds no rows (`if not fields: return`) and, before the call, changes
+    the field the query selects by on every row it found and stores them (`for f in fields: f.done_at = now`
+    then `bulk_update(fields, ["done_at"])`, or `fields.update(done_at=now)`): a repeat finds none and leaves."""
+    statements = sorted(dict.fromkeys(statement for statement, _ in before(view, call)), key=lambda s: (s.lineno, s.col_offset))
+    for index, exit_when_empty in enumerate(statements):
+        name = _left_when_empty(exit_when_empty)
+        query = getattr(view.binding_before(name, exit_when_empty), "value", None) if name else None
+        if not isinstance(query, ast.Call):
+            continue
+        for later in statements[index + 1:]:
+            for node in ast.walk(later):
+                field, value = _stored_on_every_row(view, node, name)
+                if field and _leaves_the_selection(query, field, value):
+                    return (f"it leaves when `{view.segment(exit_when_empty.test)}` (line {exit_when_empty.lineno}) finds no rows, "
+                            f"and sets {field} on every row it found and stores it (line {node.lineno}): a repeat finds none")
+    return ""
+
+
+def _left_when_empty(statement: ast.stmt) -> str:
+    """The name of `if not rows: return` (also `if not rows.exists():`), "" for another statement."""
+    if not (isinstance(statement, ast.If) and statement.body and isinstance(statement.body[-1], EXITS)):
+        return ""
+    test = statement.test
+    if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
+        return ""
+    tested = test.operand
+    if isinstance(tested, ast.Call) and isinstance(tested.func, ast.Attribute) and tested.func.attr == "exists" and not tested.args:
+        tested = tested.func.value
+    return tested.id if isinstance(tested, ast.Name) else ""
+
+
+def _stored_on_every_row(view: FunctionView, node: ast.AST, rows: str) -> tuple[str, str]:
+    """(field, value as written) of `rows.update(field=value)`, or of `bulk_update(rows, ["field"])` after a loop
+    `for row in rows: row.field = value`; ("", "") otherwise."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return "", ""
+    if node.func.attr in {"update", "aupdate"} and isinstance(node.func.value, ast.Name) and node.func.value.id == rows:
+        return next(((k.arg, view.segment(k.value)) for k in node.keywords if k.arg), ("", ""))
+    if node.func.attr not in {"bulk_update", "abulk_update"} or not node.args or view.segment(node.args[0]) != rows:
+        return "", ""
+    named = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    for loop in (n for n in view.nodes if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.iter, ast.Name) and n.iter.id == rows):
+        for assign in (s for s in loop.body if isinstance(s, ast.Assign) and len(s.targets) == 1):
+            target = assign.targets[0]
+            if (isinstance(target, ast.Attribute) and view.segment(target.value) == view.segment(loop.target)
+                    and target.attr in named and (loop.lineno, loop.col_offset) < (node.lineno, node.col_offset)):
+                return target.attr, view.segment(assign.value)
+    return "", ""
+
+
+def _leaves_the_selection(query: ast.Call, field: str, value: str) -> bool:
+    """Whether a row the query selects by `field` is no longer selected once `field` is set to `value`:
+    `done_at__isnull=True` then a time, `active=True` then False, `sent_at__lt=...` then a later time."""
+    node: ast.AST = query
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in {"filter", "get"}:
+            for keyword in (k for k in node.keywords if k.arg and k.arg.partition("__")[0] == field):
+                lookup = keyword.arg.partition("__")[2]
+                asked = ast.unparse(keyword.value)
+                if lookup == "isnull":
+                    return (value == "None") != (asked == "True")
+                return value != asked if not lookup else True
+        node = node.func.value
+    return False

@@ -29,6 +29,8 @@ class SettledBranches:
             if not (isinstance(branch, ast.If) and child in branch.body and isinstance(branch.test, ast.BoolOp)
                     and isinstance(branch.test.op, ast.Or)):
                 continue
+            if all(isinstance(part, ast.Name) and part.id in view.parameters() for part in branch.test.values):
+                continue  # flags alone: a branch the task's calls take or not (`Guards.branch_not_taken`), nothing a run settles
             reasons = []
             for part in branch.test.values:
                 reason = self._settled(task, view, branch, part)
@@ -56,8 +58,11 @@ class SettledBranches:
             owner, field, value = compared
             if self.project.provenance.of(view, value).origin is Origin.NEW:
                 return ""  # `row.token != uuid4()`: a repeat compares with another value
-            line = _stores_after(view, branch, owner, field, view.segment(value))
-            return f"`{owner}.{field}` holds `{view.segment(value)}` once the first run stores it (line {line})" if line else ""
+            lines = _stores_after(view, branch, owner, field, view.segment(value))
+            if not lines:
+                return ""
+            where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
+            return f"`{owner}.{field}` holds `{view.segment(value)}` once the first run stores it ({where})"
         return ""
 
 
@@ -110,28 +115,33 @@ def _a_make(value: ast.AST) -> bool:
             and isinstance(value.func.value.value, ast.Name))
 
 
-def _stores_after(view: FunctionView, branch: ast.If, owner: str, field: str, value: str) -> int:
-    """The line where every way on from the branch stores `value` as `owner.field`, 0 when one does not."""
+def _stores_after(view: FunctionView, branch: ast.If, owner: str, field: str, value: str) -> tuple[int, ...]:
+    """The lines where the ways on from the branch store `value` as `owner.field`, one on each way (() when a
+    way does not)."""
     return _stored_on_every_way(view, _after(view, branch), owner, field, value)
 
 
-def _stored_on_every_way(view: FunctionView, statements: list[ast.stmt], owner: str, field: str, value: str) -> int:
+def _stored_on_every_way(view: FunctionView, statements: list[ast.stmt], owner: str, field: str, value: str) -> tuple[int, ...]:
     for statement in statements:
         if isinstance(statement, ast.If):
             here = _stored_on_every_way(view, statement.body, owner, field, value)
             there = _stored_on_every_way(view, statement.orelse, owner, field, value)
             if here and there:
-                return min(here, there)
+                return tuple(sorted({*here, *there}))
         elif isinstance(statement, (ast.With, ast.AsyncWith, ast.Try)):
-            line = _stored_on_every_way(view, statement.body, owner, field, value)
-            if line:
-                return line
+            lines = _stored_on_every_way(view, statement.body, owner, field, value)
+            if lines:
+                return lines
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
             if _sets_from_a_dict(view, statement, owner, field, value) and stored(view, f"{owner}.{field}", statement):
-                return statement.lineno
+                return (_setattr_line(statement),)
         elif _writes(view, statement, owner, field, value):
-            return statement.lineno
-    return 0
+            return (statement.lineno,)
+    return ()
+
+
+def _setattr_line(loop: ast.For | ast.AsyncFor) -> int:
+    return next((n.lineno for n in ast.walk(loop) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr"), loop.lineno)
 
 
 def _writes(view: FunctionView, statement: ast.stmt, owner: str, field: str, value: str) -> bool:

@@ -125,19 +125,43 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
     def branch_not_taken(self, task: FunctionKey, key: FunctionKey, effect) -> str:
         """Why the effect never runs on this task's way: it sits under `if mode == SyncMode.INSERT:` in a
         function every call of which, from the task, leaves `mode` at a default of another value (or passes
-        one). "" when it may run."""
-        if key == task or not _tests_a_default(self._text(key)):
+        one), or every call of that function on the way does (two callers up). "" when it may run."""
+        if key == task:
             return ""
-        view = self.project.view(key)
+        view = self.project.view(key) if _tests_a_default(self._text(key)) else None
         call = _call_at(view, effect.line, effect.column) if view is not None else None
-        if call is None:
+        found = self._not_taken_at(task, key, view, call) if call is not None else ""
+        return found or self._no_call_taken(task, key, frozenset({key}), 2)
+
+    def _no_call_taken(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int) -> str:
+        """Every call of `key` on the task's way sits in a branch the task's calls never take."""
+        callers = [c for c in self.project.graph.callers(key) if c in self._reached(task) and c not in seen]
+        if not callers or depth == 0 or task in callers:
             return ""
+        reasons = []
+        for caller in callers:
+            view, sites = self._call_sites(caller, key) if _tests_a_default(self._text(caller)) else (None, [])
+            each = [self._not_taken_at(task, caller, view, site) for site in sites]
+            here = f"{each[0]} in {caller.qualname}()" if each and all(each) else self._no_call_taken(task, caller, seen | {caller}, depth - 1)
+            if not here:
+                return ""
+            reasons.append(here)
+        return "; ".join(dict.fromkeys(reasons))
+
+    def _not_taken_at(self, task: FunctionKey, key: FunctionKey, view: FunctionView, call: ast.Call) -> str:
         chain = [call, *view.ancestors(call)]
         for child, ancestor in zip(chain, chain[1:]):
             if not isinstance(ancestor, ast.If) or child not in ancestor.body:
                 continue
             tested = _parameter_equals(view, ancestor.test)
             flag = _parameter_flag(view, ancestor.test) if tested is None else ""
+            either = _parameter_flags_joined_by_or(view, ancestor.test)
+            if either:
+                passed = [self._values_passed(task, key, view, name) for name in either]
+                if all(p and p <= FALSY for p in passed):
+                    shown = "; ".join(f"{name}: {', '.join(sorted(p))}" for name, p in zip(either, passed))
+                    return (f"it runs only when one of {', '.join(either)} is set (line {ancestor.lineno}), and this task's "
+                            f"calls pass none ({shown})")
             if tested is None and not flag:
                 continue
             parameter = tested[0] if tested else flag
@@ -329,7 +353,7 @@ def _could_guard(text: str, sends: bool, model: str) -> bool:
     )
 
 
-_TESTED_NAME = re.compile(r"\bif\s+(\w+)\s*(?:(?:==|is)\s|:|and\b)")
+_TESTED_NAME = re.compile(r"\bif\s+(\w+)\s*(?:(?:==|is)\s|:|and\b|or\b)")
 
 
 def _tests_a_default(text: str) -> bool:
@@ -351,6 +375,14 @@ def _parameter_equals(view: FunctionView, test: ast.AST) -> tuple[str, str] | No
     if isinstance(left, ast.Name) and left.id in view.parameters() and _named_constant(view.segment(right)):
         return left.id, view.segment(right)
     return None
+
+
+def _parameter_flags_joined_by_or(view: FunctionView, test: ast.AST) -> list[str]:
+    """The parameters of `if field_ids or row_ids:`, each a parameter tested as a flag; [] for another test."""
+    if not (isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or)):
+        return []
+    names = [value.id for value in test.values if isinstance(value, ast.Name) and value.id in view.parameters()]
+    return names if len(names) == len(test.values) else []
 
 
 def _parameter_flag(view: FunctionView, test: ast.AST) -> str:

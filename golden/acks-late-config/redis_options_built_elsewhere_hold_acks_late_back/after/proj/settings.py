@@ -1,0 +1,7 @@
+from proj.broker import TRANSPORT_OPTIONS
+
+SECRET_KEY = "not-a-secret"
+INSTALLED_APPS = ["proj"]
+
+CELERY_BROKER_URL = "redis://redis:6379/0"
+CELERY_BROKER_TRANSPORT_OPTIONS = TRANSPORT_OPTIONS

@@ -1,0 +1,1 @@
+TRANSPORT_OPTIONS = {"socket_timeout": 5}
