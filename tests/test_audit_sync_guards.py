@@ -179,3 +179,43 @@ def test_a_call_in_a_branch_on_flags_the_task_never_passes_is_not_this_tasks(tmp
     found = findings(tmp_path, monkeypatch, SCHEDULED_UPDATES)
     assert not [f for f in found["refresh_all"] if f["line"] == 19]
     assert at(found["refresh_some"], 19)["risk"] == "moderate"  # it passes `extra` from its message
+
+
+DELETED_THEN_MAILED = """
+    from celery import shared_task
+    from django.core.mail import EmailMessage
+    from .models import Mail
+
+    @shared_task
+    def purge_drafts():
+        drafts = Mail.objects.filter(state="draft")
+        farewell = []
+        for mail in drafts.all():
+            farewell.append(mail.subject)
+        drafts.delete()
+        for subject in farewell:
+            email = EmailMessage(subject, "deleted", to=["a@example.com"])
+            email.send()
+
+    @shared_task
+    def list_drafts():
+        drafts = Mail.objects.filter(state="draft")
+        listed = []
+        for mail in drafts.all():
+            listed.append(mail.subject)
+        for subject in listed:
+            email = EmailMessage(subject, "still a draft", to=["a@example.com"])
+            email.send()
+"""
+
+
+def test_a_send_for_rows_the_function_deleted_first_is_not_repeated(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, DELETED_THEN_MAILED)
+    sent = at(found["purge_drafts"], 14)
+    assert sent["risk"] == "low" and "collected from the rows of `drafts` (line 7), which the function deletes first (line 11)" in sent["message"]
+    assert sent["code"] == "sent-flag" and "left alone" in sent["message"] and not sent["applicability"]  # sent-flag reads the same guard
+
+
+def test_a_send_for_rows_still_there_is_repeated(tmp_path, monkeypatch):
+    found = findings(tmp_path, monkeypatch, DELETED_THEN_MAILED)
+    assert at(found["list_drafts"], 24)["risk"] == "moderate"

@@ -138,6 +138,37 @@ CASES = [
             notify("training...")
             send_mail("done")
      """, {}),
+    ("email: a message a project builder made, named as one", """
+        from taiga.base.mails import mail_builder
+        def run(admins, ctx):
+            for admin in admins:
+                email = mail_builder.contact_notification(admin.email, ctx)
+                email.send()
+     """, {"email.send": "send"}),
+    ("a signal named after mail calls its receivers: no send", """
+        from .signals import register_mail_placeholders
+        def run(event):
+            register_mail_placeholders.send(sender=event)
+     """, {}),
+    ("analytics: an event tracked again is counted twice", """
+        import rudder_analytics
+        def run(instance_id):
+            rudder_analytics.track(user_id=instance_id, event="Daily telemetry")
+     """, {"rudder_analytics.track": "external/analytics"}),
+    ("http: a request sent through a session a with block opens; preparing it sends nothing", """
+        import requests
+        def run(url, data):
+            request = requests.Request("POST", url, data=data)
+            prepared = request.prepare()
+            with requests.Session() as session:
+                session.send(prepared)
+     """, {"session.send": "external"}),
+    ("a client's settings are no client; a read named by its last word is a read", """
+        def run(self, api, path):
+            url = self.api_url.format(path)
+            api.raw_get(url)
+            api.create_issue(url)
+     """, {"api.raw_get": "external_read", "api.create_issue": "external"}),
     ("building a client is no call", """
         import stripe
         from openai import OpenAI
@@ -165,6 +196,23 @@ def test_an_enqueue_is_inside_a_transaction_unless_on_commit_defers_it():
     """).encode(), "/p/app/tasks.py", "app.tasks", False)
     fanouts = [(e.line, e.in_atomic) for e in module.functions["run"].effects if e.kind == "fanout"]
     assert fanouts == [(6, True), (7, False), (8, False)]
+
+
+def test_work_handed_to_on_commit_is_deferred():
+    module = summarize(textwrap.dedent("""
+        from django.db import connection
+        def run(storage, name, notify):
+            def delete_from_storage():
+                storage.delete(name)
+            connection.on_commit(delete_from_storage)
+            connection.on_commit(lambda: notify.delay(name))
+            notify.delay(name)
+            relay(name)
+            connection.on_commit(lambda: relay_later(name))
+    """).encode(), "/p/app/tasks.py", "app.tasks", False)
+    run = module.functions["run"]
+    assert [(e.line, e.deferred) for e in run.effects] == [(5, True), (7, True), (8, False)]
+    assert run.deferred_calls == ["storage.delete", "relay_later"]  # `notify.delay` also runs before the commit
 
 
 def test_a_method_of_what_a_call_returned_is_not_a_call_into_the_library():

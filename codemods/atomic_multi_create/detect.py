@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ..engine.fresh_rows import fresh_relations
 from ..engine.levels import Applicability, Risk
 from ..engine.orm import LOG_ROWS
 from ..engine.project import Project
@@ -224,10 +225,11 @@ class _FunctionCheck:
         """What in the range, followed through calls, save() overrides and signal handlers, a rollback cannot undo."""
         for call in (n for n in nodes if isinstance(n, ast.Call)):
             kind = self.graph.kind(self.view, call)
-            if kind in OUTSIDE:
+            own = self.view.effect(call)
+            if kind in OUTSIDE and not (own is not None and own.deferred):
                 return f"`{self.view.callee_text(call)}()` (line {call.lineno}) {OUTSIDE[kind]}, which a rollback cannot undo"
             for reached in self.graph.call_effects(self.view, call):
-                if reached.kind in OUTSIDE:
+                if reached.kind in OUTSIDE and not reached.deferred:  # after the commit (on_commit): no rollback meets it
                     return (
                         f"`{self.view.callee_text(call)}()` (line {call.lineno}) can lead to {reached.where(self.project)}, which "
                         f"{OUTSIDE[reached.kind]} and a rollback cannot undo (whether it does on this path is not read)"
@@ -295,6 +297,14 @@ class _FunctionCheck:
                     f"it builds a fresh aggregate on every run ({root}, then {child} keyed on it): a rerun "
                     f"after the commit builds a second one. Record the job's id (the task's request id, or its arguments) "
                     f"on the root row and look it up first, or resume or clean up a half-built one"
+                )
+        for write in (w for w in run.writes if w.effect.kind == "db_create"):
+            hung = next(iter(fresh_relations(self.project, None, self.view.key, write.effect)), None)
+            if hung is not None:
+                field, _, why = hung
+                return (
+                    f"{write.label} hangs off {field}, which {why}: a rerun builds that row and these again, which no "
+                    f"transaction prevents. Record the job's id on the row they hang off and look it up first"
                 )
         return ""
 

@@ -26,43 +26,48 @@ def project(tasks: str, **more: str) -> dict[str, str]:
     return {"app/__init__.py": "", "app/models.py": MODELS, "app/tasks.py": tasks, **more}
 
 
+# A task that checks a state and sets it with its writes: the run can commit as one.
+INVOICE_ORDER = """
+    from celery import shared_task
+
+    from .models import Invoice, Order
+
+
+    @shared_task
+    def invoice_order(order_id):
+        order = Order.objects.get(pk=order_id)
+        if order.invoiced:
+            return
+        Invoice.objects.create(order=order, total=order.total)
+        order.invoiced = True
+        order.save()
+"""
+INVOICE_ORDER_WRAPPED = """
+    from django.db import transaction
+    from celery import shared_task
+
+    from .models import Invoice, Order
+
+
+    @shared_task
+    def invoice_order(order_id):
+        order = Order.objects.get(pk=order_id)
+        if order.invoiced:
+            return
+        with transaction.atomic():
+            Invoice.objects.create(order=order, total=order.total)
+            order.invoiced = True
+            order.save()
+"""
+
+
 EXAMPLES = [
     Example(
         "run_that_sets_the_state_it_checks_wrapped",
-        project("""
-            from celery import shared_task
-
-            from .models import Invoice, Order
-
-
-            @shared_task
-            def invoice_order(order_id):
-                order = Order.objects.get(pk=order_id)
-                if order.invoiced:
-                    return
-                Invoice.objects.create(order=order, total=order.total)
-                order.invoiced = True
-                order.save()
-        """),
+        project(INVOICE_ORDER),
         "safe",
         "the block sets order.invoiced, which the check at line 9 reads before it",
-        fixed={"app/tasks.py": """
-            from django.db import transaction
-            from celery import shared_task
-
-            from .models import Invoice, Order
-
-
-            @shared_task
-            def invoice_order(order_id):
-                order = Order.objects.get(pk=order_id)
-                if order.invoiced:
-                    return
-                with transaction.atomic():
-                    Invoice.objects.create(order=order, total=order.total)
-                    order.invoiced = True
-                    order.save()
-        """},
+        fixed={"app/tasks.py": INVOICE_ORDER_WRAPPED},
     ),
     Example(
         "unguarded_writes_narrow_the_crash_window_only",
@@ -156,6 +161,32 @@ EXAMPLES = [
         ),
         "manual",
         "can lead to send_mail() at app/signals.py:10 (post_save/pre_save handler of Invoice)",
+    ),
+    Example(
+        "post_save_handler_that_defers_its_mail_to_on_commit_is_no_refusal",
+        project(
+            INVOICE_ORDER,
+            **{"app/signals.py": """
+                from django.core.mail import send_mail
+                from django.db import connection
+                from django.db.models.signals import post_save
+                from django.dispatch import receiver
+
+                from .models import Invoice
+
+
+                def mail_total(total):
+                    send_mail("Your invoice", str(total), None, ["billing@example.com"])
+
+
+                @receiver(post_save, sender=Invoice)
+                def mail_invoice(sender, instance, created, **kwargs):
+                    connection.on_commit(lambda: mail_total(instance.total))
+            """},
+        ),
+        "safe",
+        "the block sets order.invoiced, which the check at line 9 reads before it",
+        fixed={"app/tasks.py": INVOICE_ORDER_WRAPPED},
     ),
     Example(
         "fresh_aggregate_per_run_needs_a_job_guard",

@@ -16,8 +16,9 @@ from ..engine import facts
 from ..engine.levels import Applicability, Refusal, Risk
 from ..engine.orm import field_name, resolve_create
 from ..engine.project import FunctionKey, Model, Project
-from ..engine.provenance import Origin, Provenance
+from ..engine.provenance import Origin, Provenance, names_the_row
 from ..engine.rules import Finding, Options, functions_in_scope, money_risk
+from ..engine.summarize_creates import INTEGRITY_GUARD
 from ..engine.view import FunctionView
 
 NAME = "create-to-get-or-create"
@@ -117,8 +118,9 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
             site: facts.CreateSite, function: facts.Function) -> Identity | Refusal:
     if view is not None and call is not None and view.suppressed(NAME, call):
         return Refusal("suppressed by an `# idem-fix: ignore` comment", already_safe=True)
-    if site.guard:
-        return Refusal(site.guard, already_safe=True)
+    if site.guard and (site.guard.startswith(INTEGRITY_GUARD) or view is None or call is None
+                       or not _fresh_field(_Values(project, view, call, model, site, implicit), rows_only=True)):
+        return Refusal(site.guard, already_safe=True)  # a lookup keyed on a row this run made finds nothing a first run did
     if site.positional:
         return Refusal("it passes positional arguments, which cannot be split into a lookup and defaults")
     named = {k.name: k for k in site.kwargs if k.name}
@@ -147,7 +149,7 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
     guessed = _by_project_lookups(project, model, values)
     if guessed is not None:
         return guessed
-    fresh = next(((f, p) for f in values.by_field for p in [values.provenance(f)] if p.origin is Origin.NEW and "created in this same run" in p.why), None)
+    fresh = _fresh_field(values)
     if fresh is not None:
         field, provenance = fresh
         return Refusal(
@@ -156,6 +158,14 @@ def _decide(project: Project, view: FunctionView | None, call: ast.Call | None, 
             f"(rule sent-flag)"
         )
     return Refusal(_no_identity(model))
+
+
+def _fresh_field(values: "_Values", rows_only: bool = False) -> tuple[str, Provenance] | None:
+    """(field, provenance) of the first value the call is given that is a row this very run created (with
+    `rows_only`, the row itself or its key, not a value read off it)."""
+    return next(((f, p) for f in values.by_field if values.kwarg(f) in values.kwargs
+                 and (not rows_only or names_the_row(values.kwargs[values.kwarg(f)]))
+                 for p in [values.provenance(f)] if p.made_this_run), None)
 
 
 def _records_an_outcome(project: Project, module: str, model: Model, site: facts.CreateSite) -> str:

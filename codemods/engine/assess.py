@@ -120,7 +120,7 @@ def _task_report(project: Project, task: Task, by_site: dict, lines_by_module: d
         for effect in function.effects:
             if _runs_project_code(project, key, effect):
                 continue
-            finding = effect_finding(project, key, function, effect)
+            finding = effect_finding(project, task.key, key, function, effect)
             if finding is None or _accepted(project, key.module, effect.statement, effect.end_line, finding.code):
                 continue
             site = (key.module, effect.line)

@@ -106,6 +106,13 @@ class CeleryConfig:
             shown = ", ".join(sorted({f"{self.project.display(m)}:{s.line}" for m, s in self.sources}))
             return None, f"the apps read their settings from different places ({shown})"
         writable = {n: (m, s) for n, (m, s) in self.in_effect.items() if not s.written.startswith("Celery(")}
+        named = self._django_settings_module() if writable else ""
+        if named and any(m == named for m, _ in self.written):
+            # the settings module the app's own code names: every deployment loads it (a deployment's module
+            # that star-imports it and overrides some settings reaches that deployment only)
+            anchor = max((s for m, s in self.written if m == named and not s.written.startswith("Celery(")), key=lambda s: s.statement_line)
+            style = self._style(anchor)
+            return (Home(named, anchor, *style), "") if style else (None, self._unknown_style(named))
         if writable:
             module = max((m for m, _ in writable.values()), key=lambda m: sum(1 for n, _ in writable.values() if n == m))
             # after the last one; inside an `if` / `try`, after that whole block (true on every branch)

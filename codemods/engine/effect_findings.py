@@ -3,16 +3,15 @@ and the fix that fits. Asked by `assess.py` once per effect, before guards and r
 
 from __future__ import annotations
 
-import ast
 import re
 
 from . import facts
 from .aggregates import makes_a_row
 from .effects import QUERYSET_HINTS
 from .levels import Refusal
-from .names import dotted
 from .orm import LOG_ROWS, resolve_create
 from .project import FunctionKey, Project
+from .fresh_rows import fresh_relations, keyed_on_a_fresh_row
 from .replacements import deleted_first, replaced_after, stores_a_replacement, written_again_after
 from .report import AuditFinding
 from .rules import money_risk
@@ -45,6 +44,19 @@ def _held_object_no_model(project: Project, key: FunctionKey, receiver: str) -> 
     return False
 
 
+def _children_of_a_fresh_root(project: Project, task: FunctionKey, key: FunctionKey, effect: facts.Effect) -> str:
+    """Rows made in a loop (or in bulk) keyed on a row the run made in another function (`project` handed to
+    `_import_user_stories(project)` by the importer that created it): the relation and where its row comes from.
+    A root made in this same function is reported at the root (`Aggregates`)."""
+    if not (effect.in_loop or effect.call.endswith(("bulk_create", "abulk_create"))):
+        return ""
+    view = project.view(key)
+    for field, held, why in fresh_relations(project, task, key, effect):
+        if view is not None and held and not view.bindings(held):
+            return f"{field}, which {why}"
+    return ""
+
+
 def _module_object_no_model(project: Project, key: FunctionKey, receiver: str) -> bool:
     """A name the function neither binds nor is handed, bound at the top of its module or of the project module it
     is imported from to an object of a project class that is no model (`local_cache = LocalCache()`)."""
@@ -60,12 +72,9 @@ def _module_object_no_model(project: Project, key: FunctionKey, receiver: str) -
         module = summary.name if summary is not None else ""
     else:
         return False
-    tree = project.tree(module) if module else None
-    for node in tree.body if tree is not None else ():
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == receiver and isinstance(node.value, ast.Call)):
-            return _a_class_but_no_model(project, FunctionKey(module, receiver), dotted(node.value.func) or "")
-    return False
+    source = project.source(module) if module else None
+    built = re.search(rf"^{re.escape(receiver)}\s*=\s*([\w.]+)\(", source.text, re.M) if source is not None else None
+    return built is not None and _a_class_but_no_model(project, FunctionKey(module, receiver), built.group(1))
 
 
 def _a_class_but_no_model(project: Project, key: FunctionKey, callee: str) -> bool:
@@ -82,7 +91,7 @@ def _built_from(project: Project, key: FunctionKey, receiver: str) -> str:
     return next((callee for callee in built if callee.rsplit(".", 1)[-1][:1].isupper()), "")
 
 
-def effect_finding(project: Project, key: FunctionKey, function: facts.Function, effect: facts.Effect) -> AuditFinding | None:
+def effect_finding(project: Project, task: FunctionKey, key: FunctionKey, function: facts.Function, effect: facts.Effect) -> AuditFinding | None:
     path = project.display(key.module)
     where = "" if not function.qualname else f" in {function.qualname}()"
     call = one_line(effect.call, 80)
@@ -101,6 +110,16 @@ def effect_finding(project: Project, key: FunctionKey, function: facts.Function,
             "manual", "", "fresh_aggregate",
             f"give the {model} an identity a redelivery finds (the task's id or its input, behind a unique constraint) and "
             "return early when it is there; per-row fixes cannot stop a second aggregate",
+        )
+    built_again = _children_of_a_fresh_root(project, task, key, effect) if effect.kind == "db_create" else ""
+    if built_again:
+        return AuditFinding(
+            "manual", path, effect.line, "high",
+            f"{call}() makes rows keyed on {built_again}: a redelivery makes that row again and all these rows with it "
+            f"(a second full import){where}",
+            "manual", "", "fresh_aggregate",
+            "give the row they hang off an identity a redelivery finds (the task's id or its input, behind a unique "
+            "constraint) and return early when it is there; per-row fixes cannot stop a second aggregate",
         )
     if effect.kind == "db_create":
         site = next((s for s in function.creates if s.line == effect.line), None)
@@ -137,6 +156,10 @@ def effect_finding(project: Project, key: FunctionKey, function: facts.Function,
         if cleared is not None:
             return finding("low", f"{call}() makes again the rows `{one_line(cleared.call, 50)}()` (line {cleared.line}) deleted "
                            "just before: a repeat deletes and makes them again, to the same end", "")
+        fresh = keyed_on_a_fresh_row(project, task, key, effect)
+        if fresh:
+            return finding("moderate", f"{call}() looks its row up by {fresh}: a repeat never finds the first run's row "
+                                       "and makes another", "")
         return finding("low", f"{call}() finds the row a first run made", "")
     if effect.kind == "db_save" and effect.family == "new_row":
         callee = _built_from(project, key, effect.receiver)
@@ -224,6 +247,12 @@ def effect_finding(project: Project, key: FunctionKey, function: facts.Function,
         return finding(
             "moderate", f"{call}() calls an API billed per call: a redelivery pays for the call again",
             "store the result and return early when it is already there (rule guard-external-call)",
+        )
+    if effect.kind == "external" and effect.family == "analytics":
+        return finding(
+            "moderate", f"{call}() records an event with an analytics service: a redelivery records it again, and the "
+            "event is counted twice", "give the event an id made from the task's input (a message id the service drops "
+            "repeats by), or record that it was sent and return early",
         )
     if effect.kind == "external" and effect.family == "webhook":
         return finding(

@@ -17,8 +17,9 @@ Kinds:
 
 An external call's family says more when its library is known (Effect.family): "payment" for a payment
 provider's SDK (stripe, braintree, adyen, paypal, ...: money moves), "paid_call" for an API billed per
-call (openai, anthropic, cohere, google genai, ...: a redelivery pays again). The rules see them as the
-external calls they are.
+call (openai, anthropic, cohere, google genai, ...: a redelivery pays again), "analytics" for an event
+tracker (rudderstack, mixpanel, posthog, ...: a redelivery records the event twice). The rules see them as
+the external calls they are.
 
 A call is placed by the library it comes from (its import, or the class a name was built from: `client =
 Anthropic()`) before its verb: `client.messages.create(...)` is an SMS for twilio and a paid completion for
@@ -55,6 +56,8 @@ LIBRARY_KINDS = {
                      "google.genai", "vertexai"), "paid_call"),
     **dict.fromkeys(("redis", "django_redis", "valkey"), "cache"),
     **dict.fromkeys(("elasticsearch", "opensearchpy", "meilisearch", "algoliasearch", "typesense", "pysolr"), "search_index"),
+    **dict.fromkeys(("rudder_analytics", "rudderstack", "mixpanel", "posthog", "amplitude", "segment.analytics"), "analytics"),
+    **dict.fromkeys(("djmail", "post_office", "templated_email", "mail_templated"), "send"),
 }
 KEYED_WRITES = frozenset({  # redis and cache calls that change state, all keyed: repeating one gives the same state
     "set", "setex", "setnx", "psetex", "mset", "msetnx", "getset", "delete", "unlink", "expire", "expireat", "pexpire", "persist",
@@ -81,7 +84,8 @@ CREATE_METHODS = {"create": "db_create", "acreate": "db_create", "bulk_create": 
                   "get_or_create": "db_upsert", "aget_or_create": "db_upsert", "update_or_create": "db_upsert",
                   "aupdate_or_create": "db_upsert"}
 CLIENT_FACTORIES = frozenset({"client", "resource", "session", "connect", "build", "from_service_account_file"})
-READ_VERB = re.compile(r"^(get|head|options|list|retrieve|fetch|describe|read|search|find|query|lookup|check|validate|verify|count|download)(_|$)")
+BUILT_LOCALLY = frozenset({"prepare", "prepare_request", "mount"})  # `requests.Request(...).prepare()`: nothing is sent yet
+READ_VERB = re.compile(r"^(get|head|options|list|retrieve|fetch|describe|read|search|find|query|lookup|check|validate|verify|count|download)(_|$)|_(get|fetch|read|download)$")
 NOT_EXTERNAL_METHODS = frozenset({"get_or_create", "update_or_create", "filter", "exclude", "all", "first", "last"})
 CACHE_WRITES = frozenset({"set", "add", "delete", "incr", "decr", "set_many", "delete_many", "touch", "clear", "get_or_set"})
 FILE_FUNCTIONS = frozenset({"os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "shutil.move", "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.rmtree"})
@@ -157,8 +161,8 @@ def classify(
     if name == "send" and receiver is not None:
         if isinstance(receiver, ast.Call) and (dotted(receiver.func) or "").rsplit(".", 1)[-1] in EMAIL_CLASSES:
             return "send", text_of(receiver)
-        if isinstance(receiver, ast.Name) and (receiver.id in email_names or receiver.id in {"mail", "post_office"}):
-            return "send", text_of(receiver)
+        if isinstance(receiver, ast.Name) and (receiver.id in email_names or receiver.id == "post_office" or _names_a_mail(receiver.id)):
+            return "send", text_of(receiver)  # `email = mail_builder.welcome(user.email, ctx); email.send()`
     if name in CREDENTIAL_METHODS:
         return "credential", _text(receiver, text_of)
     kind = _storage_or_cache(call, name, receiver, imports)
@@ -166,12 +170,12 @@ def classify(
         return kind, _text(receiver, text_of)
     if name in {"delay", "apply_async", "send_task"}:
         return "fanout", _text(receiver, text_of)
-    if ((root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or (
+    if ((root in imports and imports[root].split(".")[0] in EXTERNAL_LIBRARIES) or origin.split(".")[0] in EXTERNAL_LIBRARIES or (
         receiver is not None and name not in NOT_EXTERNAL_METHODS and _names_a_client(receiver)
     )) and not (receiver is not None and _on_a_result(receiver)):
-        if name[:1].isupper() or name in CLIENT_FACTORIES or (name.startswith("get_") and names_a_client(name)):
-            return None  # building a client is not calling it
-        if READ_VERB.match(name):
+        if name[:1].isupper() or name in CLIENT_FACTORIES or name in BUILT_LOCALLY or (name.startswith("get_") and names_a_client(name)):
+            return None  # building a client (or a request to send later) is not calling it
+        if READ_VERB.search(name):
             return "external_read", _text(receiver, text_of)
         if name in {"post", "put", "patch", "request"} and _webhook_without_delivery_id(call, text_of):
             return "external", _text(receiver, text_of), "webhook"
@@ -260,9 +264,9 @@ def _library_call(family: str, name: str, receiver: ast.AST, text_of) -> tuple[s
         return ("cache", text_of(receiver)) if name in KEYED_WRITES else None
     if family == "search_index":
         return ("search_index", text_of(receiver)) if name in INDEX_WRITES else None
-    if READ_VERB.match(name) and family != "paid_call":  # a completion is billed whatever its verb
+    if READ_VERB.search(name) and family != "paid_call":  # a completion is billed whatever its verb
         return "external_read", text_of(receiver)
-    if family in {"payment", "paid_call"}:
+    if family in {"payment", "paid_call", "analytics"}:
         return "external", text_of(receiver), family
     return family, text_of(receiver)
 
@@ -303,6 +307,13 @@ def _on_a_result(receiver: ast.AST) -> bool:
     return False
 
 
+def _names_a_mail(identifier: str) -> bool:
+    """`mail`, `email`, `welcome_email`: a name for a message built to be sent (not `register_mail_placeholders`,
+    a signal whose `.send()` calls receivers)."""
+    words = _WORD.findall(identifier)
+    return bool(words) and words[-1].lower() in {"mail", "email"}
+
+
 def _names_a_file(attribute: str) -> bool:
     """`sample_file`, `downloadfile`, `invoice_pdf`: an attribute that holds a stored file."""
     lowered = attribute.lower()
@@ -329,7 +340,13 @@ def _names_a_client(receiver: ast.AST) -> bool:
             return False
 
 
+# The last word of a name for a value a client is configured with, not the client: `api_url`, `client_id`.
+CLIENT_SETTINGS = frozenset({"url", "urls", "uri", "key", "keys", "id", "ids", "secret", "token", "name", "host", "version", "path", "base", "endpoint", "timeout"})
+
+
 @functools.lru_cache(maxsize=4096)  # the same few names (self, objects, client ...) come back call after call
 def names_a_client(identifier: str) -> bool:
-    """Whether a name has a word like client, api or gateway in it (`ovh_client`, `PartnerAPI`, `api`)."""
-    return any(word.lower() in CLIENT_WORDS for word in _WORD.findall(identifier))
+    """Whether a name has a word like client, api or gateway in it (`ovh_client`, `PartnerAPI`, `api`), and is
+    not a setting of one (`self.api_url.format(...)` formats a string)."""
+    words = [word.lower() for word in _WORD.findall(identifier)]
+    return any(word in CLIENT_WORDS for word in words) and words[-1] not in CLIENT_SETTINGS

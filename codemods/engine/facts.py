@@ -61,6 +61,7 @@ class Effect:
     in_loop: bool = False
     in_atomic: bool = False  # inside `with transaction.atomic()` / `with atomic()`
     skips_conflicts: bool = False  # bulk_create(..., ignore_conflicts=True) or update_conflicts=True
+    deferred: bool = False  # runs only once the transaction commits: in a lambda or nested function given to on_commit
     # what more the kind says: for an external call the service its library reaches ("payment", "paid_call",
     # "webhook"); for a save, "new_row" when the row was built in the function (`row = Model(...)`), "read_row" when
     # a query returned it, "increment" when a field of it was counted up first (as for an update by `F("n") + 1`)
@@ -99,6 +100,8 @@ class Function:
     unfollowed: list[tuple[int, str, str]] = field(default_factory=list)
     # (line, seconds) of each literal wait given to apply_async / retry / a signature: `countdown=`, `eta=now + timedelta(...)`
     countdowns: list[tuple[int, float]] = field(default_factory=list)
+    # call references every call of which runs only after the commit (inside a lambda or function given to on_commit)
+    deferred_calls: list[str] = field(default_factory=list)
 
 
 @dataclass

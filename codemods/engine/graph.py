@@ -34,6 +34,7 @@ class Reached:
     line: int
     call: str  # the callee as written
     via: str = ""  # how it is reached when not by a call: "post_save handler of Order"
+    deferred: bool = False  # runs only after the commit (on_commit): a rollback never meets it
 
     def where(self, project: Project) -> str:
         return f"{self.call}() at {project.display(self.key.module)}:{self.line}" + (f" ({self.via})" if self.via else "")
@@ -60,38 +61,51 @@ class CallGraph(TransactionQueries):
         return self.project.call_targets(view.key, reference) if reference else []
 
     def reached(self, key: FunctionKey) -> tuple[Reached, ...]:
-        """Every side effect of `key` and of what it runs, each once, nearest first."""
+        """Every side effect of `key` and of what it runs, each once, nearest first; an effect only reached
+        through work handed to on_commit is marked deferred (it runs after the commit)."""
         found = self._reached.get(key)
         if found is None:
             self._reached[key] = ()  # a call cycle back to `key` adds nothing new
+            now = self._walk(key, follow_deferred=False)
             effects: dict[tuple, Reached] = {}
-            order, seen = [key], {key}
-            for current in order:  # breadth first, growing while read
+            for current in self._walk(key, follow_deferred=True):
                 function = self.project.function(current)
-                if function is None:
-                    continue
-                for effect in function.effects:
-                    item = Reached(effect.kind, current, effect.line, effect.call)
+                for effect in function.effects if function is not None else ():
+                    item = Reached(effect.kind, current, effect.line, effect.call, deferred=effect.deferred or current not in now)
                     effects.setdefault((item.kind, current, item.line, item.call), item)
-                    for handler, via in self._handlers(current.module, effect):
-                        if handler not in seen:
-                            seen.add(handler)
-                            order.append(handler)
-                for target in self.project.callees(current):
-                    if target not in seen:
-                        seen.add(target)
-                        order.append(target)
             found = self._reached[key] = tuple(effects.values())
         return found
+
+    def _walk(self, key: FunctionKey, follow_deferred: bool) -> dict[FunctionKey, None]:
+        """The functions `key` runs (itself first, breadth first): through its calls and the handlers Django
+        runs for its writes, also through work handed to on_commit when `follow_deferred`."""
+        order = {key: None}
+        pending = [key]
+        for current in pending:
+            function = self.project.function(current)
+            if function is None:
+                continue
+            later = set()
+            if not follow_deferred and function.deferred_calls:
+                later = {t for reference in function.deferred_calls for t in self.project.call_targets(current, reference)}
+                later -= {t for reference in function.calls if reference not in function.deferred_calls
+                          for t in self.project.call_targets(current, reference)}
+            handlers = [h for effect in function.effects if follow_deferred or not effect.deferred
+                        for h, _ in self._handlers(current.module, effect)]
+            for target in [*handlers, *(t for t in self.project.callees(current) if t not in later)]:
+                if target not in order:
+                    order[target] = None
+                    pending.append(target)
+        return order
 
     def call_effects(self, view: FunctionView, call: ast.Call) -> list[Reached]:
         """The call's own side effect and everything the functions it runs do."""
         found = []
         effect = view.effect(call)
         if effect is not None:
-            found.append(Reached(effect.kind, view.key, effect.line, effect.call))
+            found.append(Reached(effect.kind, view.key, effect.line, effect.call, deferred=effect.deferred))
             for handler, via in self._handlers(view.key.module, effect, view, call):
-                found += [Reached(r.kind, r.key, r.line, r.call, r.via or via) for r in self.reached(handler)]
+                found += [Reached(r.kind, r.key, r.line, r.call, r.via or via, r.deferred) for r in self.reached(handler)]
         for target in self.targets(view, call):
             found += self.reached(target)
         return found

@@ -17,7 +17,7 @@ from .view import FunctionView
 
 
 class RowStateGuards:
-    """What `Guards` asks about a row's own state; it provides `project`, `_reached` and `_same_object`."""
+    """What `Guards` asks about a row's own state; it provides `project`, `reached` and `_same_object`."""
 
     def _branch_left_by_a_method(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
         """The call sits in a branch taken on a stored value of a row (`elif job.status == PENDING:`) and, on the
@@ -40,7 +40,7 @@ class RowStateGuards:
                     fields = {r.split(".", 1)[1] for r in read if r.startswith(f"{owner.id}.")}
                     for target in self.project.graph.targets(view, method_call):
                         field, line = self._set_and_saved(target, inside, fields, later_time)
-                        if field and self._same_object(view, owner, self._reached(task)):
+                        if field and self._same_object(view, owner, self.reached(task)):
                             what = field if inside == "self" else f"{owner.id}.{field}"
                             return (f"it runs only when `{one_line(view.segment(branch.test), 60)}` (line {branch.lineno}), and "
                                     f"{one_line(view.segment(method_call.func), 50)}() sets {what} and saves it "

@@ -23,24 +23,31 @@ READ_ROWS = QUERIES | {"all", "values", "in_bulk", "select_related", "prefetch_r
 COMPREHENSION_TYPES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 
-def rows_already_there(view: FunctionView, call: ast.Call, model: str, passed: PassedIn | None = None) -> str:
+def rows_already_there(view: FunctionView, call: ast.Call, model: str, passed: PassedIn | None = None,
+                       fresh: frozenset[str] = frozenset()) -> str:
     """Why a call that makes `model` rows makes none on a repeat (see RowReading.rows_already_there)."""
-    return RowReading(view, passed).rows_already_there(call, model)
+    return RowReading(view, passed, fresh).rows_already_there(call, model)
 
 
-def made_for_the_missing(view: FunctionView, call: ast.Call, passed: PassedIn | None = None) -> str:
+def made_for_the_missing(view: FunctionView, call: ast.Call, passed: PassedIn | None = None, fresh: frozenset[str] = frozenset()) -> str:
     """Why a call runs for nothing a first run did (see RowReading.made_for_the_missing)."""
-    return RowReading(view, passed).made_for_the_missing(call)
+    return RowReading(view, passed, fresh).made_for_the_missing(call)
 
 
 class RowReading:
     """One function's lookups of rows, read with what its callers pass: a parameter every call of which is
     handed rows a query read (`_sync_template(path, installed_templates)` with `installed_templates =
-    Template.objects.all()`) counts as read from the database."""
+    Template.objects.all()`) counts as read from the database. A lookup keyed on a name in `fresh` (a row this
+    very run created: `filter(board=board)` after `board = Board.objects.create(...)`) finds nothing a first run
+    made, so it guards nothing."""
 
-    def __init__(self, view: FunctionView, passed: PassedIn | None = None):
+    def __init__(self, view: FunctionView, passed: PassedIn | None = None, fresh: frozenset[str] = frozenset()):
         self.view = view
         self.passed = passed
+        self.fresh = fresh
+
+    def _on_fresh(self, node: ast.AST) -> bool:
+        return bool(self.fresh) and any(isinstance(n, ast.Name) and n.id in self.fresh for n in ast.walk(node))
 
     def rows_already_there(self, call: ast.Call, model: str) -> str:
         """Why a call that makes `model` rows makes none on a repeat: a lookup of that model decides whether it
@@ -52,14 +59,14 @@ class RowReading:
             return diffed
         chain = [call, *self.view.ancestors(call)]
         for child, ancestor in zip(chain, chain[1:]):
-            if isinstance(ancestor, ast.If) and _decided_by(ancestor.test, model, ast.And):
+            if isinstance(ancestor, ast.If) and _decided_by(ancestor.test, model, ast.And) and not self._on_fresh(ancestor.test):
                 return f"it runs only after `{one_line(self.view.segment(ancestor.test), 80)}` (line {ancestor.lineno}) looks for the row"
             if isinstance(ancestor, ast.ExceptHandler) and "DoesNotExist" in self.view.segment(ancestor.type or ancestor):
                 attempt = self.view.parents.get(ancestor)
-                if isinstance(attempt, ast.Try) and any(_queries(s, model) for s in attempt.body):
+                if isinstance(attempt, ast.Try) and any(_queries(s, model) and not self._on_fresh(s) for s in attempt.body):
                     return f"it runs only when the lookup at line {attempt.lineno} finds no row"
             for earlier in earlier_statements(ancestor, child):
-                if _exits_when_found(earlier, model):
+                if _exits_when_found(earlier, model) and not self._on_fresh(earlier):
                     return f"the lookup at line {earlier.lineno} skips it when the row is there"
                 deleted = self._deletes(earlier, model)
                 if deleted:
@@ -232,7 +239,7 @@ class RowReading:
         with `model`, a query that names that model (`Section.objects.filter(...)`)."""
         for part in ast.walk(node):
             if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and part.func.attr in READ_ROWS:
-                if model is None or _mentions(part.func.value, model):
+                if (model is None or _mentions(part.func.value, model)) and not self._on_fresh(part):
                     return True
             if isinstance(part, ast.Name) and depth < 3:
                 binding = self.view.binding_before(part.id, at)

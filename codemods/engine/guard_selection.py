@@ -14,7 +14,7 @@ from .view import EXITS, FunctionView
 
 
 class SelectionGuards:
-    """What `Guards` asks about selections; it provides `project`, `_text`, `_reached`, the memo dicts."""
+    """What `Guards` asks about selections; it provides `project`, `_text`, `reached`, the memo dicts."""
 
     def _may_change_its_selection(self, key: FunctionKey) -> bool:
         """Text that could hold a row selected by a field the function changes: a field written and stored
@@ -59,7 +59,8 @@ class SelectionGuards:
                     where += f"through {'(), '.join(_project_query_methods(query[1]))}(), "
                 return (f"it selects {owner} by {field} ({where}line {line}) and changes {field} (line {statement.lineno}): "
                         "a repeat does not select it again")
-        return "" if only else self._over_changed_rows(task, view, call) or _selection_emptied(view, call)
+        return "" if only else self._over_changed_rows(task, view, call) or (
+            _MARKS_ROWS.search(self._text(view.key)) is not None and _selection_emptied(view, call))
 
     def _over_changed_rows(self, task: FunctionKey, view: FunctionView, call: ast.Call) -> str:
         """A call in a loop over a list (`for row in to_disable:`) each item of which was appended after a
@@ -87,7 +88,7 @@ class SelectionGuards:
         if isinstance(value, ast.Call):
             return "", value
         if binding is None and name in view.parameters() and depth:
-            reach = self._reached(task)
+            reach = self.reached(task)
             passed = [(v, a) for v, a in self.project.graph.arguments_for(view.key, name) or () if v.key in reach]
             found = [self._selecting_query(task, v, a.id, depth - 1) if isinstance(a, ast.Name) else None for v, a in passed]
             if passed and all(found) and len({f[1].lineno for f in found}) == 1:
@@ -174,6 +175,9 @@ def _filtered_fields(query: ast.Call) -> dict[str, set[str]]:
     return fields
 
 
+_MARKS_ROWS = re.compile(r"bulk_update\(|\.a?update\(")  # what `_selection_emptied` needs the text to hold
+
+
 def _selection_emptied(view: FunctionView, call: ast.Call) -> str:
     """The function leaves when a query finds no rows (`if not fields: return`) and, before the call, changes
     the field the query selects by on every row it found and stores them (`for f in fields: f.done_at = now`
@@ -239,3 +243,36 @@ def _leaves_the_selection(query: ast.Call, field: str, value: str) -> bool:
                 return value != asked if not lookup else True
         node = node.func.value
     return False
+
+
+def collected_then_deleted(view: FunctionView, call: ast.Call) -> str:
+    """The call runs in a loop over a list collected from the rows of a query (`for u in users.all():
+    info.append(...)`), and the function deletes those rows (`users.delete()`) before it: a repeat's query
+    selects none, so the list is empty."""
+    loops = [a for a in view.ancestors(call) if isinstance(a, (ast.For, ast.AsyncFor)) and isinstance(a.iter, ast.Name)]
+    if not loops:
+        return ""
+    deletes = {c.func.value.id: c for _, c in before(view, call) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+               and c.func.attr in {"delete", "adelete"} and isinstance(c.func.value, ast.Name)}
+    if not deletes:
+        return ""
+    for loop in loops:
+        appends = [c for c in view.calls() if isinstance(c.func, ast.Attribute) and c.func.attr == "append"
+                   and isinstance(c.func.value, ast.Name) and c.func.value.id == loop.iter.id]
+        sources = {_rows_iterated(view, append) for append in appends}
+        if appends and len(sources) == 1 and next(iter(sources)) in deletes:
+            rows = next(iter(sources))
+            query = getattr(view.binding_before(rows, deletes[rows]), "value", None)
+            if isinstance(query, ast.Call) and _project_query_methods(query) == [] and isinstance(query.func, ast.Attribute) and query.func.attr in {"filter", "exclude", "all"}:
+                return (f"it runs for what `{loop.iter.id}` collected from the rows of `{rows}` (line {query.lineno}), which the "
+                        f"function deletes first (line {deletes[rows].lineno}): a repeat selects none")
+    return ""
+
+
+def _rows_iterated(view: FunctionView, node: ast.AST) -> str:
+    """`users` of the loop `for u in users.all():` (or `in users`) around the node, "" when there is none."""
+    loop = next((a for a in view.ancestors(node) if isinstance(a, (ast.For, ast.AsyncFor))), None)
+    source = loop.iter if loop is not None else None
+    if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and source.func.attr in {"all", "iterator"}:
+        source = source.func.value
+    return source.id if isinstance(source, ast.Name) else ""

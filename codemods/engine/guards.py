@@ -22,10 +22,11 @@ from __future__ import annotations
 import ast
 import re
 
+from .fresh_rows import fresh_relations
 from .guard_checks import before, check, claimed_by_update, is_update, sent_mark
 from .guard_row_state import RowStateGuards
 from .guard_rows import made_for_the_missing, rows_already_there
-from .guard_selection import SelectionGuards
+from .guard_selection import SelectionGuards, collected_then_deleted
 from .guard_settled import FALSY, SettledBranches
 from .names import dotted
 from .project import FunctionKey, Project
@@ -61,7 +62,8 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
         if effect.kind == "db_save" and not effect.family and "." in key.qualname:
             model = key.qualname.split(".")[0]  # `image.save()` in `ExerciseImage.from_json`: found by its class's lookups
         could, selects = _could_guard(text, effect.kind == "send", model), self._may_change_its_selection(key)
-        if not (could or selects):
+        deletes = ".delete(" in text
+        if not (could or selects or deletes):
             return "" if key == task else self._callers(task, key, frozenset({key}), 3, model)
         view = self.project.view(key)
         call = _call_at(view, effect.line, effect.column) if view is not None else None
@@ -69,16 +71,20 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
             return ""
         if effect.kind == "db_save" and effect.family == "new_row":
             model = view.local_types.get(effect.receiver, "").rsplit(".", 1)[-1]
-        found = (could and (self._checked(view, call, effect.kind == "send", task) or made_for_the_missing(view, call, self._passed_on_the_way(task))
+        # names holding rows this very run made: a lookup keyed on one finds nothing a first run made
+        fresh = frozenset(held for _, held, _ in fresh_relations(self.project, task, key, effect)) if effect.kind == "db_create" else frozenset()
+        found = (could and (self._checked(view, call, effect.kind == "send", task)
+                            or made_for_the_missing(view, call, self._passed_on_the_way(task), fresh)
                             or self._branch_left_by_a_method(task, view, call) or self._only_what_it_clears(view, call)
                             or self._branch_settled(task, view, call))) or (
+            deletes and collected_then_deleted(view, call)) or (
             selects and self._selected_then_changed(task, view, call))
         if not found and effect.kind == "send":
             found = self.marked_first(task, view, [call])
         if not found and model:
             memo = (task, key, effect.line, effect.column, model)
             if memo not in self._rows:
-                self._rows[memo] = rows_already_there(view, call, model, self._passed_on_the_way(task))
+                self._rows[memo] = rows_already_there(view, call, model, self._passed_on_the_way(task), fresh)
             found = self._rows[memo]
         if found or key == task:
             return found
@@ -92,7 +98,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
         """The rows are marked as sent before each send, in the same function (`....update(last_email_sent_at=now)`,
         then the send, often on commit), and the task selects by that mark somewhere on its way: a redelivery
         after the commit selects nothing to send again."""
-        modules = {key.module for key in self._reached(task)}
+        modules = {key.module for key in self.reached(task)}
         texts = [source.text for source in map(self.project.source, modules) if source is not None]
         reasons = []
         for call in calls:
@@ -135,7 +141,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
 
     def _no_call_taken(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int) -> str:
         """Every call of `key` on the task's way sits in a branch the task's calls never take."""
-        callers = [c for c in self.project.graph.callers(key) if c in self._reached(task) and c not in seen]
+        callers = [c for c in self.project.graph.callers(key) if c in self.reached(task) and c not in seen]
         if not callers or depth == 0 or task in callers:
             return ""
         reasons = []
@@ -181,7 +187,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
         defaults = _defaults(view.node)
         offset = 1 if positional[:1] in (["self"], ["cls"]) else 0
         values: set[str] = set()
-        callers = [c for c in self.project.graph.callers(key) if c in self._reached(task)]
+        callers = [c for c in self.project.graph.callers(key) if c in self.reached(task)]
         for caller in callers:
             caller_view, sites = self._call_sites(caller, key)
             for site in sites:
@@ -212,7 +218,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
             return f"{key.qualname} is decorated with a transaction"
         if key == task or key in seen or len(seen) > 3:
             return ""
-        callers = [c for c in graph.callers(key) if c in self._reached(task) and c not in seen]
+        callers = [c for c in graph.callers(key) if c in self.reached(task) and c not in seen]
         reasons = []
         for caller in callers:
             caller_view, sites = self._call_sites(caller, key)
@@ -228,14 +234,15 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
 
     def _passed_on_the_way(self, task: FunctionKey):
         """What the calls on this task's way pass for a parameter (`Graph.arguments_for`, other callers left out)."""
-        reach = self._reached(task)
+        reach = self.reached(task)
 
         def passed(key: FunctionKey, name: str):
             given = self.project.graph.arguments_for(key, name)
             return None if given is None else [(v, value) for v, value in given if v.key in reach]
         return passed
 
-    def _reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
+    def reached(self, task: FunctionKey) -> frozenset[FunctionKey]:
+        """The functions the task runs (memoised: every guard question asks it)."""
         if task not in self._reach:
             self._reach[task] = frozenset(self.project.reachable_from(task))
         return self._reach[task]
@@ -249,7 +256,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
         found, owner = self._checks[memo]
         if owner is None or not found:
             return found
-        return found if self._same_object(view, owner, self._reached(task)) else ""
+        return found if self._same_object(view, owner, self.reached(task)) else ""
 
     def _same_object(self, view: FunctionView, owner: ast.AST, reach: frozenset) -> bool:
         provenance = self.project.provenance
@@ -275,7 +282,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
     def _callers(self, task: FunctionKey, key: FunctionKey, seen: frozenset, depth: int, model: str = "") -> str:
         """A guard around every call of `key` in the functions of the task that call it (for a call that makes
         `model` rows, also a lookup of that model before the call)."""
-        reach = self._reached(task)
+        reach = self.reached(task)
         callers = [c for c in self.project.graph.callers(key) if c in reach and c not in seen]
         if not callers or depth == 0:
             return ""
@@ -295,7 +302,7 @@ class Guards(SelectionGuards, RowStateGuards, SettledBranches):
             each = [
                 self._checked(view, site, False, task) or self._selected_then_changed(task, view, site)
                 or made_for_the_missing(view, site, self._passed_on_the_way(task)) or self._branch_left_by_a_method(task, view, site)
-                or self._branch_settled(task, view, site)
+                or self._branch_settled(task, view, site) or (".delete(" in self._text(caller) and collected_then_deleted(view, site))
                 or (rows_already_there(view, site, model, self._passed_on_the_way(task)) if model else "")
                 for site in sites
             ]

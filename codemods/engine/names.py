@@ -58,16 +58,22 @@ def call_reference(func: ast.expr, local_types: dict[str, str], row_types: dict[
 
 
 def local_types(nodes) -> dict[str, str]:
-    """`service = CreatePayout(account)` among `nodes` -> {"service": "CreatePayout"}: a name bound to an
-    instance of a class (a capitalised callee), enough to follow `service.run()`."""
+    """`service = CreatePayout(account)` (or `with Session() as service:`) among `nodes` -> {"service":
+    "CreatePayout"}: a name bound to an instance of a class (a capitalised callee), enough to follow
+    `service.run()`."""
     types: dict[str, str] = {}
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = node.value.value if isinstance(node.value, ast.Await) else node.value
+            bound = [(node.targets[0], node.value.value if isinstance(node.value, ast.Await) else node.value)]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):  # `with requests.Session() as session:`
+            bound = [(item.optional_vars, item.context_expr) for item in node.items if isinstance(item.optional_vars, ast.Name)]
+        else:
+            continue
+        for target, value in bound:
             if isinstance(value, ast.Call):
                 callee = dotted(value.func)
                 if callee and callee.rsplit(".", 1)[-1][:1].isupper():
-                    types[node.targets[0].id] = callee
+                    types[target.id] = callee
     return types
 
 

@@ -53,8 +53,21 @@ class Provenance:
     def stable(self) -> bool:
         return self.origin <= Origin.READ
 
+    @property
+    def made_this_run(self) -> bool:
+        """A row this very run created (`project = Project.objects.create(...)`): a redelivery makes another, so
+        nothing keyed on it finds what the first run made."""
+        return self.origin is Origin.NEW and self.why.endswith(FRESH_ROW)
+
 
 _CONSTANT = Provenance(Origin.CONSTANT, "a constant")
+FRESH_ROW = "a row created in this same run"
+
+
+def names_the_row(node: ast.AST) -> bool:
+    """`project` or `project.pk`: the row itself or its key, not a value read off it (`story.project` of a story
+    made this run may well be a project that was there before)."""
+    return isinstance(node, ast.Name) or (isinstance(node, ast.Attribute) and node.attr in {"pk", "id"} and isinstance(node.value, ast.Name))
 
 
 def worst(found: list[Provenance]) -> Provenance:
@@ -196,7 +209,7 @@ class Provenances:
         project declares in [tool.idem-fix.lookups]) covers the create with stable values: then a rerun
         meets the first run's row (as get_or_create, or as an IntegrityError that stops the run before
         anything keyed on the row)."""
-        new = Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, a row created in this same run")
+        new = Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, {FRESH_ROW}")
         manager = call.func.value if isinstance(call.func, ast.Attribute) else None
         if not isinstance(manager, ast.Attribute) or call.func.attr not in {"create", "acreate"}:
             return new
@@ -225,6 +238,8 @@ class Provenances:
             return Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, a sequence value the first run changes")
         if last in CREATES:
             return self._created(view, call, depth)
+        if last[:1].isupper() and self.project.model_of(view.key.module, callee) is not None:
+            return Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, {FRESH_ROW}")  # `Project(...)`, saved later
         operands = [call.func.value] if isinstance(call.func, ast.Attribute) else []
         operands += [*call.args, *(k.value for k in call.keywords)]
         if last in READS or last in VALUE_TRANSFORMS:
@@ -235,4 +250,21 @@ class Provenances:
             if last in READS:
                 return Provenance(Origin.READ, f"a row read by {found.why}" if found.origin else "a row read by constants")
             return found
+        returned = self._returned_new(view, call, depth)
+        if returned is not None:
+            return returned
         return Provenance(Origin.UNKNOWN, f"the result of {one_line(view.segment(call.func))}()")
+
+    def _returned_new(self, view: FunctionView, call: ast.Call, depth: int) -> Provenance | None:
+        """A project function that returns something new on every run (`return seq.next_value(name)`,
+        `return uuid4().hex`): its result is new too. Only the returns written in the function are read."""
+        if depth >= _MAX_DEPTH:
+            return None
+        for target in self.project.graph.targets(view, call):
+            callee = self.project.view(target)
+            returns = [n.value for n in callee.walk_scope(callee.node) if isinstance(n, ast.Return) and n.value is not None] if callee else []
+            for value in returns:
+                found = self.of(callee, value, depth + 1)
+                if found.origin is Origin.NEW:
+                    return Provenance(Origin.NEW, f"comes from {one_line(view.segment(call))}, which returns what {found.why.removeprefix('comes from ')}")
+        return None

@@ -49,6 +49,7 @@ class _Summarizer(ModelFacts):
         self.is_package = is_package
         self.suppressions = suppressions(text)
         self.plugin_loop_names = _plugin_loop_names(text)  # `x` of `for x in PLUGINS:` anywhere in the module
+        self.defers = "on_commit" in text  # work handed to on_commit runs after the commit (see `_deferred`)
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.imported_modules: list[str] = []
@@ -225,6 +226,7 @@ class _Summarizer(ModelFacts):
             lookups=analysis.lookups,
             unfollowed=analysis.unfollowed,
             countdowns=analysis.countdowns,
+            deferred_calls=analysis.deferred_calls,
         )
 
     def segment(self, node: ast.AST) -> str:
@@ -300,6 +302,12 @@ def _decorator_alias(value: ast.AST) -> facts.Decorator | None:
         value = ast.Call(func=value.args[0], args=[], keywords=value.keywords)
     target = dotted(value.func if isinstance(value, ast.Call) else value) or ""
     return _decorator(value) if "task" in target.rsplit(".", 1)[-1].lower() else None  # most assignments are not
+
+
+def _on_commit(call: ast.Call) -> bool:
+    """`transaction.on_commit(...)`, `connection.on_commit(...)`, `on_commit(...)`."""
+    func = call.func
+    return (func.attr if func.__class__ is ast.Attribute else func.id if func.__class__ is ast.Name else "") == "on_commit"
 
 
 def _skips_conflicts(call: ast.Call) -> bool:
@@ -540,12 +548,15 @@ class _FunctionAnalysis(CreateFacts):
         email_names = {n for n, callee in local_types.items() if callee.rsplit(".", 1)[-1] in effects.EMAIL_CLASSES}
         types = {**module.instances, **local_types}  # module-level clients (`client = OpenAI()`), then the function's
         imports, segment = module.imports, module.source.segment
+        deferred_only: dict[str, bool] = {}  # call reference -> every call of it runs after the commit
         for hit in function_walk.body_hits:
             if hit.__class__ is ast.Call:
                 func = hit.func
                 reference = call_reference(func, local_types, rows)
                 if reference:
                     calls.append(reference)
+                    if module.defers:
+                        deferred_only[reference] = deferred_only.get(reference, True) and self._deferred(self._ancestors(hit))
                 if func.__class__ is ast.Attribute:
                     attr = func.attr
                     if attr in _CREATE_METHODS:
@@ -579,6 +590,7 @@ class _FunctionAnalysis(CreateFacts):
                 name = dotted(hit)
                 if name:
                     self.refs.append(name)
+        self.deferred_calls = [reference for reference, deferred in deferred_only.items() if deferred]
 
     def _unfollowed(self, call: ast.Call) -> str:
         """Why the analysis cannot tell what this call runs (an element of a plugin list, what getattr() or a
@@ -803,8 +815,22 @@ class _FunctionAnalysis(CreateFacts):
                 for a in ancestors
             ),
             skips_conflicts=kind == "db_create" and _skips_conflicts(call),
+            deferred=self.module.defers and self._deferred(ancestors),
             family=family or (self._saved_row(call, receiver) if kind == "db_save" else (_counted_up(call) or self._volatile_update(call)) if kind == "db_update" else ""),
         )
+
+    def _deferred(self, ancestors: list[ast.AST]) -> bool:
+        """Inside a lambda given to `on_commit(...)`, or a nested function handed to one (`connection.on_commit(
+        delete_from_storage)`): it runs only after the commit, so a rollback never meets it."""
+        for parent, node in zip(ancestors, ancestors[1:]):
+            if node.__class__ is ast.Lambda and parent.__class__ is ast.Call and _on_commit(parent):
+                return True
+            if node.__class__ in (ast.FunctionDef, ast.AsyncFunctionDef) and any(
+                n.__class__ is ast.Call and _on_commit(n) and n.args and n.args[0].__class__ is ast.Name and n.args[0].id == node.name
+                for n in ast.walk(parent)
+            ):
+                return True
+        return False
 
     def _counted_before(self, call: ast.Call, counted: str) -> bool:
         return any(

@@ -15,6 +15,9 @@ EARLY_EXITS = (ast.Return, ast.Raise, ast.Continue)
 _UPPER_CONSTANT = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 
 
+INTEGRITY_GUARD = "inside try/except IntegrityError"  # the database refuses the duplicate: no lookup decides
+
+
 class CreateFacts:
     """Part of a function's analysis: its create sites, each with its kwargs and guard."""
 
@@ -130,7 +133,7 @@ class CreateFacts:
             if isinstance(parent, ast.Try) and child in parent.body:
                 for handler in parent.handlers:
                     if handler.type is not None and "IntegrityError" in self.module.segment(handler.type):
-                        return f"inside try/except IntegrityError (line {parent.lineno})"
+                        return f"{INTEGRITY_GUARD} (line {parent.lineno})"
             if isinstance(parent, ast.ExceptHandler) and parent.type is not None and "DoesNotExist" in self.module.segment(parent.type):
                 attempt = self.parents.get(parent)
                 if isinstance(attempt, ast.Try) and any(self._queries(s) for s in attempt.body):

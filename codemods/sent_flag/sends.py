@@ -9,6 +9,7 @@ import fnmatch
 import re
 
 from ..engine.guard_checks import checked_before
+from ..engine.guard_selection import collected_then_deleted
 from ..engine.names import dotted, words
 from ..engine.project import FunctionKey, Project
 from ..engine.source import one_line
@@ -90,8 +91,11 @@ class Sends:
 
     def _sends_anywhere(self, view: FunctionView) -> list[ast.Call]:
         """sends(), or when there are none in the function's own flow, the sends in its lambdas
-        (`transaction.on_commit(lambda: connection.send_messages(emails))`): where a guard must cover them."""
-        return self.sends(view) or [c for c in view.parents if isinstance(c, ast.Call) and self.kind(view, c) == "send"]
+        (`transaction.on_commit(lambda: connection.send_messages(emails))`), or the calls its summary names as
+        sends (`email.send()` on a project message class whose own send() reaches nothing known): where a guard
+        must cover them."""
+        return self.sends(view) or [c for c in view.parents if isinstance(c, ast.Call) and self.kind(view, c) == "send"] or [
+            c for c in view.parents if isinstance(c, ast.Call) and self.graph.kind(view, c) == "send"]
 
     def sends(self, view: FunctionView) -> list[ast.Call]:
         """The task's own calls that send (the outermost call of a chain)."""
@@ -109,7 +113,7 @@ class Sends:
         return "; ".join(reason if key == view.key else f"{reason} in {key.qualname} ({self.project.display(key.module)})" for key, reason in guards)
 
     def _guards(self, view: FunctionView, sends: list[ast.Call], planned: set[str], seen: frozenset, task: FunctionKey) -> list[tuple[FunctionKey, str]] | None:
-        found = checked_before(view, sends, planned) or self.project.guards.marked_first(task, view, sends)
+        found = checked_before(view, sends, planned) or self.project.guards.marked_first(task, view, sends) or _deleted_first(view, sends)
         if found:
             return [(view.key, found)]
         guards: list[tuple[FunctionKey, str]] = []
@@ -124,6 +128,12 @@ class Sends:
                     return None
                 guards += [g for g in below or () if g not in guards]
         return guards or None
+
+
+def _deleted_first(view: FunctionView, sends: list[ast.Call]) -> str:
+    """Every send runs for rows the function deleted before it (`collected_then_deleted`)."""
+    reasons = [collected_then_deleted(view, call) for call in sends]
+    return "; ".join(dict.fromkeys(reasons)) if reasons and all(reasons) else ""
 
 
 def _inside_a_sending_call(view: FunctionView, call: ast.Call, sends: Sends) -> bool:
