@@ -60,6 +60,4 @@ def lookup_values(view: FunctionView, call: ast.Call):
         if keyword.arg:
             yield keyword.arg, keyword.value
         elif isinstance(keyword.value, ast.Name):
-            spelled = getattr(view.binding_before(keyword.value.id, call), "value", None)
-            if isinstance(spelled, ast.Dict):
-                yield from ((k.value, v) for k, v in zip(spelled.keys, spelled.values) if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            yield from view.dict_written(keyword.value.id, call)

@@ -66,10 +66,12 @@ class CallGraph(TransactionQueries):
         found = self._reached.get(key)
         if found is None:
             self._reached[key] = ()  # a call cycle back to `key` adds nothing new
-            now = self._walk(key, follow_deferred=False)
+            every = self._walk(key, follow_deferred=True)
+            functions = {current: self.project.function(current) for current in every}
+            defers = any(f is not None and (f.deferred_calls or any(e.deferred for e in f.effects)) for f in functions.values())
+            now = self._walk(key, follow_deferred=False) if defers else every
             effects: dict[tuple, Reached] = {}
-            for current in self._walk(key, follow_deferred=True):
-                function = self.project.function(current)
+            for current, function in functions.items():
                 for effect in function.effects if function is not None else ():
                     item = Reached(effect.kind, current, effect.line, effect.call, deferred=effect.deferred or current not in now)
                     effects.setdefault((item.kind, current, item.line, item.call), item)

@@ -177,8 +177,4 @@ def _sets_from_a_dict(view: FunctionView, loop: ast.For | ast.AsyncFor, owner: s
 
 
 def _dict_holds(view: FunctionView, name: str, at: ast.AST, field: str, value: str) -> bool:
-    binding = view.binding_before(name, at)
-    literal = getattr(binding, "value", None)
-    return isinstance(literal, ast.Dict) and any(
-        isinstance(k, ast.Constant) and k.value == field and view.segment(v) == value for k, v in zip(literal.keys, literal.values)
-    )
+    return any(key == field and view.segment(held) == value for key, held in view.dict_written(name, at))

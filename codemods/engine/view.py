@@ -299,6 +299,14 @@ class FunctionView:
                 found = node
         return found
 
+    def dict_written(self, name: str, at: ast.AST) -> list[tuple[str, ast.expr]]:
+        """(key, value) of `name = {"board": board, ...}` bound before `at`, for its string keys; [] when the
+        name holds anything else."""
+        literal = getattr(self.binding_before(name, at), "value", None)
+        if not isinstance(literal, ast.Dict):
+            return []
+        return [(k.value, v) for k, v in zip(literal.keys, literal.values) if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+
     def names_bound_before(self, at: tuple[int, int], scope: ast.AST | None = None) -> set[str]:
         scope = scope or self.node
         names = set(self.parameters(scope, with_self=True))
